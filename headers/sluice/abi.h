@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The ABI between the sluice data plane (bpf/) and its control plane
+ * (user/): map keys and values, enums and limits.  Fixed-width types only;
+ * nothing else crosses the boundary.  Changing a layout here changes the
+ * layout of pinned maps: bump SLUICE_ABI_VERSION when you do.
+ */
+#ifndef __SLUICE_ABI_H
+#define __SLUICE_ABI_H
+
+#include <linux/types.h>
+
+#define SLUICE_ABI_VERSION 1
+
+/* Limits. */
+#define SLUICE_MAX_IFACES	256	/* attached interfaces (slots) */
+#define SLUICE_PRIO_MAX		65535	/* rule priorities are 1..65535 */
+#define SLUICE_MAX_TUPLES	64	/* distinct rule shapes per rule set */
+#define SLUICE_MAX_ENTRIES	(1 << 20)	/* classifier entries, both generations */
+#define SLUICE_FILTER_SHIFT	22	/* 2^22-bit entry filter per generation */
+#define SLUICE_FILTER_WORDS	((1 << SLUICE_FILTER_SHIFT) / 64)
+#define SLUICE_MAX_SETS		64	/* set ids 1..63; 0 means "no set" */
+#define SLUICE_SET_MAX_PREFIXES	(1 << 22)	/* per family, all sets together */
+#define SLUICE_SET_NAME_LEN	32
+#define SLUICE_IFNAME_LEN	16
+#define SLUICE_MAX_VLAN_DEPTH	2
+#define SLUICE_MAX_EXTHDRS	8	/* IPv6 extension headers walked */
+
+/*
+ * IPv4 set membership is answered by two bitmaps per set over the /24
+ * space (1 << 24 bits each): "covered" (an entry of length <= 24 covers
+ * the /24) and "longer" (the /24 holds entries longer than 24 bits, which
+ * live in a hash of 256-bit bitmaps).  Both live in one inner array.
+ */
+#define SLUICE_SET4_WORDS	((1 << 24) / 64)
+#define SLUICE_SET4_BITMAP_WORDS (2 * SLUICE_SET4_WORDS)
+
+enum sluice_hook {
+	SLUICE_HOOK_XDP,
+	SLUICE_HOOK_TC,
+	SLUICE_HOOK__MAX,
+};
+
+/* What a packet gets.  Also the per-interface counter index. */
+enum sluice_action {
+	SLUICE_ACT_PASS,
+	SLUICE_ACT_DROP,
+	SLUICE_ACT_FORWARD,
+	SLUICE_ACT_REDIRECT,
+	SLUICE_ACT_STEER,
+	SLUICE_ACT_RATE_LIMIT,
+	SLUICE_ACT__MAX,
+};
+
+/* Why a packet got what it got. */
+enum sluice_reason {
+	SLUICE_REASON_RULE,		/* a rule decided */
+	SLUICE_REASON_POLICY,		/* no rule matched: interface policy */
+	SLUICE_REASON_FRAGMENT,		/* later fragment, no rule matched */
+	SLUICE_REASON_TRUNCATED,	/* L4 header cut short, no rule matched */
+	SLUICE_REASON_NOT_IP,		/* neither IPv4 nor IPv6: to the kernel */
+	SLUICE_REASON_MALFORMED,	/* broken L2/L3 header: to the kernel */
+	SLUICE_REASON_PARSE_LIMIT,	/* past the parser's limits: to the kernel */
+	SLUICE_REASON_UNSUPPORTED,	/* action not available: to the kernel */
+	SLUICE_REASON__MAX,
+};
+
+/* What a parsed packet carries; a tuple applies only if it has all it needs. */
+enum sluice_has {
+	SLUICE_HAS_VLAN		= 1 << 0,
+	SLUICE_HAS_IP		= 1 << 1,
+	SLUICE_HAS_PORTS	= 1 << 2,
+	SLUICE_HAS_TCP		= 1 << 3,
+	SLUICE_HAS_ICMP		= 1 << 4,
+};
+
+/*
+ * The classifier key: every field a rule can match, 48 bytes.  A packet
+ * fills it once; each tuple masks it, stamps its generation and tuple
+ * number, and looks the result up.  IPv4 addresses sit in the first four
+ * bytes of src/dst.
+ */
+struct sluice_key {
+	__u8 gen;
+	__u8 tuple;
+	__u8 family;		/* 4 or 6, 0 when the rule does not care */
+	__u8 proto;
+	__u16 slot;		/* ingress interface slot */
+	__u16 vlan;		/* outermost VLAN id */
+	__u16 sport;		/* host byte order */
+	__u16 dport;
+	__u8 tcp_flags;
+	__u8 icmp_type;
+	__u16 pad;
+	__u8 src[16];
+	__u8 dst[16];
+};
+
+#define SLUICE_KEY_WORDS (sizeof(struct sluice_key) / sizeof(__u64))
+
+/* One rule shape: the mask, what it needs, and the sets it consults. */
+struct sluice_tuple {
+	struct sluice_key mask;
+	__u32 needs;		/* enum sluice_has */
+	__u16 min_prio;		/* best rule in the tuple, for early exit */
+	__u8 src_set;		/* 0, or a set the source must be in */
+	__u8 dst_set;
+};
+
+/* What a classifier entry decides. */
+struct sluice_verdict {
+	__u16 prio;
+	__u8 action;		/* enum sluice_action */
+	__u8 pad;
+	__u32 arg;		/* action argument (later actions) */
+};
+
+/* One generation of the rule set: the packets see one or the other. */
+struct sluice_ruleset {
+	__u32 ntuples;
+	__u32 nentries;
+};
+
+struct sluice_state {
+	__u32 active_gen;	/* 0 or 1 */
+	__u32 abi_version;
+};
+
+struct sluice_iface {
+	__u32 ifindex;		/* 0: slot free */
+	__u8 policy;		/* enum sluice_action for unmatched packets */
+	__u8 hook;		/* enum sluice_hook it is attached at */
+	__u8 mode;		/* attach mode, user space's business */
+	__u8 pad;
+	char name[SLUICE_IFNAME_LEN];
+};
+
+struct sluice_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Per-CPU counter arrays, indexed as below. */
+static inline __u32 sluice_iface_counter_idx(__u32 slot, __u32 hook,
+					     __u32 action)
+{
+	return (slot * SLUICE_HOOK__MAX + hook) * SLUICE_ACT__MAX + action;
+}
+
+static inline __u32 sluice_reason_counter_idx(__u32 slot, __u32 hook,
+					      __u32 reason)
+{
+	return (slot * SLUICE_HOOK__MAX + hook) * SLUICE_REASON__MAX + reason;
+}
+
+#define SLUICE_IFACE_COUNTERS \
+	(SLUICE_MAX_IFACES * SLUICE_HOOK__MAX * SLUICE_ACT__MAX)
+#define SLUICE_REASON_COUNTERS \
+	(SLUICE_MAX_IFACES * SLUICE_HOOK__MAX * SLUICE_REASON__MAX)
+
+/* Set maps. */
+struct sluice_set4_key {
+	__u32 prefixlen;	/* 32 (set) + prefix length */
+	__u32 set;		/* big endian, so it is the top of the trie */
+	__u32 addr;		/* network byte order */
+};
+
+struct sluice_set6_key {
+	__u32 prefixlen;	/* 32 (set) + prefix length */
+	__u32 set;		/* big endian */
+	__u8 addr[16];
+};
+
+struct sluice_set4_long_key {
+	__u32 set;
+	__u32 net24;		/* host byte order, address >> 8 */
+};
+
+struct sluice_set4_long {
+	__u64 bits[4];		/* one bit per address of the /24 */
+};
+
+struct sluice_set_info {
+	char name[SLUICE_SET_NAME_LEN];	/* empty: id free */
+	__u32 count4;
+	__u32 count6;
+};
+
+/* What the last packet got, written only by programs loaded to trace. */
+struct sluice_trace {
+	__u32 action;
+	__u32 reason;
+	__u32 prio;		/* 0: no rule */
+	__u32 pad;
+};
+
+/*
+ * The entry filter hash.  Both sides must compute it identically: the
+ * data plane to test a bit before a hash-table probe, user space to set
+ * the bit when it adds an entry.
+ */
+static inline __u64 sluice_key_hash(const __u64 *w)
+{
+	__u64 h = 0x736c756963650000ULL;
+	int i;
+
+	for (i = 0; i < (int)SLUICE_KEY_WORDS; i++) {
+		h ^= w[i];
+		h *= 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+static inline __u32 sluice_filter_bit(__u64 hash)
+{
+	return (__u32)(hash >> (64 - SLUICE_FILTER_SHIFT));
+}
+
+#endif /* __SLUICE_ABI_H */

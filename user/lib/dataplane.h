@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The loaded data plane: one BPF object (XDP and tc entries, all maps),
+ * either private to the caller (test-run, selftests, bench) or with its
+ * maps pinned under a directory and adopted from there (sluiced).
+ *
+ * Interfaces are known by slot (1..SLUICE_MAX_IFACES-1), bound to a name;
+ * slot 0 collects packets from interfaces sluice does not know.  Sets are
+ * known by id (1..SLUICE_MAX_SETS-1), bound to a name.
+ */
+#ifndef __SLUICE_DATAPLANE_H
+#define __SLUICE_DATAPLANE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sluice/abi.h>
+
+#include "grammar.h"
+
+#define SLUICE_PIN_DIR "/sys/fs/bpf/sluice"
+/* ifindex -> slot is a direct array; larger ifindexes cannot attach. */
+#define SLUICE_IFINDEX_MAX (1 << 20)
+
+struct sl_dp;
+
+struct sl_dp_opts {
+	const char *pin_dir;	/* NULL: private maps, nothing pinned */
+	bool trace;		/* record each packet's decision (test-run) */
+};
+
+int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **dp, char *err,
+	       size_t errlen);
+void sl_dp_close(struct sl_dp *dp);
+
+int sl_dp_prog_fd(const struct sl_dp *dp, enum sluice_hook hook);
+struct bpf_object *sl_dp_object(const struct sl_dp *dp);
+
+/* Slots: find the slot bound to name, binding a free one if create. */
+int sl_dp_slot(struct sl_dp *dp, const char *name, bool create);
+int sl_dp_iface_get(const struct sl_dp *dp, unsigned int slot,
+		    struct sluice_iface *iface);
+/* Write the slot's configuration and point iface->ifindex at it. */
+int sl_dp_iface_set(struct sl_dp *dp, unsigned int slot,
+		    const struct sluice_iface *iface);
+/* Unbind: forget the ifindex and the name (counters stay). */
+int sl_dp_iface_release(struct sl_dp *dp, unsigned int slot);
+
+/* Sets. */
+int sl_dp_set_id(struct sl_dp *dp, const char *name, bool create);
+int sl_dp_set_info(const struct sl_dp *dp, unsigned int id,
+		   struct sluice_set_info *info);
+int sl_dp_set_add(struct sl_dp *dp, unsigned int id,
+		  const struct sl_prefix *p, size_t n);
+int sl_dp_set_del(struct sl_dp *dp, unsigned int id,
+		  const struct sl_prefix *p, size_t n);
+int sl_dp_set_flush(struct sl_dp *dp, unsigned int id);
+/* Calls fn for every prefix of the set; stops early on a non-zero return. */
+int sl_dp_set_walk(const struct sl_dp *dp, unsigned int id,
+		   int (*fn)(const struct sl_prefix *p, void *arg), void *arg);
+
+/*
+ * Replace the whole rule set atomically (packets see the old one or the
+ * new one).  Interfaces named by "in" get slots, sets named must exist.
+ * On error nothing that packets see has changed.
+ */
+int sl_dp_rules_replace(struct sl_dp *dp, const struct sl_rule *rules,
+			size_t n, char *err, size_t errlen);
+
+/* Counters summed over CPUs, or one CPU's when cpu >= 0. */
+int sl_dp_ncpus(void);
+int sl_dp_iface_counter(const struct sl_dp *dp, unsigned int slot,
+			unsigned int hook, unsigned int action, int cpu,
+			struct sluice_counter *c);
+int sl_dp_reason_counter(const struct sl_dp *dp, unsigned int slot,
+			 unsigned int hook, unsigned int reason, int cpu,
+			 struct sluice_counter *c);
+int sl_dp_rule_counter(const struct sl_dp *dp, unsigned int prio, int cpu,
+		       struct sluice_counter *c);
+
+/* The decision of the last packet run, when opened with trace. */
+int sl_dp_last_trace(const struct sl_dp *dp, struct sluice_trace *t);
+
+#endif /* __SLUICE_DATAPLANE_H */
