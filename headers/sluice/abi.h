@@ -8,7 +8,9 @@
 #ifndef __SLUICE_ABI_H
 #define __SLUICE_ABI_H
 
+#ifndef __VMLINUX_H__	/* BPF side: vmlinux.h has the types */
 #include <linux/types.h>
+#endif
 
 #define SLUICE_ABI_VERSION 1
 
@@ -161,13 +163,13 @@ static inline __u32 sluice_reason_counter_idx(__u32 slot, __u32 hook,
 /* Set maps. */
 struct sluice_set4_key {
 	__u32 prefixlen;	/* 32 (set) + prefix length */
-	__u32 set;		/* big endian, so it is the top of the trie */
+	__u32 set;		/* whole, so each set is its own subtree */
 	__u32 addr;		/* network byte order */
 };
 
 struct sluice_set6_key {
 	__u32 prefixlen;	/* 32 (set) + prefix length */
-	__u32 set;		/* big endian */
+	__u32 set;
 	__u8 addr[16];
 };
 

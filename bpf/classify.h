@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Classify: first match wins over an ordered rule list, by tuple-space
+ * search.  Rules of one shape (which fields, which prefix lengths, which
+ * sets) form a tuple; a tuple is one masked-key probe however many rules
+ * it holds, so the cost follows the number of shapes, not of rules.
+ * Tuples are sorted by their best priority, so the walk stops as soon as
+ * no remaining tuple can beat what matched.
+ */
+#ifndef __SLUICE_CLASSIFY_H
+#define __SLUICE_CLASSIFY_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include <sluice/abi.h>
+
+#include "maps.h"
+#include "parse.h"
+
+#define SL_NO_PRIO 0x10000
+
+struct sl_match {
+	__u32 prio;	/* SL_NO_PRIO: nothing matched */
+	__u32 action;
+	__u32 arg;
+};
+
+/* Per-packet memo of set lookups: each set is looked up at most once. */
+struct sl_set_memo {
+	__u64 known;
+	__u64 member;
+};
+
+static __always_inline bool sl_set4_member(__u32 set, const __u8 *addr)
+{
+	struct sluice_set4_long_key lk = { .set = set };
+	struct sluice_set4_long *l;
+	__u32 a, net24, w;
+	__u64 *word;
+	void *bits;
+
+	bits = bpf_map_lookup_elem(&sl_set4_bits, &set);
+	if (!bits)
+		return false;
+	a = bpf_ntohl(*(__u32 *)addr);
+	net24 = a >> 8;
+	w = net24 >> 6;
+	word = bpf_map_lookup_elem(bits, &w);
+	if (word && (*word >> (net24 & 63)) & 1)
+		return true;
+	w += SLUICE_SET4_WORDS;
+	word = bpf_map_lookup_elem(bits, &w);
+	if (!word || !((*word >> (net24 & 63)) & 1))
+		return false;
+	lk.net24 = net24;
+	l = bpf_map_lookup_elem(&sl_set4_long, &lk);
+	if (!l)
+		return false;
+	a &= 0xff;
+	return (l->bits[(a >> 6) & 3] >> (a & 63)) & 1;
+}
+
+static __always_inline bool sl_set6_member(__u32 set, const __u8 *addr)
+{
+	struct sluice_set6_key k = { .prefixlen = 32 + 128, .set = set };
+
+	__builtin_memcpy(k.addr, addr, 16);
+	return bpf_map_lookup_elem(&sl_set6, &k) != NULL;
+}
+
+static __always_inline bool sl_set_member(struct sl_set_memo *memo,
+					  __u32 set, const struct sl_pkt *p,
+					  const __u8 *addr)
+{
+	__u64 bit = 1ULL << (set & 63);
+	bool in;
+
+	if (memo->known & bit)
+		return memo->member & bit;
+	if (p->key.family == 4)
+		in = sl_set4_member(set, addr);
+	else
+		in = sl_set6_member(set, addr);
+	memo->known |= bit;
+	if (in)
+		memo->member |= bit;
+	return in;
+}
+
+static __always_inline bool sl_filter_maybe(__u32 gen, __u64 hash)
+{
+	__u32 bit = sluice_filter_bit(hash);
+	__u32 idx = gen * SLUICE_FILTER_WORDS + (bit >> 6);
+	__u64 *word = bpf_map_lookup_elem(&sl_filter, &idx);
+
+	return word && (*word >> (bit & 63)) & 1;
+}
+
+struct sl_walk {
+	const struct sl_pkt *p;
+	struct sl_match *m;
+	struct sl_set_memo src_memo, dst_memo;
+	__u32 gen;
+	__u32 ntuples;
+};
+
+/*
+ * One tuple; returns 1 to stop the walk.  A bpf_loop() callback, so the
+ * verifier walks the body once instead of once per tuple.
+ */
+static int sl_tuple_probe(__u32 i, struct sl_walk *w)
+{
+	__u32 idx = w->gen * SLUICE_MAX_TUPLES + i;
+	const struct sl_pkt *p = w->p;
+	union {
+		struct sluice_key key;
+		__u64 words[SLUICE_KEY_WORDS];
+	} k;
+	struct sluice_verdict *v;
+	struct sluice_tuple *t;
+	const __u64 *mask;
+	int j;
+
+	if (i >= w->ntuples)
+		return 1;
+	t = bpf_map_lookup_elem(&sl_tuples, &idx);
+	if (!t || t->min_prio >= w->m->prio)
+		return 1;
+	if (t->needs & ~p->has)
+		return 0;
+	if (t->src_set &&
+	    !sl_set_member(&w->src_memo, t->src_set, p, p->key.src))
+		return 0;
+	if (t->dst_set &&
+	    !sl_set_member(&w->dst_memo, t->dst_set, p, p->key.dst))
+		return 0;
+
+	mask = (const __u64 *)&t->mask;
+	for (j = 0; j < (int)SLUICE_KEY_WORDS; j++)
+		k.words[j] = p->words[j] & mask[j];
+	k.key.gen = w->gen;
+	k.key.tuple = i;
+	if (!sl_filter_maybe(w->gen, sluice_key_hash(k.words)))
+		return 0;
+	v = bpf_map_lookup_elem(&sl_rules, &k.key);
+	if (v && v->prio < w->m->prio) {
+		w->m->prio = v->prio;
+		w->m->action = v->action;
+		w->m->arg = v->arg;
+	}
+	return 0;
+}
+
+static __always_inline void sl_classify(const struct sl_pkt *p,
+					struct sl_match *m)
+{
+	struct sl_walk w = { .p = p, .m = m };
+	struct sluice_ruleset *rs;
+	struct sluice_state *st;
+	__u32 zero = 0;
+
+	m->prio = SL_NO_PRIO;
+	st = bpf_map_lookup_elem(&sl_state, &zero);
+	if (!st)
+		return;
+	w.gen = st->active_gen & 1;
+	rs = bpf_map_lookup_elem(&sl_rulesets, &w.gen);
+	if (!rs || !rs->ntuples)
+		return;
+	w.ntuples = rs->ntuples;
+	bpf_loop(SLUICE_MAX_TUPLES, sl_tuple_probe, &w, 0);
+}
+
+#endif /* __SLUICE_CLASSIFY_H */

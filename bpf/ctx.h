@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The two hooks in one vocabulary.  The pipeline sees a struct sl_ctx and
+ * returns an enum sluice_action; each entry fills the one and maps the
+ * other onto its own return codes.
+ */
+#ifndef __SLUICE_CTX_H
+#define __SLUICE_CTX_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include <sluice/abi.h>
+
+#define SL_TC_ACT_OK	0
+#define SL_TC_ACT_SHOT	2
+
+/* Enough for two VLAN tags, IPv6 with a few extension headers, and TCP. */
+#define SL_TC_PULL_LEN	256
+
+struct sl_ctx {
+	void *data;
+	void *data_end;
+	__u32 ifindex;
+	__u32 len;
+	__u16 meta_vlan;	/* outer tag the stack already took off */
+	bool has_meta_vlan;
+	enum sluice_hook hook;
+};
+
+static __always_inline void sl_ctx_from_xdp(struct sl_ctx *c,
+					    struct xdp_md *xdp)
+{
+	c->data = (void *)(long)xdp->data;
+	c->data_end = (void *)(long)xdp->data_end;
+	c->ifindex = xdp->ingress_ifindex;
+	c->len = c->data_end - c->data;
+	c->meta_vlan = 0;
+	c->has_meta_vlan = false;
+	c->hook = SLUICE_HOOK_XDP;
+}
+
+static __always_inline void sl_ctx_from_skb(struct sl_ctx *c,
+					    struct __sk_buff *skb)
+{
+	__u32 linear = skb->data_end - skb->data;
+	__u32 len = skb->len;
+
+	/* Headers in paged data are invisible to direct access: pull them. */
+	if (linear < SL_TC_PULL_LEN && len > linear)
+		bpf_skb_pull_data(skb, len < SL_TC_PULL_LEN ? len :
+							      SL_TC_PULL_LEN);
+	/*
+	 * Keep clang from reusing the field addresses computed above: the
+	 * verifier only accepts ctx loads at constant offsets from skb.
+	 */
+	asm volatile("" : "+r"(skb));
+	c->data = (void *)(long)skb->data;
+	c->data_end = (void *)(long)skb->data_end;
+	c->ifindex = skb->ifindex;
+	c->len = len;
+	/* The stack moves the outer tag into the skb before tc ingress. */
+	c->has_meta_vlan = skb->vlan_present;
+	c->meta_vlan = skb->vlan_tci & 0x0fff;
+	c->hook = SLUICE_HOOK_TC;
+}
+
+static __always_inline int sl_xdp_verdict(enum sluice_action act)
+{
+	return act == SLUICE_ACT_DROP ? XDP_DROP : XDP_PASS;
+}
+
+static __always_inline int sl_tc_verdict(enum sluice_action act)
+{
+	return act == SLUICE_ACT_DROP ? SL_TC_ACT_SHOT : SL_TC_ACT_OK;
+}
+
+#endif /* __SLUICE_CTX_H */

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Every map of the data plane.  User space finds them by these names, and
+ * sluiced pins them under /sys/fs/bpf/sluice/ with the same names.
+ */
+#ifndef __SLUICE_MAPS_H
+#define __SLUICE_MAPS_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include <sluice/abi.h>
+
+/* Which rule-set generation packets use. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sluice_state);
+} sl_state SEC(".maps");
+
+/* Per generation: how many tuples. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct sluice_ruleset);
+} sl_rulesets SEC(".maps");
+
+/* Per generation, SLUICE_MAX_TUPLES tuples sorted by min_prio. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SLUICE_MAX_TUPLES);
+	__type(key, __u32);
+	__type(value, struct sluice_tuple);
+} sl_tuples SEC(".maps");
+
+/*
+ * Per generation, a one-hash filter over the entries: a clear bit proves
+ * a miss without touching the hash table, so a packet pays a probe only
+ * for a tuple that probably matches.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SLUICE_FILTER_WORDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} sl_filter SEC(".maps");
+
+/* The entries of both generations: masked key -> decision. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SLUICE_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sluice_key);
+	__type(value, struct sluice_verdict);
+} sl_rules SEC(".maps");
+
+/* ifindex -> slot; 0 is "not ours". */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << 20);
+	__type(key, __u32);
+	__type(value, __u32);
+} sl_ifslot SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SLUICE_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct sluice_iface);
+} sl_ifaces SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SLUICE_IFACE_COUNTERS);
+	__type(key, __u32);
+	__type(value, struct sluice_counter);
+} sl_iface_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SLUICE_REASON_COUNTERS);
+	__type(key, __u32);
+	__type(value, struct sluice_counter);
+} sl_reason_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SLUICE_PRIO_MAX + 1);
+	__type(key, __u32);
+	__type(value, struct sluice_counter);
+} sl_rule_stats SEC(".maps");
+
+/* Sets: names and sizes, and the tries that hold them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SLUICE_MAX_SETS);
+	__type(key, __u32);
+	__type(value, struct sluice_set_info);
+} sl_sets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SLUICE_SET_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sluice_set4_key);
+	__type(value, __u32);
+} sl_set4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SLUICE_SET_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sluice_set6_key);
+	__type(value, __u32);
+} sl_set6 SEC(".maps");
+
+/*
+ * The IPv4 fast path, derived from sl_set4 by user space: a walk of the
+ * trie costs ~100 ns at a million prefixes on this kernel, two bitmap
+ * loads cost a few.
+ */
+struct sl_set4_bitmap {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SLUICE_SET4_BITMAP_WORDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SLUICE_MAX_SETS);
+	__type(key, __u32);
+	__array(values, struct sl_set4_bitmap);
+} sl_set4_bits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SLUICE_SET_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sluice_set4_long_key);
+	__type(value, struct sluice_set4_long);
+} sl_set4_long SEC(".maps");
+
+/*
+ * Never read by the programs: user space replaces its one slot to make
+ * the kernel wait out an RCU grace period (maps-of-maps updates do), after
+ * which no packet still runs on an old rule-set generation.
+ */
+struct sl_sync_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct sl_sync_inner);
+} sl_sync SEC(".maps");
+
+/* The last decision, written only when loaded with sl_trace set. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sluice_trace);
+} sl_last SEC(".maps");
+
+#endif /* __SLUICE_MAPS_H */

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Parse: Ethernet, up to two VLAN tags, IPv4 with options, IPv6 with
+ * hop-by-hop, routing, destination-options and fragment headers, then
+ * TCP, UDP, ICMP or ICMPv6.  The result is a classifier key, the set of
+ * fields the packet really has, and the reason the packet gets when no
+ * rule decides it.  Every length is checked against both the frame and
+ * what the headers themselves claim.
+ */
+#ifndef __SLUICE_PARSE_H
+#define __SLUICE_PARSE_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include <sluice/abi.h>
+
+#include "ctx.h"
+
+#define SL_ETH_P_IP	0x0800
+#define SL_ETH_P_IPV6	0x86dd
+#define SL_ETH_P_8021Q	0x8100
+#define SL_ETH_P_8021AD	0x88a8
+
+#define SL_IPPROTO_HOPOPTS	0
+#define SL_IPPROTO_ICMP		1
+#define SL_IPPROTO_TCP		6
+#define SL_IPPROTO_UDP		17
+#define SL_IPPROTO_ROUTING	43
+#define SL_IPPROTO_FRAGMENT	44
+#define SL_IPPROTO_ICMPV6	58
+#define SL_IPPROTO_DSTOPTS	60
+
+#define SL_IP_MF	0x2000
+#define SL_IP_OFFSET	0x1fff
+
+struct sl_pkt {
+	union {
+		struct sluice_key key;
+		__u64 words[SLUICE_KEY_WORDS];
+	};
+	__u32 has;	/* enum sluice_has */
+	__u32 reason;	/* what no matching rule leaves: enum sluice_reason */
+};
+
+/* What remains of the L3 payload: the frame end and the length claimed. */
+struct sl_cursor {
+	void *pos;
+	void *end;
+	__u32 left;
+};
+
+static __always_inline bool sl_is_vlan(__u16 proto_be)
+{
+	return proto_be == bpf_htons(SL_ETH_P_8021Q) ||
+	       proto_be == bpf_htons(SL_ETH_P_8021AD);
+}
+
+static __always_inline int sl_parse_l4(struct sl_cursor *c, struct sl_pkt *p)
+{
+	void *l4 = c->pos;
+
+	switch (p->key.proto) {
+	case SL_IPPROTO_TCP: {
+		struct tcphdr *th = l4;
+
+		if (c->left < sizeof(*th) || (void *)(th + 1) > c->end)
+			goto truncated;
+		if (th->doff < 5 || th->doff * 4U > c->left)
+			goto truncated;
+		p->key.sport = bpf_ntohs(th->source);
+		p->key.dport = bpf_ntohs(th->dest);
+		/* Byte 13 of the header: CWR ECE URG ACK PSH RST SYN FIN. */
+		p->key.tcp_flags = ((__u8 *)th)[13];
+		p->has |= SLUICE_HAS_PORTS | SLUICE_HAS_TCP;
+		return 0;
+	}
+	case SL_IPPROTO_UDP: {
+		struct udphdr *uh = l4;
+
+		if (c->left < sizeof(*uh) || (void *)(uh + 1) > c->end)
+			goto truncated;
+		p->key.sport = bpf_ntohs(uh->source);
+		p->key.dport = bpf_ntohs(uh->dest);
+		p->has |= SLUICE_HAS_PORTS;
+		return 0;
+	}
+	case SL_IPPROTO_ICMP:
+	case SL_IPPROTO_ICMPV6: {
+		__u8 *ih = l4;
+
+		/* ICMP is an IPv4 protocol, ICMPv6 an IPv6 one. */
+		if ((p->key.proto == SL_IPPROTO_ICMP) != (p->key.family == 4))
+			return 0;
+		if (c->left < 8 || (void *)(ih + 8) > c->end)
+			goto truncated;
+		p->key.icmp_type = ih[0];
+		p->has |= SLUICE_HAS_ICMP;
+		return 0;
+	}
+	default:
+		return 0;
+	}
+truncated:
+	p->reason = SLUICE_REASON_TRUNCATED;
+	return 0;
+}
+
+static __always_inline int sl_parse_ipv4(struct sl_cursor *c,
+					 struct sl_pkt *p)
+{
+	struct iphdr *iph = c->pos;
+	__u32 ihl, tot, avail;
+	__u16 frag;
+
+	if ((void *)(iph + 1) > c->end)
+		return -1;
+	if (iph->version != 4)
+		return -1;
+	ihl = iph->ihl * 4;
+	tot = bpf_ntohs(iph->tot_len);
+	avail = c->end - c->pos;
+	if (ihl < sizeof(*iph) || tot < ihl || tot > avail)
+		return -1;
+	if (c->pos + ihl > c->end)
+		return -1;
+
+	p->key.family = 4;
+	p->key.proto = iph->protocol;
+	__builtin_memcpy(p->key.src, &iph->saddr, 4);
+	__builtin_memcpy(p->key.dst, &iph->daddr, 4);
+	p->has |= SLUICE_HAS_IP;
+
+	frag = bpf_ntohs(iph->frag_off);
+	if (frag & SL_IP_OFFSET) {
+		/* A later fragment: the transport header is elsewhere. */
+		p->reason = SLUICE_REASON_FRAGMENT;
+		return 0;
+	}
+	c->pos += ihl;
+	c->left = tot - ihl;
+	return sl_parse_l4(c, p);
+}
+
+static __always_inline int sl_parse_ipv6(struct sl_cursor *c,
+					 struct sl_pkt *p)
+{
+	struct ipv6hdr *ip6 = c->pos;
+	__u32 plen, avail, len;
+	__u8 nexthdr;
+	int i;
+
+	if ((void *)(ip6 + 1) > c->end)
+		return -1;
+	if (ip6->version != 6)
+		return -1;
+	plen = bpf_ntohs(ip6->payload_len);
+	avail = c->end - (void *)(ip6 + 1);
+	if (plen > avail)
+		return -1;
+
+	p->key.family = 6;
+	__builtin_memcpy(p->key.src, &ip6->saddr, 16);
+	__builtin_memcpy(p->key.dst, &ip6->daddr, 16);
+	p->has |= SLUICE_HAS_IP;
+	nexthdr = ip6->nexthdr;
+	c->pos = ip6 + 1;
+	c->left = plen;
+
+	for (i = 0; i < SLUICE_MAX_EXTHDRS; i++) {
+		__u8 *h = c->pos;
+
+		switch (nexthdr) {
+		case SL_IPPROTO_HOPOPTS:
+		case SL_IPPROTO_ROUTING:
+		case SL_IPPROTO_DSTOPTS:
+			if (c->left < 8 || (void *)(h + 8) > c->end)
+				return -1;
+			len = (h[1] + 1) * 8;
+			if (len > c->left)
+				return -1;
+			nexthdr = h[0];
+			c->pos += len;
+			c->left -= len;
+			break;
+		case SL_IPPROTO_FRAGMENT: {
+			struct frag_hdr *fh = c->pos;
+
+			if (c->left < sizeof(*fh) ||
+			    (void *)(fh + 1) > c->end)
+				return -1;
+			nexthdr = fh->nexthdr;
+			c->pos += sizeof(*fh);
+			c->left -= sizeof(*fh);
+			if (bpf_ntohs(fh->frag_off) & ~7) {
+				p->key.proto = nexthdr;
+				p->reason = SLUICE_REASON_FRAGMENT;
+				return 0;
+			}
+			break;
+		}
+		default:
+			p->key.proto = nexthdr;
+			return sl_parse_l4(c, p);
+		}
+	}
+	/* Still inside the extension headers: further than we look. */
+	p->has &= ~SLUICE_HAS_IP;
+	p->reason = SLUICE_REASON_PARSE_LIMIT;
+	return 0;
+}
+
+/*
+ * Fill p from the frame.  The outcome is in p->has and p->reason:
+ * malformed, not IP and past-the-limits packets have no SLUICE_HAS_IP.
+ */
+static __always_inline void sl_parse(const struct sl_ctx *ctx,
+				     struct sl_pkt *p)
+{
+	struct sl_cursor c = { .pos = ctx->data, .end = ctx->data_end };
+	struct ethhdr *eth = c.pos;
+	__u16 proto;
+	int depth = 0, i;
+
+	p->reason = SLUICE_REASON_POLICY;
+	if ((void *)(eth + 1) > c.end) {
+		p->reason = SLUICE_REASON_MALFORMED;
+		return;
+	}
+	proto = eth->h_proto;
+	c.pos = eth + 1;
+
+	if (ctx->has_meta_vlan) {
+		p->key.vlan = ctx->meta_vlan;
+		p->has |= SLUICE_HAS_VLAN;
+		depth = 1;
+	}
+	for (i = 0; i < SLUICE_MAX_VLAN_DEPTH; i++) {
+		struct vlan_hdr *vh = c.pos;
+
+		if (!sl_is_vlan(proto) || depth >= SLUICE_MAX_VLAN_DEPTH)
+			break;
+		if ((void *)(vh + 1) > c.end) {
+			p->reason = SLUICE_REASON_MALFORMED;
+			return;
+		}
+		if (!depth) {
+			p->key.vlan = bpf_ntohs(vh->h_vlan_TCI) & 0x0fff;
+			p->has |= SLUICE_HAS_VLAN;
+		}
+		depth++;
+		proto = vh->h_vlan_encapsulated_proto;
+		c.pos = vh + 1;
+	}
+	if (sl_is_vlan(proto)) {
+		p->reason = SLUICE_REASON_PARSE_LIMIT;
+		return;
+	}
+
+	if (proto == bpf_htons(SL_ETH_P_IP)) {
+		if (sl_parse_ipv4(&c, p) < 0)
+			goto malformed;
+	} else if (proto == bpf_htons(SL_ETH_P_IPV6)) {
+		if (sl_parse_ipv6(&c, p) < 0)
+			goto malformed;
+	} else {
+		p->reason = SLUICE_REASON_NOT_IP;
+	}
+	return;
+
+malformed:
+	/* Nothing past Ethernet can be trusted: keep only L2 fields. */
+	p->has &= SLUICE_HAS_VLAN;
+	p->key.family = 0;
+	p->key.proto = 0;
+	__builtin_memset(p->key.src, 0, sizeof(p->key.src));
+	__builtin_memset(p->key.dst, 0, sizeof(p->key.dst));
+	p->key.sport = 0;
+	p->key.dport = 0;
+	p->key.tcp_flags = 0;
+	p->key.icmp_type = 0;
+	p->reason = SLUICE_REASON_MALFORMED;
+}
+
+#endif /* __SLUICE_PARSE_H */

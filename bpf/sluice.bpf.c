@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The two entries of the sluice data plane: XDP and tc ingress. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "ctx.h"
+#include "pipeline.h"
+
+SEC("xdp")
+int sl_xdp(struct xdp_md *xdp)
+{
+	struct sl_ctx ctx;
+
+	sl_ctx_from_xdp(&ctx, xdp);
+	return sl_xdp_verdict(sl_pipeline(&ctx));
+}
+
+SEC("tc")
+int sl_tc(struct __sk_buff *skb)
+{
+	struct sl_ctx ctx;
+
+	sl_ctx_from_skb(&ctx, skb);
+	return sl_tc_verdict(sl_pipeline(&ctx));
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

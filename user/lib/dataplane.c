@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Loading the data plane, pinning and adopting its maps, slots, counters. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dataplane.h"
+#include "dataplane_int.h"
+
+void sl_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int sl_dp_ncpus(void)
+{
+	static int n;
+
+	if (!n)
+		n = libbpf_num_possible_cpus();
+	return n;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char buf[4096], *p;
+
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int set_pin_paths(struct bpf_object *obj, const char *dir)
+{
+	struct bpf_map *map;
+	char path[4096];
+	int err;
+
+	bpf_object__for_each_map(map, obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int check_state(struct sl_dp *dp, char *err, size_t errlen)
+{
+	struct sluice_state st;
+	__u32 zero = 0;
+	int fd = bpf_map__fd(dp->skel->maps.sl_state);
+
+	if (bpf_map_lookup_elem(fd, &zero, &st))
+		return -errno;
+	if (!st.abi_version) {
+		st.abi_version = SLUICE_ABI_VERSION;
+		if (bpf_map_update_elem(fd, &zero, &st, BPF_ANY))
+			return -errno;
+	} else if (st.abi_version != SLUICE_ABI_VERSION) {
+		sl_errf(err, errlen,
+			"pinned maps have ABI %u, this build speaks %u: remove %s",
+			st.abi_version, SLUICE_ABI_VERSION, dp->pin_dir);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **out, char *err,
+	       size_t errlen)
+{
+	struct sl_dp *dp;
+	int ret;
+
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return -ENOMEM;
+	dp->skel = sluice_bpf__open();
+	if (!dp->skel) {
+		ret = -errno;
+		sl_errf(err, errlen, "cannot open the BPF object: %s",
+			strerror(-ret));
+		goto fail;
+	}
+	dp->skel->rodata->sl_trace = opts && opts->trace;
+	if (opts && opts->pin_dir) {
+		snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", opts->pin_dir);
+		ret = mkdir_p(dp->pin_dir);
+		if (!ret)
+			ret = set_pin_paths(dp->skel->obj, dp->pin_dir);
+		if (ret) {
+			sl_errf(err, errlen, "%s: %s", dp->pin_dir,
+				strerror(-ret));
+			goto fail;
+		}
+	}
+	ret = sluice_bpf__load(dp->skel);
+	if (ret) {
+		sl_errf(err, errlen, "cannot load the BPF programs: %s",
+			strerror(-ret));
+		goto fail;
+	}
+	ret = check_state(dp, err, errlen);
+	if (ret)
+		goto fail;
+	dp->filter = mmap(NULL, 2 * SLUICE_FILTER_WORDS * sizeof(__u64),
+			  PROT_READ | PROT_WRITE, MAP_SHARED,
+			  bpf_map__fd(dp->skel->maps.sl_filter), 0);
+	if (dp->filter == MAP_FAILED) {
+		ret = -errno;
+		dp->filter = NULL;
+		sl_errf(err, errlen, "cannot map the entry filter: %s",
+			strerror(-ret));
+		goto fail;
+	}
+	ret = sl_dp_rules_sweep(dp);
+	if (ret) {
+		sl_errf(err, errlen, "cannot sweep stale rule entries: %s",
+			strerror(-ret));
+		goto fail;
+	}
+	*out = dp;
+	return 0;
+fail:
+	sl_dp_close(dp);
+	return ret;
+}
+
+void sl_dp_close(struct sl_dp *dp)
+{
+	int i;
+
+	if (!dp)
+		return;
+	for (i = 0; i < SLUICE_MAX_SETS; i++)
+		if (dp->set4_bits[i])
+			munmap(dp->set4_bits[i],
+			       SLUICE_SET4_BITMAP_WORDS * sizeof(__u64));
+	if (dp->filter)
+		munmap(dp->filter, 2 * SLUICE_FILTER_WORDS * sizeof(__u64));
+	if (dp->sync_inner_fd > 0)
+		close(dp->sync_inner_fd);
+	sluice_bpf__destroy(dp->skel);
+	free(dp);
+}
+
+int sl_dp_prog_fd(const struct sl_dp *dp, enum sluice_hook hook)
+{
+	return bpf_program__fd(hook == SLUICE_HOOK_TC ? dp->skel->progs.sl_tc :
+							dp->skel->progs.sl_xdp);
+}
+
+struct bpf_object *sl_dp_object(const struct sl_dp *dp)
+{
+	return dp->skel->obj;
+}
+
+int sl_dp_iface_get(const struct sl_dp *dp, unsigned int slot,
+		    struct sluice_iface *iface)
+{
+	if (slot >= SLUICE_MAX_IFACES)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.sl_ifaces), &slot,
+				iface))
+		return -errno;
+	return 0;
+}
+
+int sl_dp_slot(struct sl_dp *dp, const char *name, bool create)
+{
+	struct sluice_iface iface;
+	unsigned int slot, free_slot = 0;
+
+	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++) {
+		if (sl_dp_iface_get(dp, slot, &iface))
+			return -EIO;
+		if (!iface.name[0]) {
+			if (!free_slot)
+				free_slot = slot;
+			continue;
+		}
+		if (!strncmp(iface.name, name, sizeof(iface.name)))
+			return slot;
+	}
+	if (!create)
+		return -ENOENT;
+	if (!free_slot)
+		return -ENOSPC;
+	memset(&iface, 0, sizeof(iface));
+	snprintf(iface.name, sizeof(iface.name), "%s", name);
+	iface.policy = SLUICE_ACT_PASS;
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.sl_ifaces),
+				&free_slot, &iface, BPF_ANY))
+		return -errno;
+	return free_slot;
+}
+
+static int ifslot_write(struct sl_dp *dp, __u32 ifindex, __u32 slot)
+{
+	if (!ifindex)
+		return 0;
+	if (ifindex >= SLUICE_IFINDEX_MAX)
+		return -ERANGE;
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.sl_ifslot),
+				&ifindex, &slot, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int sl_dp_iface_set(struct sl_dp *dp, unsigned int slot,
+		    const struct sluice_iface *iface)
+{
+	struct sluice_iface old;
+	int ret;
+
+	ret = sl_dp_iface_get(dp, slot, &old);
+	if (ret)
+		return ret;
+	if (iface->ifindex >= SLUICE_IFINDEX_MAX)
+		return -ERANGE;
+	/* The old ifindex may belong to someone else by now: unmap it first. */
+	if (old.ifindex && old.ifindex != iface->ifindex) {
+		ret = ifslot_write(dp, old.ifindex, 0);
+		if (ret)
+			return ret;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.sl_ifaces), &slot,
+				iface, BPF_ANY))
+		return -errno;
+	return ifslot_write(dp, iface->ifindex, slot);
+}
+
+int sl_dp_iface_release(struct sl_dp *dp, unsigned int slot)
+{
+	struct sluice_iface iface;
+	int ret;
+
+	ret = sl_dp_iface_get(dp, slot, &iface);
+	if (ret)
+		return ret;
+	ret = ifslot_write(dp, iface.ifindex, 0);
+	if (ret)
+		return ret;
+	memset(&iface, 0, sizeof(iface));
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.sl_ifaces), &slot,
+				&iface, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int sl_dp_percpu_sum(int map_fd, __u32 idx, int cpu, struct sluice_counter *c)
+{
+	int n = sl_dp_ncpus(), i;
+	struct sluice_counter *v;
+
+	if (n <= 0 || (cpu >= 0 && cpu >= n))
+		return -EINVAL;
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(map_fd, &idx, v)) {
+		free(v);
+		return -errno;
+	}
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < n; i++) {
+		if (cpu >= 0 && i != cpu)
+			continue;
+		c->packets += v[i].packets;
+		c->bytes += v[i].bytes;
+	}
+	free(v);
+	return 0;
+}
+
+int sl_dp_iface_counter(const struct sl_dp *dp, unsigned int slot,
+			unsigned int hook, unsigned int action, int cpu,
+			struct sluice_counter *c)
+{
+	if (slot >= SLUICE_MAX_IFACES || hook >= SLUICE_HOOK__MAX ||
+	    action >= SLUICE_ACT__MAX)
+		return -EINVAL;
+	return sl_dp_percpu_sum(bpf_map__fd(dp->skel->maps.sl_iface_stats),
+				sluice_iface_counter_idx(slot, hook, action),
+				cpu, c);
+}
+
+int sl_dp_reason_counter(const struct sl_dp *dp, unsigned int slot,
+			 unsigned int hook, unsigned int reason, int cpu,
+			 struct sluice_counter *c)
+{
+	if (slot >= SLUICE_MAX_IFACES || hook >= SLUICE_HOOK__MAX ||
+	    reason >= SLUICE_REASON__MAX)
+		return -EINVAL;
+	return sl_dp_percpu_sum(bpf_map__fd(dp->skel->maps.sl_reason_stats),
+				sluice_reason_counter_idx(slot, hook, reason),
+				cpu, c);
+}
+
+int sl_dp_rule_counter(const struct sl_dp *dp, unsigned int prio, int cpu,
+		       struct sluice_counter *c)
+{
+	if (prio < 1 || prio > SLUICE_PRIO_MAX)
+		return -EINVAL;
+	return sl_dp_percpu_sum(bpf_map__fd(dp->skel->maps.sl_rule_stats),
+				prio, cpu, c);
+}
+
+int sl_dp_last_trace(const struct sl_dp *dp, struct sluice_trace *t)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.sl_last), &zero, t))
+		return -errno;
+	return 0;
+}
+
+int sl_dp_sync(struct sl_dp *dp)
+{
+	__u32 zero = 0;
+	int fd;
+
+	if (!dp->sync_inner_fd) {
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sl_sync_inner",
+				    sizeof(__u32), sizeof(__u32), 1, NULL);
+		if (fd < 0)
+			return -errno;
+		dp->sync_inner_fd = fd;
+	}
+	/* Returns after an RCU grace period: see sl_sync in bpf/maps.h. */
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.sl_sync), &zero,
+				&dp->sync_inner_fd, BPF_ANY))
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What the data plane modules (dataplane, ruleset, sets) share privately. */
+#ifndef __SLUICE_DATAPLANE_INT_H
+#define __SLUICE_DATAPLANE_INT_H
+
+#include <stddef.h>
+
+#include <sluice/abi.h>
+
+#include "sluice.skel.h"
+
+struct sl_dp {
+	struct sluice_bpf *skel;
+	char pin_dir[4096];
+	__u64 *filter;				/* sl_filter, mapped */
+	__u64 *set4_bits[SLUICE_MAX_SETS];	/* inner bitmaps, mapped */
+	int sync_inner_fd;
+};
+
+void sl_errf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int sl_dp_percpu_sum(int map_fd, __u32 idx, int cpu, struct sluice_counter *c);
+/* Wait until no packet runs on data the caller just unpublished. */
+int sl_dp_sync(struct sl_dp *dp);
+/* Delete entries of the inactive generation left by an interrupted swap. */
+int sl_dp_rules_sweep(struct sl_dp *dp);
+
+#endif /* __SLUICE_DATAPLANE_INT_H */

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Prefix sets.  The LPM tries (sl_set4, sl_set6) hold every set; each
+ * entry's value is its prefix length.  For IPv4 the data plane reads a
+ * derived form instead (see bpf/maps.h), kept here in step with the trie:
+ *   covered[/24]  an entry of length <= 24 covers this /24
+ *   longer[/24]   entries longer than 24 bits live in sl_set4_long
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dataplane.h"
+#include "dataplane_int.h"
+
+#define SET4_MAP_BYTES (SLUICE_SET4_BITMAP_WORDS * sizeof(__u64))
+
+static int info_get(const struct sl_dp *dp, unsigned int id,
+		    struct sluice_set_info *info)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.sl_sets), &id, info))
+		return -errno;
+	return 0;
+}
+
+static int info_put(struct sl_dp *dp, unsigned int id,
+		    const struct sluice_set_info *info)
+{
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.sl_sets), &id, info,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int sl_dp_set_info(const struct sl_dp *dp, unsigned int id,
+		   struct sluice_set_info *info)
+{
+	if (id < 1 || id >= SLUICE_MAX_SETS)
+		return -EINVAL;
+	return info_get(dp, id, info);
+}
+
+/* Map the set's IPv4 bitmaps, creating them for a new set. */
+static int set4_bits(struct sl_dp *dp, unsigned int id, bool create)
+{
+	int outer = bpf_map__fd(dp->skel->maps.sl_set4_bits);
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
+	__u32 inner_id;
+	void *p;
+	int fd;
+
+	if (dp->set4_bits[id])
+		return 0;
+	if (!bpf_map_lookup_elem(outer, &id, &inner_id)) {
+		fd = bpf_map_get_fd_by_id(inner_id);
+	} else if (create) {
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sl_set4_bitmap",
+				    sizeof(__u32), sizeof(__u64),
+				    SLUICE_SET4_BITMAP_WORDS, &opts);
+		if (fd >= 0 && bpf_map_update_elem(outer, &id, &fd, BPF_ANY)) {
+			close(fd);
+			return -errno;
+		}
+	} else {
+		return -ENOENT;
+	}
+	if (fd < 0)
+		return -errno;
+	p = mmap(NULL, SET4_MAP_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -errno;
+	dp->set4_bits[id] = p;
+	return 0;
+}
+
+int sl_dp_set_id(struct sl_dp *dp, const char *name, bool create)
+{
+	struct sluice_set_info info;
+	unsigned int id, free_id = 0;
+	int ret;
+
+	for (id = 1; id < SLUICE_MAX_SETS; id++) {
+		if (info_get(dp, id, &info))
+			return -EIO;
+		if (!info.name[0]) {
+			if (!free_id)
+				free_id = id;
+			continue;
+		}
+		if (!strncmp(info.name, name, sizeof(info.name)))
+			return id;
+	}
+	if (!create)
+		return -ENOENT;
+	if (!free_id)
+		return -ENOSPC;
+	ret = set4_bits(dp, free_id, true);
+	if (ret)
+		return ret;
+	memset(&info, 0, sizeof(info));
+	snprintf(info.name, sizeof(info.name), "%s", name);
+	ret = info_put(dp, free_id, &info);
+	return ret ? ret : (int)free_id;
+}
+
+static void bits_set(__u64 *w, __u32 first, __u32 last)
+{
+	__u32 i;
+
+	for (i = first; i <= last; i++) {
+		if (!(i & 63) && i + 63 <= last) {
+			__atomic_store_n(&w[i >> 6], ~0ULL, __ATOMIC_RELAXED);
+			i += 63;
+			continue;
+		}
+		__atomic_fetch_or(&w[i >> 6], 1ULL << (i & 63),
+				  __ATOMIC_RELAXED);
+	}
+}
+
+static void bit_clear(__u64 *w, __u32 i)
+{
+	__atomic_fetch_and(&w[i >> 6], ~(1ULL << (i & 63)), __ATOMIC_RELAXED);
+}
+
+static __u32 v4_host(const struct sl_prefix *p)
+{
+	__u32 a;
+
+	memcpy(&a, p->addr, 4);
+	return ntohl(a);
+}
+
+/* The longest entry of set id covering addr/len, or -1. */
+static int set4_match(struct sl_dp *dp, unsigned int id, __u32 addr,
+		      unsigned int len)
+{
+	struct sluice_set4_key k = { .prefixlen = 32 + len, .set = id,
+				     .addr = htonl(addr) };
+	__u32 plen;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.sl_set4), &k, &plen))
+		return -1;
+	return plen;
+}
+
+static int set4_long_update(struct sl_dp *dp, unsigned int id, __u32 net24,
+			    const struct sluice_set4_long *l)
+{
+	int fd = bpf_map__fd(dp->skel->maps.sl_set4_long);
+	struct sluice_set4_long_key k = { .set = id, .net24 = net24 };
+
+	if (!l->bits[0] && !l->bits[1] && !l->bits[2] && !l->bits[3]) {
+		bit_clear(dp->set4_bits[id] + SLUICE_SET4_WORDS, net24);
+		bpf_map_delete_elem(fd, &k);
+		return 0;
+	}
+	if (bpf_map_update_elem(fd, &k, l, BPF_ANY))
+		return -errno;
+	bits_set(dp->set4_bits[id] + SLUICE_SET4_WORDS, net24, net24);
+	return 0;
+}
+
+/* Recompute the /24's long bitmap from the trie. */
+static int set4_long_rebuild(struct sl_dp *dp, unsigned int id, __u32 net24)
+{
+	struct sluice_set4_long l = {};
+	__u32 i;
+
+	for (i = 0; i < 256; i++)
+		if (set4_match(dp, id, net24 << 8 | i, 32) > 24)
+			l.bits[i >> 6] |= 1ULL << (i & 63);
+	return set4_long_update(dp, id, net24, &l);
+}
+
+static int set4_add(struct sl_dp *dp, unsigned int id,
+		    const struct sl_prefix *p, bool *added)
+{
+	struct sluice_set4_key k = { .prefixlen = 32 + p->len, .set = id };
+	__u32 a = v4_host(p), plen = p->len;
+
+	memcpy(&k.addr, p->addr, 4);
+	*added = false;
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.sl_set4), &k, &plen,
+				BPF_NOEXIST))
+		return errno == EEXIST ? 0 : -errno;
+	*added = true;
+	if (p->len <= 24) {
+		__u32 first = a >> 8;
+		__u32 last = first + ((1U << (24 - p->len)) - 1);
+
+		bits_set(dp->set4_bits[id], first, last);
+		return 0;
+	} else {
+		struct sluice_set4_long_key lk = { .set = id, .net24 = a >> 8 };
+		struct sluice_set4_long l = {};
+		__u32 lo = a & 0xff, hi = lo + (1U << (32 - p->len)) - 1, i;
+
+		bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.sl_set4_long),
+				    &lk, &l);
+		for (i = lo; i <= hi; i++)
+			l.bits[i >> 6] |= 1ULL << (i & 63);
+		return set4_long_update(dp, id, a >> 8, &l);
+	}
+}
+
+static int set4_del(struct sl_dp *dp, unsigned int id,
+		    const struct sl_prefix *p, bool *removed)
+{
+	struct sluice_set4_key k = { .prefixlen = 32 + p->len, .set = id };
+	__u32 a = v4_host(p), first, last, b;
+
+	memcpy(&k.addr, p->addr, 4);
+	*removed = false;
+	if (bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.sl_set4), &k))
+		return errno == ENOENT ? 0 : -errno;
+	*removed = true;
+	if (p->len > 24)
+		return set4_long_rebuild(dp, id, a >> 8);
+	/* Still covered by a shorter entry?  Then nothing changes. */
+	if (p->len && set4_match(dp, id, a, p->len) >= 0)
+		return 0;
+	first = a >> 8;
+	last = first + ((1U << (24 - p->len)) - 1);
+	for (b = first;; b++) {
+		if (set4_match(dp, id, b << 8, 24) < 0)
+			bit_clear(dp->set4_bits[id], b);
+		if (b == last)
+			break;
+	}
+	return 0;
+}
+
+static int set6_op(struct sl_dp *dp, unsigned int id,
+		   const struct sl_prefix *p, bool add, bool *changed)
+{
+	struct sluice_set6_key k = { .prefixlen = 32 + p->len, .set = id };
+	int fd = bpf_map__fd(dp->skel->maps.sl_set6);
+	__u32 plen = p->len;
+	int ret;
+
+	memcpy(k.addr, p->addr, 16);
+	ret = add ? bpf_map_update_elem(fd, &k, &plen, BPF_NOEXIST) :
+		    bpf_map_delete_elem(fd, &k);
+	*changed = !ret;
+	if (ret && errno != (add ? EEXIST : ENOENT))
+		return -errno;
+	return 0;
+}
+
+static int set_change(struct sl_dp *dp, unsigned int id,
+		      const struct sl_prefix *p, size_t n, bool add)
+{
+	struct sluice_set_info info;
+	size_t i;
+	int ret;
+
+	if (id < 1 || id >= SLUICE_MAX_SETS)
+		return -EINVAL;
+	ret = info_get(dp, id, &info);
+	if (!ret && !info.name[0])
+		ret = -ENOENT;
+	if (!ret)
+		ret = set4_bits(dp, id, false);
+	for (i = 0; !ret && i < n; i++) {
+		bool changed;
+
+		if (p[i].family == 4) {
+			ret = add ? set4_add(dp, id, &p[i], &changed) :
+				    set4_del(dp, id, &p[i], &changed);
+			if (changed)
+				info.count4 += add ? 1 : -1;
+		} else {
+			ret = set6_op(dp, id, &p[i], add, &changed);
+			if (changed)
+				info.count6 += add ? 1 : -1;
+		}
+	}
+	/* Counts follow what really changed, even when a later one failed. */
+	if (info.name[0]) {
+		int r = info_put(dp, id, &info);
+
+		if (!ret)
+			ret = r;
+	}
+	return ret;
+}
+
+int sl_dp_set_add(struct sl_dp *dp, unsigned int id,
+		  const struct sl_prefix *p, size_t n)
+{
+	return set_change(dp, id, p, n, true);
+}
+
+int sl_dp_set_del(struct sl_dp *dp, unsigned int id,
+		  const struct sl_prefix *p, size_t n)
+{
+	return set_change(dp, id, p, n, false);
+}
+
+struct walk_state {
+	unsigned int id;
+	int (*fn)(const struct sl_prefix *p, void *arg);
+	void *arg;
+};
+
+static int walk_trie(int fd, size_t key_size, unsigned int id, int family,
+		     int (*fn)(const struct sl_prefix *p, void *arg), void *arg)
+{
+	union {
+		struct sluice_set4_key k4;
+		struct sluice_set6_key k6;
+	} key, next;
+	void *prev = NULL;
+	int ret;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct sl_prefix p = { .family = family };
+
+		memcpy(&key, &next, key_size);
+		prev = &key;
+		if (key.k4.set != id)
+			continue;
+		p.len = key.k4.prefixlen - 32;
+		if (family == 4)
+			memcpy(p.addr, &key.k4.addr, 4);
+		else
+			memcpy(p.addr, key.k6.addr, 16);
+		ret = fn(&p, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int sl_dp_set_walk(const struct sl_dp *dp, unsigned int id,
+		   int (*fn)(const struct sl_prefix *p, void *arg), void *arg)
+{
+	int ret;
+
+	if (id < 1 || id >= SLUICE_MAX_SETS)
+		return -EINVAL;
+	ret = walk_trie(bpf_map__fd(dp->skel->maps.sl_set4),
+			sizeof(struct sluice_set4_key), id, 4, fn, arg);
+	if (!ret)
+		ret = walk_trie(bpf_map__fd(dp->skel->maps.sl_set6),
+				sizeof(struct sluice_set6_key), id, 6, fn, arg);
+	return ret;
+}
+
+struct prefix_vec {
+	struct sl_prefix *v;
+	size_t n, cap;
+};
+
+static int collect(const struct sl_prefix *p, void *arg)
+{
+	struct prefix_vec *pv = arg;
+
+	if (pv->n == pv->cap) {
+		size_t cap = pv->cap ? 2 * pv->cap : 1024;
+		struct sl_prefix *v = realloc(pv->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		pv->v = v;
+		pv->cap = cap;
+	}
+	pv->v[pv->n++] = *p;
+	return 0;
+}
+
+int sl_dp_set_flush(struct sl_dp *dp, unsigned int id)
+{
+	struct prefix_vec pv = {};
+	int ret;
+
+	/* Collect first: deleting while walking a trie restarts the walk. */
+	ret = sl_dp_set_walk(dp, id, collect, &pv);
+	if (!ret)
+		ret = sl_dp_set_del(dp, id, pv.v, pv.n);
+	free(pv.v);
+	return ret;
+}
