@@ -100,55 +100,77 @@ static __always_inline bool sl_filter_maybe(__u32 gen, __u64 hash)
 
 struct sl_walk {
 	const struct sl_pkt *p;
-	struct sl_match *m;
 	struct sl_set_memo src_memo, dst_memo;
 	__u32 gen;
 	__u32 ntuples;
+	__u32 best;		/* priority of the best match so far */
+	__u32 action;
+	__u32 arg;
 };
+
+static __always_inline bool sl_tuple_sets(struct sl_walk *w,
+					  const struct sluice_tuple *t)
+{
+	const struct sl_pkt *p = w->p;
+
+	if (t->src_set &&
+	    !sl_set_member(&w->src_memo, t->src_set, p, p->key.src))
+		return false;
+	if (t->dst_set &&
+	    !sl_set_member(&w->dst_memo, t->dst_set, p, p->key.dst))
+		return false;
+	return true;
+}
 
 /*
  * One tuple; returns 1 to stop the walk.  A bpf_loop() callback, so the
- * verifier walks the body once instead of once per tuple.
+ * verifier walks the body once instead of once per tuple.  This is the
+ * inner loop of the data plane: the key stays in registers until the
+ * filter says a probe is worth it.
  */
 static int sl_tuple_probe(__u32 i, struct sl_walk *w)
 {
 	__u32 idx = w->gen * SLUICE_MAX_TUPLES + i;
-	const struct sl_pkt *p = w->p;
+	const __u64 *pw = w->p->words, *mw;
 	union {
 		struct sluice_key key;
 		__u64 words[SLUICE_KEY_WORDS];
 	} k;
+	__u64 k0, k1, k2, k3, k4, k5;
 	struct sluice_verdict *v;
 	struct sluice_tuple *t;
-	const __u64 *mask;
-	int j;
 
 	if (i >= w->ntuples)
 		return 1;
 	t = bpf_map_lookup_elem(&sl_tuples, &idx);
-	if (!t || t->min_prio >= w->m->prio)
+	if (!t || t->min_prio >= w->best)
 		return 1;
-	if (t->needs & ~p->has)
+	if (t->needs & ~w->p->has)
 		return 0;
-	if (t->src_set &&
-	    !sl_set_member(&w->src_memo, t->src_set, p, p->key.src))
-		return 0;
-	if (t->dst_set &&
-	    !sl_set_member(&w->dst_memo, t->dst_set, p, p->key.dst))
+	if ((t->src_set | t->dst_set) && !sl_tuple_sets(w, t))
 		return 0;
 
-	mask = (const __u64 *)&t->mask;
-	for (j = 0; j < (int)SLUICE_KEY_WORDS; j++)
-		k.words[j] = p->words[j] & mask[j];
-	k.key.gen = w->gen;
-	k.key.tuple = i;
-	if (!sl_filter_maybe(w->gen, sluice_key_hash(k.words)))
+	mw = (const __u64 *)&t->mask;
+	k0 = (pw[0] & mw[0]) | sluice_key_stamp(w->gen, i);
+	k1 = pw[1] & mw[1];
+	k2 = pw[2] & mw[2];
+	k3 = pw[3] & mw[3];
+	k4 = pw[4] & mw[4];
+	k5 = pw[5] & mw[5];
+	if (!sl_filter_maybe(w->gen, sluice_key_hash6(k0, k1, k2, k3, k4, k5)))
 		return 0;
+
+	k.words[0] = k0;
+	k.words[1] = k1;
+	k.words[2] = k2;
+	k.words[3] = k3;
+	k.words[4] = k4;
+	k.words[5] = k5;
 	v = bpf_map_lookup_elem(&sl_rules, &k.key);
-	if (v && v->prio < w->m->prio) {
-		w->m->prio = v->prio;
-		w->m->action = v->action;
-		w->m->arg = v->arg;
+	if (v && v->prio < w->best) {
+		w->best = v->prio;
+		w->action = v->action;
+		w->arg = v->arg;
 	}
 	return 0;
 }
@@ -156,7 +178,7 @@ static int sl_tuple_probe(__u32 i, struct sl_walk *w)
 static __always_inline void sl_classify(const struct sl_pkt *p,
 					struct sl_match *m)
 {
-	struct sl_walk w = { .p = p, .m = m };
+	struct sl_walk w = { .p = p, .best = SL_NO_PRIO };
 	struct sluice_ruleset *rs;
 	struct sluice_state *st;
 	__u32 zero = 0;
@@ -171,6 +193,9 @@ static __always_inline void sl_classify(const struct sl_pkt *p,
 		return;
 	w.ntuples = rs->ntuples;
 	bpf_loop(SLUICE_MAX_TUPLES, sl_tuple_probe, &w, 0);
+	m->prio = w.best;
+	m->action = w.action;
+	m->arg = w.arg;
 }
 
 #endif /* __SLUICE_CLASSIFY_H */
