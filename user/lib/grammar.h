@@ -84,6 +84,18 @@ struct sl_rule {
 	uint8_t rl_per_len;	/* 0: one bucket; else per source prefix */
 };
 
+/*
+ * "per src": one bucket per whole source address of either family.  A
+ * length past the family's width means the whole address.
+ */
+#define SL_RL_PER_ADDR 128
+/* steer_cpus is a 64-bit mask: CPUs 0..63 can be named. */
+#define SL_STEER_MAX_CPUS 64
+/* Big enough for any sl_rule_format() output. */
+#define SL_RULE_FMT_LEN 512
+/* Big enough for any sl_prefix_format() output. */
+#define SL_PREFIX_FMT_LEN 64
+
 /* Prefixes of set add/del, owned by the command. */
 struct sl_prefix_list {
 	struct sl_prefix *v;
@@ -123,12 +135,29 @@ int sl_prefix_parse(const char *s, struct sl_prefix *p, char *err,
 		    size_t errlen);
 void sl_prefix_format(const struct sl_prefix *p, char *buf, size_t len);
 
-/* Print a rule back in the grammar it was parsed from (for "rule list"). */
+/*
+ * Print a rule back in the grammar it was parsed from (for "rule list"):
+ * the whole command, "rule add PRIO [MATCH...] ACTION", matches in a fixed
+ * order, so that sl_cmd_parse_line() of the text gives the rule back.
+ */
 void sl_rule_format(const struct sl_rule *r, char *buf, size_t len);
 
 const char *sl_action_name(uint8_t action);
 const char *sl_reason_name(uint32_t reason);
 const char *sl_hook_name(uint32_t hook);
 const char *sl_mode_name(enum sl_attach_mode mode);
+
+/*
+ * Split a line of len bytes into words as sl_cmd_parse_line() does.
+ * *argv is one allocation holding the words too: free(*argv) frees all.
+ * Returns the number of words (0 for a blank or comment line) or -ENOMEM.
+ */
+int sl_line_split(const char *line, size_t len, char ***argv);
+
+/* Append with geometric growth; 0 or -ENOMEM (the list is unchanged). */
+int sl_prefix_list_push(struct sl_prefix_list *l, const struct sl_prefix *p);
+/* Sort by family, address, length and drop duplicates. */
+void sl_prefix_list_uniq(struct sl_prefix_list *l);
+void sl_prefix_list_free(struct sl_prefix_list *l);
 
 #endif /* __SLUICE_GRAMMAR_H */

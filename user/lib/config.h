@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The configuration file: the CLI's commands, one per line, '#' comments.
+ * Loading is all or nothing: any error leaves the output empty and names
+ * the line, so the daemon can refuse a bad file and keep what it runs.
+ */
+#ifndef __SLUICE_CONFIG_H
+#define __SLUICE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sluice/abi.h>
+
+#include "grammar.h"
+
+struct sl_set_def {
+	char name[SLUICE_SET_NAME_LEN];
+	/* Every "set add" and "set load" of the name; sorted, unique. */
+	struct sl_prefix_list prefixes;
+};
+
+struct sl_iface_def {
+	char ifname[SLUICE_IFNAME_LEN];
+	bool attach; /* an "attach" line names it */
+	enum sl_attach_mode mode;
+	uint8_t policy; /* enum sluice_action; SLUICE_ACT_PASS by default */
+};
+
+struct sl_config {
+	struct sl_rule *rules; /* sorted by prio, unique */
+	size_t nrules;
+	struct sl_set_def *sets; /* in the order first defined */
+	size_t nsets;
+	struct sl_iface_def
+		*ifaces; /* in order first named by attach or policy */
+	size_t nifaces;
+};
+
+/*
+ * Load a file.  Errors are "FILE:LINE: message" (FILE as given), or for a
+ * set file "SETFILE:LINE: message"; a file that cannot be read gives
+ * -errno (a missing one -ENOENT) and "cannot open "FILE": reason".  A
+ * relative "set load" path is taken from the configuration's directory.
+ * *cfg is overwritten, not freed first; on error it is left empty.
+ */
+int sl_config_load(const char *path, struct sl_config *cfg, char *err,
+		   size_t errlen);
+
+/* The same from text in memory; name stands for the file in errors and
+ * for the directory relative "set load" paths are taken from. */
+int sl_config_load_buf(const char *name, const char *text,
+		       struct sl_config *cfg, char *err, size_t errlen);
+
+void sl_config_free(struct sl_config *cfg);
+
+/*
+ * Read a set file (one prefix per line, '#' comments) and append its
+ * prefixes to l, unsorted.  Errors are "PATH:LINE: message"; on error l
+ * keeps what it had before.  Also what "sluice set load" uses.
+ */
+int sl_set_file_load(const char *path, struct sl_prefix_list *l, char *err,
+		     size_t errlen);
+
+/* Look-ups in a loaded configuration; NULL when absent. */
+const struct sl_set_def *sl_config_set(const struct sl_config *cfg,
+				       const char *name);
+const struct sl_iface_def *sl_config_iface(const struct sl_config *cfg,
+					   const char *ifname);
+
+#endif /* __SLUICE_CONFIG_H */

@@ -1,0 +1,1160 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The command grammar: words in, struct sl_cmd out, or one line saying
+ * which word was wrong.  Pure: nothing here looks at the system, so the
+ * CLI, the daemon, the configuration loader and test-run all judge a
+ * command the same way.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grammar.h"
+
+#define IPPROTO_ICMP_ 1
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+#define IPPROTO_ICMPV6_ 58
+
+static int __attribute__((format(printf, 3, 4)))
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/*
+ * Strict unsigned decimal: digits only (strtoul alone would take leading
+ * blanks, a sign and "0x"), nothing after them, no wrap-around.  Returns
+ * -EINVAL for something that is not a number and -ERANGE for a number
+ * past max, so callers can say which.
+ */
+static int parse_ul(const char *s, unsigned long max, unsigned long *v)
+{
+	unsigned long x;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	x = strtoul(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE || x > max)
+		return -ERANGE;
+	*v = x;
+	return 0;
+}
+
+/* The kernel's dev_valid_name(), so a name we accept is one it would. */
+static int parse_ifname(const char *s, char *out, char *err, size_t errlen)
+{
+	size_t n = strlen(s);
+	const char *p;
+
+	if (n >= SLUICE_IFNAME_LEN)
+		return seterr(err, errlen, "interface name \"%s\" too long", s);
+	if (!n || !strcmp(s, ".") || !strcmp(s, ".."))
+		goto bad;
+	for (p = s; *p; p++)
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p))
+			goto bad;
+	memcpy(out, s, n + 1);
+	return 0;
+bad:
+	return seterr(err, errlen, "bad interface name \"%s\"", s);
+}
+
+static int parse_set_name(const char *s, char *out, char *err, size_t errlen)
+{
+	size_t n = strlen(s);
+	const char *p;
+
+	for (p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
+			return seterr(err, errlen, "bad set name \"%s\"", s);
+	if (!n)
+		return seterr(err, errlen, "bad set name \"%s\"", s);
+	if (n >= SLUICE_SET_NAME_LEN)
+		return seterr(err, errlen, "set name \"%s\" too long", s);
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+int sl_prefix_parse(const char *s, struct sl_prefix *p, char *err,
+		    size_t errlen)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned long len;
+	unsigned int max, i;
+
+	memset(p, 0, sizeof(*p));
+	if (!alen || alen >= sizeof(buf))
+		goto bad;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	if (memchr(buf, ':', alen)) {
+		if (inet_pton(AF_INET6, buf, p->addr) != 1)
+			goto bad;
+		p->family = 6;
+		max = 128;
+	} else {
+		if (inet_pton(AF_INET, buf, p->addr) != 1)
+			goto bad;
+		p->family = 4;
+		max = 32;
+	}
+	if (!slash)
+		len = max;
+	else if (parse_ul(slash + 1, max, &len))
+		goto bad;
+	p->len = len;
+
+	/*
+	 * Host bits set are almost always a typo (10.0.0.1/8 for 10.0.0.0/8
+	 * or for 10.0.0.1/32); silently masking would hide which was meant.
+	 */
+	for (i = len; i < max; i++) {
+		if (p->addr[i / 8] & (0x80 >> (i % 8))) {
+			memset(p, 0, sizeof(*p));
+			return seterr(err, errlen,
+				      "prefix \"%s\" has host bits set", s);
+		}
+	}
+	return 0;
+bad:
+	memset(p, 0, sizeof(*p));
+	return seterr(err, errlen, "bad prefix \"%s\"", s);
+}
+
+void sl_prefix_format(const struct sl_prefix *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(p->family == 6 ? AF_INET6 : AF_INET, p->addr, a,
+		       sizeof(a)))
+		a[0] = '\0';
+	snprintf(buf, len, "%s/%u", a, p->len);
+}
+
+int sl_prefix_list_push(struct sl_prefix_list *l, const struct sl_prefix *p)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct sl_prefix *v;
+
+		if (cap > SIZE_MAX / sizeof(*v))
+			return -ENOMEM;
+		v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *p;
+	return 0;
+}
+
+static int prefix_cmp(const void *a, const void *b)
+{
+	const struct sl_prefix *x = a, *y = b;
+	int d;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	d = memcmp(x->addr, y->addr, sizeof(x->addr));
+	if (d)
+		return d;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+void sl_prefix_list_uniq(struct sl_prefix_list *l)
+{
+	size_t i, j;
+
+	if (l->n < 2)
+		return;
+	qsort(l->v, l->n, sizeof(*l->v), prefix_cmp);
+	for (i = 1, j = 1; i < l->n; i++)
+		if (prefix_cmp(&l->v[i], &l->v[j - 1]))
+			l->v[j++] = l->v[i];
+	l->n = j;
+}
+
+void sl_prefix_list_free(struct sl_prefix_list *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Names, indexed by the enums. */
+static const char *const action_names[SLUICE_ACT__MAX] = {
+	[SLUICE_ACT_PASS] = "pass",
+	[SLUICE_ACT_DROP] = "drop",
+	[SLUICE_ACT_FORWARD] = "forward",
+	[SLUICE_ACT_REDIRECT] = "redirect",
+	[SLUICE_ACT_STEER] = "steer",
+	[SLUICE_ACT_RATE_LIMIT] = "rate-limit",
+};
+
+static const char *const reason_names[SLUICE_REASON__MAX] = {
+	[SLUICE_REASON_RULE] = "rule",
+	[SLUICE_REASON_POLICY] = "policy",
+	[SLUICE_REASON_FRAGMENT] = "fragment",
+	[SLUICE_REASON_TRUNCATED] = "truncated",
+	[SLUICE_REASON_NOT_IP] = "not-ip",
+	[SLUICE_REASON_MALFORMED] = "malformed",
+	[SLUICE_REASON_PARSE_LIMIT] = "parse-limit",
+	[SLUICE_REASON_UNSUPPORTED] = "unsupported",
+};
+
+static const char *const hook_names[SLUICE_HOOK__MAX] = {
+	[SLUICE_HOOK_XDP] = "xdp",
+	[SLUICE_HOOK_TC] = "tc",
+};
+
+static const char *const mode_names[] = {
+	[SL_MODE_AUTO] = "auto",
+	[SL_MODE_NATIVE] = "native",
+	[SL_MODE_GENERIC] = "generic",
+	[SL_MODE_TC] = "tc",
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *sl_action_name(uint8_t action)
+{
+	return action < SLUICE_ACT__MAX ? action_names[action] : "unknown";
+}
+
+const char *sl_reason_name(uint32_t reason)
+{
+	return reason < SLUICE_REASON__MAX ? reason_names[reason] : "unknown";
+}
+
+const char *sl_hook_name(uint32_t hook)
+{
+	return hook < SLUICE_HOOK__MAX ? hook_names[hook] : "unknown";
+}
+
+const char *sl_mode_name(enum sl_attach_mode mode)
+{
+	return (unsigned int)mode < ARRAY_SIZE(mode_names) ? mode_names[mode] :
+							     "unknown";
+}
+
+/* TCP header flag bits, in header order: the order they are printed in. */
+static const char *const tcp_flag_names[8] = {
+	"fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr",
+};
+
+static const struct {
+	const char *name;
+	uint8_t proto;
+} proto_names[] = {
+	{ "tcp", IPPROTO_TCP_ },
+	{ "udp", IPPROTO_UDP_ },
+	{ "icmp", IPPROTO_ICMP_ },
+	{ "icmpv6", IPPROTO_ICMPV6_ },
+};
+
+/* Match keywords; the index is the bit in the "seen" mask of a rule. */
+enum match_kind {
+	M_IN,
+	M_SRC,
+	M_DST,
+	M_PROTO,
+	M_SPORT,
+	M_DPORT,
+	M_TCP_FLAGS,
+	M_ICMP_TYPE,
+	M_VLAN,
+	M__MAX,
+};
+
+static const char *const match_names[M__MAX] = {
+	[M_IN] = "in",
+	[M_SRC] = "src",
+	[M_DST] = "dst",
+	[M_PROTO] = "proto",
+	[M_SPORT] = "sport",
+	[M_DPORT] = "dport",
+	[M_TCP_FLAGS] = "tcp-flags",
+	[M_ICMP_TYPE] = "icmp-type",
+	[M_VLAN] = "vlan",
+};
+
+static int parse_addr_match(const char *w, struct sl_addr_match *m, char *err,
+			    size_t errlen)
+{
+	int ret;
+
+	if (w[0] == '@') {
+		ret = parse_set_name(w + 1, m->set, err, errlen);
+		if (!ret)
+			m->kind = SL_ADDR_SET;
+		return ret;
+	}
+	ret = sl_prefix_parse(w, &m->prefix, err, errlen);
+	if (!ret)
+		m->kind = SL_ADDR_PREFIX;
+	return ret;
+}
+
+static int parse_proto(const char *w, struct sl_rule *r, char *err,
+		       size_t errlen)
+{
+	unsigned long v;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(proto_names); i++) {
+		if (!strcmp(w, proto_names[i].name)) {
+			r->has_proto = true;
+			r->proto = proto_names[i].proto;
+			return 0;
+		}
+	}
+	ret = parse_ul(w, 255, &v);
+	if (ret == -ERANGE)
+		return seterr(err, errlen,
+			      "protocol \"%s\" out of range 0..255", w);
+	if (ret)
+		return seterr(err, errlen, "bad protocol \"%s\"", w);
+	r->has_proto = true;
+	r->proto = v;
+	return 0;
+}
+
+static int parse_port(const char *w, const char *s, uint16_t *port, char *err,
+		      size_t errlen)
+{
+	unsigned long v;
+	int ret = parse_ul(s, 65535, &v);
+
+	if (ret == -ERANGE)
+		return seterr(err, errlen, "port \"%s\" out of range 0..65535",
+			      s);
+	if (ret)
+		return seterr(err, errlen, "bad port \"%s\"", w);
+	*port = v;
+	return 0;
+}
+
+static int parse_range(const char *w, struct sl_range *rg, char *err,
+		       size_t errlen)
+{
+	const char *dash = strchr(w, '-');
+	char lo[8];
+	size_t n;
+	int ret;
+
+	if (!dash) {
+		ret = parse_port(w, w, &rg->lo, err, errlen);
+		if (ret)
+			return ret;
+		rg->hi = rg->lo;
+		rg->present = true;
+		return 0;
+	}
+	n = dash - w;
+	if (n >= sizeof(lo))
+		return seterr(err, errlen, "bad port range \"%s\"", w);
+	memcpy(lo, w, n);
+	lo[n] = '\0';
+	ret = parse_port(w, lo, &rg->lo, err, errlen);
+	if (!ret)
+		ret = parse_port(w, dash + 1, &rg->hi, err, errlen);
+	if (ret)
+		return ret;
+	if (rg->lo > rg->hi)
+		return seterr(err, errlen, "bad port range \"%s\"", w);
+	rg->present = true;
+	return 0;
+}
+
+static int parse_tcp_flags(const char *w, struct sl_rule *r, char *err,
+			   size_t errlen)
+{
+	const char *p = w;
+	uint8_t mask = 0, value = 0;
+
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		bool clear = n && *p == '!';
+		unsigned int i;
+
+		if (clear) {
+			p++;
+			n--;
+		}
+		for (i = 0; i < 8; i++)
+			if (strlen(tcp_flag_names[i]) == n &&
+			    !strncmp(p, tcp_flag_names[i], n))
+				break;
+		if (i == 8)
+			return seterr(err, errlen, "bad tcp flags \"%s\"", w);
+		if (mask & (1u << i))
+			return seterr(err, errlen,
+				      "tcp flag \"%s\" given twice in \"%s\"",
+				      tcp_flag_names[i], w);
+		mask |= 1u << i;
+		if (!clear)
+			value |= 1u << i;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	r->tcp_mask = mask;
+	r->tcp_value = value;
+	return 0;
+}
+
+static int parse_u8_field(const char *w, const char *what, unsigned long max,
+			  unsigned long *v, char *err, size_t errlen)
+{
+	int ret = parse_ul(w, max, v);
+
+	if (ret == -ERANGE)
+		return seterr(err, errlen, "%s \"%s\" out of range 0..%lu",
+			      what, w, max);
+	if (ret)
+		return seterr(err, errlen, "bad %s \"%s\"", what, w);
+	return 0;
+}
+
+static int parse_match(enum match_kind m, const char *w, struct sl_rule *r,
+		       char *err, size_t errlen)
+{
+	unsigned long v;
+	int ret;
+
+	switch (m) {
+	case M_IN:
+		return parse_ifname(w, r->in, err, errlen);
+	case M_SRC:
+		return parse_addr_match(w, &r->src, err, errlen);
+	case M_DST:
+		return parse_addr_match(w, &r->dst, err, errlen);
+	case M_PROTO:
+		return parse_proto(w, r, err, errlen);
+	case M_SPORT:
+		return parse_range(w, &r->sport, err, errlen);
+	case M_DPORT:
+		return parse_range(w, &r->dport, err, errlen);
+	case M_TCP_FLAGS:
+		return parse_tcp_flags(w, r, err, errlen);
+	case M_ICMP_TYPE:
+		ret = parse_u8_field(w, "icmp type", 255, &v, err, errlen);
+		if (!ret) {
+			r->has_icmp_type = true;
+			r->icmp_type = v;
+		}
+		return ret;
+	case M_VLAN:
+		ret = parse_u8_field(w, "vlan", 4095, &v, err, errlen);
+		if (!ret) {
+			r->has_vlan = true;
+			r->vlan = v;
+		}
+		return ret;
+	default:
+		return seterr(err, errlen, "unknown match \"%s\"", w);
+	}
+}
+
+static int parse_cpus(const char *w, uint64_t *cpus, char *err, size_t errlen)
+{
+	const char *p = w;
+	uint64_t set = 0;
+	char num[24];
+
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		unsigned long v;
+		int ret;
+
+		if (n >= sizeof(num))
+			return seterr(err, errlen, "bad cpu list \"%s\"", w);
+		memcpy(num, p, n);
+		num[n] = '\0';
+		ret = parse_ul(num, SL_STEER_MAX_CPUS - 1, &v);
+		if (ret == -ERANGE)
+			return seterr(err, errlen,
+				      "cpu \"%s\" out of range 0..%d", num,
+				      SL_STEER_MAX_CPUS - 1);
+		if (ret)
+			return seterr(err, errlen, "bad cpu list \"%s\"", w);
+		if (set & (1ULL << v))
+			return seterr(err, errlen, "cpu \"%s\" given twice",
+				      num);
+		set |= 1ULL << v;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	*cpus = set;
+	return 0;
+}
+
+static int parse_u32_pos(const char *w, const char *s, const char *what,
+			 uint32_t *out, char *err, size_t errlen)
+{
+	unsigned long v;
+	int ret = parse_ul(s, UINT32_MAX, &v);
+
+	if (!ret && !v)
+		ret = -ERANGE;
+	if (ret == -ERANGE)
+		return seterr(err, errlen, "%s \"%s\" out of range 1..%u", what,
+			      s, UINT32_MAX);
+	if (ret)
+		return seterr(err, errlen, "bad %s \"%s\"", what, w);
+	*out = v;
+	return 0;
+}
+
+/* rate-limit PPS[/BURST] [per src|src/LEN]; returns the words used. */
+static int parse_rate_limit(int argc, char **argv, struct sl_rule *r, char *err,
+			    size_t errlen)
+{
+	const char *w, *slash;
+	char pps[24];
+	size_t n;
+	int ret;
+
+	if (argc < 2)
+		return seterr(err, errlen, "\"rate-limit\" needs a rate");
+	w = argv[1];
+	slash = strchr(w, '/');
+	n = slash ? (size_t)(slash - w) : strlen(w);
+	if (n >= sizeof(pps))
+		return seterr(err, errlen, "bad rate \"%s\"", w);
+	memcpy(pps, w, n);
+	pps[n] = '\0';
+	ret = parse_u32_pos(w, pps, "rate", &r->rl_pps, err, errlen);
+	if (ret)
+		return ret;
+	/* A second's worth of packets is the burst nobody has to explain. */
+	r->rl_burst = r->rl_pps;
+	if (slash) {
+		ret = parse_u32_pos(w, slash + 1, "burst", &r->rl_burst, err,
+				    errlen);
+		if (ret)
+			return ret;
+	}
+	r->rl_per_len = 0;
+	if (argc < 3 || strcmp(argv[2], "per"))
+		return 2;
+	if (argc < 4)
+		return seterr(err, errlen, "\"per\" needs src or src/LEN");
+	w = argv[3];
+	if (!strcmp(w, "src")) {
+		r->rl_per_len = SL_RL_PER_ADDR;
+	} else if (!strncmp(w, "src/", 4)) {
+		unsigned long len;
+
+		ret = parse_ul(w + 4, 128, &len);
+		if (!ret && !len)
+			ret = -ERANGE;
+		if (ret == -ERANGE)
+			return seterr(
+				err, errlen,
+				"source prefix length \"%s\" out of range 1..128",
+				w + 4);
+		if (ret)
+			return seterr(err, errlen, "bad rate-limit key \"%s\"",
+				      w);
+		r->rl_per_len = len;
+	} else {
+		return seterr(err, errlen, "bad rate-limit key \"%s\"", w);
+	}
+	return 4;
+}
+
+/* Parses the action at argv[0]; returns the words used, or -EINVAL. */
+static int parse_action(int argc, char **argv, struct sl_rule *r, char *err,
+			size_t errlen)
+{
+	const char *w = argv[0];
+	int ret;
+
+	if (!strcmp(w, "drop")) {
+		r->action = SLUICE_ACT_DROP;
+		return 1;
+	}
+	if (!strcmp(w, "pass")) {
+		r->action = SLUICE_ACT_PASS;
+		return 1;
+	}
+	if (!strcmp(w, "forward")) {
+		r->action = SLUICE_ACT_FORWARD;
+		return 1;
+	}
+	if (!strcmp(w, "redirect")) {
+		r->action = SLUICE_ACT_REDIRECT;
+		if (argc < 2)
+			return seterr(err, errlen,
+				      "\"redirect\" needs an interface");
+		ret = parse_ifname(argv[1], r->redirect, err, errlen);
+		return ret ? ret : 2;
+	}
+	if (!strcmp(w, "steer")) {
+		r->action = SLUICE_ACT_STEER;
+		r->steer_cpus = 0;
+		if (argc < 2)
+			return 1;
+		ret = parse_cpus(argv[1], &r->steer_cpus, err, errlen);
+		return ret ? ret : 2;
+	}
+	if (!strcmp(w, "rate-limit")) {
+		r->action = SLUICE_ACT_RATE_LIMIT;
+		return parse_rate_limit(argc, argv, r, err, errlen);
+	}
+	return 0;
+}
+
+static bool is_tcp_or_udp(uint8_t proto)
+{
+	return proto == IPPROTO_TCP_ || proto == IPPROTO_UDP_;
+}
+
+/* What one rule can say against itself, with no outside state. */
+static int check_rule(const struct sl_rule *r, char *err, size_t errlen)
+{
+	if (r->src.kind == SL_ADDR_PREFIX && r->dst.kind == SL_ADDR_PREFIX &&
+	    r->src.prefix.family != r->dst.prefix.family) {
+		char s[SL_PREFIX_FMT_LEN], d[SL_PREFIX_FMT_LEN];
+
+		sl_prefix_format(&r->src.prefix, s, sizeof(s));
+		sl_prefix_format(&r->dst.prefix, d, sizeof(d));
+		return seterr(
+			err, errlen,
+			"src \"%s\" and dst \"%s\" are of different families",
+			s, d);
+	}
+	if (r->has_proto && !is_tcp_or_udp(r->proto)) {
+		if (r->sport.present)
+			return seterr(err, errlen,
+				      "\"sport\" needs proto tcp or udp");
+		if (r->dport.present)
+			return seterr(err, errlen,
+				      "\"dport\" needs proto tcp or udp");
+	}
+	if (r->has_proto && r->tcp_mask && r->proto != IPPROTO_TCP_)
+		return seterr(err, errlen, "\"tcp-flags\" needs proto tcp");
+	if (r->has_proto && r->has_icmp_type && r->proto != IPPROTO_ICMP_ &&
+	    r->proto != IPPROTO_ICMPV6_)
+		return seterr(err, errlen,
+			      "\"icmp-type\" needs proto icmp or icmpv6");
+	return 0;
+}
+
+static int parse_prio(const char *w, uint16_t *prio, char *err, size_t errlen)
+{
+	unsigned long v;
+	int ret = parse_ul(w, SLUICE_PRIO_MAX, &v);
+
+	if (!ret && !v)
+		ret = -ERANGE;
+	if (ret == -ERANGE)
+		return seterr(err, errlen, "priority \"%s\" out of range 1..%d",
+			      w, SLUICE_PRIO_MAX);
+	if (ret)
+		return seterr(err, errlen, "bad priority \"%s\"", w);
+	*prio = v;
+	return 0;
+}
+
+/* argv[0] is the priority. */
+static int parse_rule_add(int argc, char **argv, struct sl_rule *r, char *err,
+			  size_t errlen)
+{
+	unsigned int seen = 0;
+	bool have_action = false;
+	int i = 1, ret;
+
+	if (argc < 1)
+		return seterr(err, errlen, "\"rule add\" needs a priority");
+	ret = parse_prio(argv[0], &r->prio, err, errlen);
+	if (ret)
+		return ret;
+
+	while (i < argc) {
+		const char *w = argv[i];
+		enum match_kind m;
+
+		for (m = 0; m < M__MAX; m++)
+			if (!strcmp(w, match_names[m]))
+				break;
+		if (m < M__MAX) {
+			if (seen & (1u << m))
+				return seterr(err, errlen, "\"%s\" given twice",
+					      w);
+			seen |= 1u << m;
+			if (i + 1 >= argc)
+				return seterr(err, errlen,
+					      "\"%s\" needs a value", w);
+			ret = parse_match(m, argv[i + 1], r, err, errlen);
+			if (ret)
+				return ret;
+			i += 2;
+			continue;
+		}
+		ret = parse_action(argc - i, argv + i, r, err, errlen);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			return seterr(err, errlen, "unknown match \"%s\"", w);
+		have_action = true;
+		i += ret;
+		break;
+	}
+	if (!have_action)
+		return seterr(err, errlen, "rule needs an action");
+	if (i < argc)
+		return seterr(err, errlen, "unexpected \"%s\" after the action",
+			      argv[i]);
+	return check_rule(r, err, errlen);
+}
+
+static int no_more(int argc, char **argv, int i, char *err, size_t errlen)
+{
+	if (i < argc)
+		return seterr(err, errlen, "unexpected \"%s\"", argv[i]);
+	return 0;
+}
+
+static int parse_attach(int argc, char **argv, struct sl_cmd *cmd, char *err,
+			size_t errlen)
+{
+	unsigned int m;
+	int ret;
+
+	cmd->kind = SL_CMD_ATTACH;
+	cmd->mode = SL_MODE_AUTO;
+	if (argc < 2)
+		return seterr(err, errlen, "\"attach\" needs an interface");
+	ret = parse_ifname(argv[1], cmd->ifname, err, errlen);
+	if (ret || argc == 2)
+		return ret;
+	if (strcmp(argv[2], "mode"))
+		return seterr(err, errlen, "unexpected \"%s\"", argv[2]);
+	if (argc < 4)
+		return seterr(err, errlen, "\"mode\" needs a value");
+	for (m = 0; m < ARRAY_SIZE(mode_names); m++)
+		if (!strcmp(argv[3], mode_names[m]))
+			break;
+	if (m == ARRAY_SIZE(mode_names))
+		return seterr(err, errlen, "bad mode \"%s\"", argv[3]);
+	cmd->mode = m;
+	return no_more(argc, argv, 4, err, errlen);
+}
+
+static int parse_policy(int argc, char **argv, struct sl_cmd *cmd, char *err,
+			size_t errlen)
+{
+	const char *w;
+	int ret;
+
+	cmd->kind = SL_CMD_POLICY;
+	if (argc < 2)
+		return seterr(err, errlen, "\"policy\" needs an interface");
+	ret = parse_ifname(argv[1], cmd->ifname, err, errlen);
+	if (ret)
+		return ret;
+	if (argc < 3)
+		return seterr(err, errlen,
+			      "\"policy\" needs pass, drop or forward");
+	w = argv[2];
+	if (!strcmp(w, "pass"))
+		cmd->policy = SLUICE_ACT_PASS;
+	else if (!strcmp(w, "drop"))
+		cmd->policy = SLUICE_ACT_DROP;
+	else if (!strcmp(w, "forward"))
+		cmd->policy = SLUICE_ACT_FORWARD;
+	else
+		return seterr(err, errlen, "bad policy \"%s\"", w);
+	return no_more(argc, argv, 3, err, errlen);
+}
+
+static int parse_rule_cmd(int argc, char **argv, struct sl_cmd *cmd, char *err,
+			  size_t errlen)
+{
+	const char *sub;
+	int ret;
+
+	if (argc < 2)
+		return seterr(err, errlen, "\"rule\" needs add, del or list");
+	sub = argv[1];
+	if (!strcmp(sub, "add")) {
+		cmd->kind = SL_CMD_RULE_ADD;
+		return parse_rule_add(argc - 2, argv + 2, &cmd->rule, err,
+				      errlen);
+	}
+	if (!strcmp(sub, "del")) {
+		cmd->kind = SL_CMD_RULE_DEL;
+		if (argc < 3)
+			return seterr(err, errlen,
+				      "\"rule del\" needs a priority");
+		ret = parse_prio(argv[2], &cmd->rule.prio, err, errlen);
+		return ret ? ret : no_more(argc, argv, 3, err, errlen);
+	}
+	if (!strcmp(sub, "list")) {
+		cmd->kind = SL_CMD_RULE_LIST;
+		return no_more(argc, argv, 2, err, errlen);
+	}
+	return seterr(err, errlen, "unknown rule command \"%s\"", sub);
+}
+
+static int parse_prefixes(int argc, char **argv, int i,
+			  struct sl_prefix_list *l, char *err, size_t errlen)
+{
+	struct sl_prefix p;
+	int ret;
+
+	for (; i < argc; i++) {
+		ret = sl_prefix_parse(argv[i], &p, err, errlen);
+		if (ret)
+			return ret;
+		if (sl_prefix_list_push(l, &p))
+			return seterr(err, errlen, "out of memory"), -ENOMEM;
+	}
+	return 0;
+}
+
+static int parse_set_cmd(int argc, char **argv, struct sl_cmd *cmd, char *err,
+			 size_t errlen)
+{
+	static const struct {
+		const char *name;
+		enum sl_cmd_kind kind;
+	} subs[] = {
+		{ "add", SL_CMD_SET_ADD },   { "del", SL_CMD_SET_DEL },
+		{ "load", SL_CMD_SET_LOAD }, { "flush", SL_CMD_SET_FLUSH },
+		{ "list", SL_CMD_SET_LIST },
+	};
+	unsigned int s;
+	int ret;
+
+	if (argc < 2)
+		return seterr(err, errlen,
+			      "\"set\" needs add, del, load, flush or list");
+	for (s = 0; s < ARRAY_SIZE(subs); s++)
+		if (!strcmp(argv[1], subs[s].name))
+			break;
+	if (s == ARRAY_SIZE(subs))
+		return seterr(err, errlen, "unknown set command \"%s\"",
+			      argv[1]);
+	cmd->kind = subs[s].kind;
+	if (argc < 3) {
+		if (cmd->kind == SL_CMD_SET_LIST)
+			return 0;
+		return seterr(err, errlen, "\"set %s\" needs a set name",
+			      argv[1]);
+	}
+	ret = parse_set_name(argv[2], cmd->set, err, errlen);
+	if (ret)
+		return ret;
+
+	switch (cmd->kind) {
+	case SL_CMD_SET_ADD:
+		/* No prefixes is fine: it makes an empty set rules can name. */
+		return parse_prefixes(argc, argv, 3, &cmd->prefixes, err,
+				      errlen);
+	case SL_CMD_SET_DEL:
+		if (argc < 4)
+			return seterr(err, errlen,
+				      "\"set del\" needs a prefix");
+		return parse_prefixes(argc, argv, 3, &cmd->prefixes, err,
+				      errlen);
+	case SL_CMD_SET_LOAD:
+		if (argc < 4)
+			return seterr(err, errlen, "\"set load\" needs a file");
+		if (!argv[3][0] || strlen(argv[3]) >= sizeof(cmd->path))
+			return seterr(err, errlen, "bad path \"%s\"", argv[3]);
+		strcpy(cmd->path, argv[3]);
+		return no_more(argc, argv, 4, err, errlen);
+	default:
+		return no_more(argc, argv, 3, err, errlen);
+	}
+}
+
+static int parse_stats(int argc, char **argv, struct sl_cmd *cmd, char *err,
+		       size_t errlen)
+{
+	bool have_if = false;
+	int i, ret;
+
+	cmd->kind = SL_CMD_STATS;
+	for (i = 1; i < argc; i++) {
+		const char *w = argv[i];
+
+		if (!strcmp(w, "-w")) {
+			if (cmd->watch)
+				return seterr(err, errlen,
+					      "\"-w\" given twice");
+			cmd->watch = true;
+		} else if (w[0] == '-') {
+			return seterr(err, errlen, "unknown option \"%s\"", w);
+		} else if (have_if) {
+			return seterr(err, errlen, "unexpected \"%s\"", w);
+		} else {
+			ret = parse_ifname(w, cmd->ifname, err, errlen);
+			if (ret)
+				return ret;
+			have_if = true;
+		}
+	}
+	return 0;
+}
+
+static int parse_cmd(int argc, char **argv, struct sl_cmd *cmd, char *err,
+		     size_t errlen)
+{
+	const char *w;
+	int ret;
+
+	if (argc < 1)
+		return seterr(err, errlen, "missing command");
+	w = argv[0];
+	if (!strcmp(w, "attach"))
+		return parse_attach(argc, argv, cmd, err, errlen);
+	if (!strcmp(w, "detach")) {
+		cmd->kind = SL_CMD_DETACH;
+		if (argc < 2)
+			return seterr(err, errlen,
+				      "\"detach\" needs an interface");
+		ret = parse_ifname(argv[1], cmd->ifname, err, errlen);
+		return ret ? ret : no_more(argc, argv, 2, err, errlen);
+	}
+	if (!strcmp(w, "policy"))
+		return parse_policy(argc, argv, cmd, err, errlen);
+	if (!strcmp(w, "rule"))
+		return parse_rule_cmd(argc, argv, cmd, err, errlen);
+	if (!strcmp(w, "set"))
+		return parse_set_cmd(argc, argv, cmd, err, errlen);
+	if (!strcmp(w, "stats"))
+		return parse_stats(argc, argv, cmd, err, errlen);
+	if (!strcmp(w, "status"))
+		cmd->kind = SL_CMD_STATUS;
+	else if (!strcmp(w, "metrics"))
+		cmd->kind = SL_CMD_METRICS;
+	else if (!strcmp(w, "reload"))
+		cmd->kind = SL_CMD_RELOAD;
+	else
+		return seterr(err, errlen, "unknown command \"%s\"", w);
+	return no_more(argc, argv, 1, err, errlen);
+}
+
+int sl_cmd_parse(int argc, char **argv, struct sl_cmd *cmd, char *err,
+		 size_t errlen)
+{
+	int ret;
+
+	/* Zeroed whole, padding too, so parsed rules compare with memcmp. */
+	memset(cmd, 0, sizeof(*cmd));
+	ret = parse_cmd(argc, argv, cmd, err, errlen);
+	if (ret) {
+		sl_cmd_free(cmd);
+		return ret;
+	}
+	return 0;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
+	       c == '\f';
+}
+
+/*
+ * '#' starts a comment only at the start of a word, as in the shell, so a
+ * path with a '#' inside it still loads.
+ */
+int sl_line_split(const char *line, size_t len, char ***argvp)
+{
+	size_t i = 0, nwords = 0, nbytes = 0;
+	char **argv, *p;
+	int argc = 0;
+
+	*argvp = NULL;
+	for (;;) {
+		while (i < len && is_blank(line[i]))
+			i++;
+		if (i == len || line[i] == '#' || !line[i])
+			break;
+		nwords++;
+		while (i < len && line[i] && !is_blank(line[i])) {
+			i++;
+			nbytes++;
+		}
+		nbytes++;
+	}
+	if (nwords > (size_t)INT32_MAX - 1)
+		return -ENOMEM;
+	argv = malloc((nwords + 1) * sizeof(*argv) + nbytes);
+	if (!argv)
+		return -ENOMEM;
+	p = (char *)(argv + nwords + 1);
+	for (i = 0; argc < (int)nwords;) {
+		while (is_blank(line[i]))
+			i++;
+		argv[argc++] = p;
+		while (i < len && line[i] && !is_blank(line[i]))
+			*p++ = line[i++];
+		*p++ = '\0';
+	}
+	argv[argc] = NULL;
+	*argvp = argv;
+	return argc;
+}
+
+int sl_cmd_parse_line(const char *line, struct sl_cmd *cmd, char *err,
+		      size_t errlen)
+{
+	char **argv;
+	int argc, ret;
+
+	memset(cmd, 0, sizeof(*cmd));
+	argc = sl_line_split(line, strlen(line), &argv);
+	if (argc < 0)
+		return seterr(err, errlen, "out of memory"), argc;
+	if (!argc) {
+		free(argv);
+		cmd->kind = SL_CMD_NONE;
+		return 0;
+	}
+	ret = sl_cmd_parse(argc, argv, cmd, err, errlen);
+	free(argv);
+	return ret;
+}
+
+void sl_cmd_free(struct sl_cmd *cmd)
+{
+	sl_prefix_list_free(&cmd->prefixes);
+}
+
+/* snprintf that keeps appending; output is cut at len, never overrun. */
+struct fmt {
+	char *buf;
+	size_t len, off;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+fmt_add(struct fmt *f, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (f->off >= f->len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(f->buf + f->off, f->len - f->off, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		f->off += n;
+}
+
+static void fmt_addr(struct fmt *f, const char *kw,
+		     const struct sl_addr_match *m)
+{
+	char pfx[SL_PREFIX_FMT_LEN];
+
+	if (m->kind == SL_ADDR_SET) {
+		fmt_add(f, " %s @%s", kw, m->set);
+	} else if (m->kind == SL_ADDR_PREFIX) {
+		sl_prefix_format(&m->prefix, pfx, sizeof(pfx));
+		fmt_add(f, " %s %s", kw, pfx);
+	}
+}
+
+static void fmt_range(struct fmt *f, const char *kw, const struct sl_range *r)
+{
+	if (!r->present)
+		return;
+	if (r->lo == r->hi)
+		fmt_add(f, " %s %u", kw, r->lo);
+	else
+		fmt_add(f, " %s %u-%u", kw, r->lo, r->hi);
+}
+
+void sl_rule_format(const struct sl_rule *r, char *buf, size_t len)
+{
+	struct fmt f = { buf, len, 0 };
+	unsigned int i;
+	const char *sep;
+
+	if (len)
+		buf[0] = '\0';
+	fmt_add(&f, "rule add %u", r->prio);
+	if (r->in[0])
+		fmt_add(&f, " in %s", r->in);
+	fmt_addr(&f, "src", &r->src);
+	fmt_addr(&f, "dst", &r->dst);
+	if (r->has_proto) {
+		for (i = 0; i < ARRAY_SIZE(proto_names); i++)
+			if (proto_names[i].proto == r->proto)
+				break;
+		if (i < ARRAY_SIZE(proto_names))
+			fmt_add(&f, " proto %s", proto_names[i].name);
+		else
+			fmt_add(&f, " proto %u", r->proto);
+	}
+	fmt_range(&f, "sport", &r->sport);
+	fmt_range(&f, "dport", &r->dport);
+	if (r->tcp_mask) {
+		sep = " tcp-flags ";
+		for (i = 0; i < 8; i++) {
+			if (!(r->tcp_mask & (1u << i)))
+				continue;
+			fmt_add(&f, "%s%s%s", sep,
+				r->tcp_value & (1u << i) ? "" : "!",
+				tcp_flag_names[i]);
+			sep = ",";
+		}
+	}
+	if (r->has_icmp_type)
+		fmt_add(&f, " icmp-type %u", r->icmp_type);
+	if (r->has_vlan)
+		fmt_add(&f, " vlan %u", r->vlan);
+
+	fmt_add(&f, " %s", sl_action_name(r->action));
+	switch (r->action) {
+	case SLUICE_ACT_REDIRECT:
+		fmt_add(&f, " %s", r->redirect);
+		break;
+	case SLUICE_ACT_STEER:
+		sep = " ";
+		for (i = 0; i < SL_STEER_MAX_CPUS; i++) {
+			if (!(r->steer_cpus & (1ULL << i)))
+				continue;
+			fmt_add(&f, "%s%u", sep, i);
+			sep = ",";
+		}
+		break;
+	case SLUICE_ACT_RATE_LIMIT:
+		fmt_add(&f, " %u", r->rl_pps);
+		if (r->rl_burst != r->rl_pps)
+			fmt_add(&f, "/%u", r->rl_burst);
+		if (r->rl_per_len >= SL_RL_PER_ADDR)
+			fmt_add(&f, " per src");
+		else if (r->rl_per_len)
+			fmt_add(&f, " per src/%u", r->rl_per_len);
+		break;
+	}
+}
