@@ -89,13 +89,14 @@ static __always_inline bool sl_set_member(struct sl_set_memo *memo,
 	return in;
 }
 
-static __always_inline bool sl_filter_maybe(__u32 gen, __u64 hash)
+static __always_inline bool sl_slot_is(const struct sluice_slot *s,
+				       __u64 k0, __u64 k1, __u64 k2, __u64 k3,
+				       __u64 k4, __u64 k5)
 {
-	__u32 bit = sluice_filter_bit(hash);
-	__u32 idx = gen * SLUICE_FILTER_WORDS + (bit >> 6);
-	__u64 *word = bpf_map_lookup_elem(&sl_filter, &idx);
+	const __u64 *w = (const __u64 *)&s->key;
 
-	return word && (*word >> (bit & 63)) & 1;
+	return w[0] == k0 && w[1] == k1 && w[2] == k2 && w[3] == k3 &&
+	       w[4] == k4 && w[5] == k5;
 }
 
 struct sl_walk {
@@ -125,8 +126,8 @@ static __always_inline bool sl_tuple_sets(struct sl_walk *w,
 /*
  * One tuple; returns 1 to stop the walk.  A bpf_loop() callback, so the
  * verifier walks the body once instead of once per tuple.  This is the
- * inner loop of the data plane: the key stays in registers until the
- * filter says a probe is worth it.
+ * inner loop of the data plane: the key stays in registers, and a
+ * bucket is a few cache lines compared word by word.
  */
 static int sl_tuple_probe(__u32 i, struct sl_walk *w)
 {
@@ -137,8 +138,11 @@ static int sl_tuple_probe(__u32 i, struct sl_walk *w)
 		__u64 words[SLUICE_KEY_WORDS];
 	} k;
 	__u64 k0, k1, k2, k3, k4, k5;
+	struct sluice_slot *s = NULL;
 	struct sluice_verdict *v;
 	struct sluice_tuple *t;
+	__u32 slot;
+	int j;
 
 	if (i >= w->ntuples)
 		return 1;
@@ -157,9 +161,19 @@ static int sl_tuple_probe(__u32 i, struct sl_walk *w)
 	k3 = pw[3] & mw[3];
 	k4 = pw[4] & mw[4];
 	k5 = pw[5] & mw[5];
-	if (!sl_filter_maybe(w->gen, sluice_key_hash6(k0, k1, k2, k3, k4, k5)))
+	slot = sluice_bucket_slot(w->gen,
+				  sluice_key_hash6(k0, k1, k2, k3, k4, k5));
+	for (j = 0; j < SLUICE_BUCKET_SLOTS; j++, slot++) {
+		s = bpf_map_lookup_elem(&sl_table, &slot);
+		if (!s || !s->verdict.prio)
+			return 0;
+		if (sl_slot_is(s, k0, k1, k2, k3, k4, k5)) {
+			v = &s->verdict;
+			goto found;
+		}
+	}
+	if (!s->overflow)
 		return 0;
-
 	k.words[0] = k0;
 	k.words[1] = k1;
 	k.words[2] = k2;
@@ -167,7 +181,10 @@ static int sl_tuple_probe(__u32 i, struct sl_walk *w)
 	k.words[4] = k4;
 	k.words[5] = k5;
 	v = bpf_map_lookup_elem(&sl_rules, &k.key);
-	if (v && v->prio < w->best) {
+	if (!v)
+		return 0;
+found:
+	if (v->prio < w->best) {
 		w->best = v->prio;
 		w->action = v->action;
 		w->arg = v->arg;

@@ -35,23 +35,19 @@ struct {
 	__type(value, struct sluice_tuple);
 } sl_tuples SEC(".maps");
 
-/*
- * Per generation, a one-hash filter over the entries: a clear bit proves
- * a miss without touching the hash table, so a packet pays a probe only
- * for a tuple that probably matches.
- */
+/* Both generations' entries, in buckets: see sluice_bucket_slot(). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * SLUICE_FILTER_WORDS);
+	__uint(max_entries, SLUICE_TABLE_SLOTS);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, __u64);
-} sl_filter SEC(".maps");
+	__type(value, struct sluice_slot);
+} sl_table SEC(".maps");
 
-/* The entries of both generations: masked key -> decision. */
+/* Entries whose bucket was full: masked key -> decision. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SLUICE_MAX_ENTRIES);
+	__uint(max_entries, SLUICE_MAX_OVERFLOW);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct sluice_key);
 	__type(value, struct sluice_verdict);

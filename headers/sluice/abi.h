@@ -18,9 +18,16 @@
 #define SLUICE_MAX_IFACES	256	/* attached interfaces (slots) */
 #define SLUICE_PRIO_MAX		65535	/* rule priorities are 1..65535 */
 #define SLUICE_MAX_TUPLES	64	/* distinct rule shapes per rule set */
-#define SLUICE_MAX_ENTRIES	(1 << 20)	/* classifier entries, both generations */
-#define SLUICE_FILTER_SHIFT	22	/* 2^22-bit entry filter per generation */
-#define SLUICE_FILTER_WORDS	((1 << SLUICE_FILTER_SHIFT) / 64)
+/*
+ * Classifier entries live in a table of buckets, one half per generation;
+ * entries that find their bucket full go to a hash map, and the bucket
+ * says so.  2^15 buckets of 4 slots: 128K entries per generation.
+ */
+#define SLUICE_TABLE_SHIFT	15
+#define SLUICE_BUCKET_SLOTS	4
+#define SLUICE_GEN_SLOTS	((1 << SLUICE_TABLE_SHIFT) * SLUICE_BUCKET_SLOTS)
+#define SLUICE_TABLE_SLOTS	(2 * SLUICE_GEN_SLOTS)
+#define SLUICE_MAX_OVERFLOW	(1 << 16)
 #define SLUICE_MAX_SETS		64	/* set ids 1..63; 0 means "no set" */
 #define SLUICE_SET_MAX_PREFIXES	(1 << 22)	/* per family, all sets together */
 #define SLUICE_SET_NAME_LEN	32
@@ -111,10 +118,18 @@ struct sluice_tuple {
 
 /* What a classifier entry decides. */
 struct sluice_verdict {
-	__u16 prio;
+	__u16 prio;		/* 0: an empty slot */
 	__u8 action;		/* enum sluice_action */
 	__u8 pad;
 	__u32 arg;		/* action argument (later actions) */
+};
+
+/* One slot of the classifier table: a cache line. */
+struct sluice_slot {
+	struct sluice_key key;
+	struct sluice_verdict verdict;
+	__u32 overflow;		/* last slot of a bucket: look in sl_rules too */
+	__u32 pad;
 };
 
 /* One generation of the rule set: the packets see one or the other. */
@@ -197,12 +212,11 @@ struct sluice_trace {
 };
 
 /*
- * The entry filter hash.  Both sides must compute it identically: the
- * data plane to test a bit before a hash-table probe, user space to set
- * the bit when it adds an entry.  The words are multiplied independently
- * and summed, so the CPU overlaps the multiplies: a chained hash costs
- * the data plane several nanoseconds more per tuple.  Its only job is to
- * spread the filter's bits; a collision costs one probe, never a verdict.
+ * The classifier's hash: both sides must compute it identically, the
+ * data plane to find a key's bucket, user space to fill it.  The words
+ * are multiplied independently and summed, so the CPU overlaps the
+ * multiplies: a chained hash costs the data plane several nanoseconds
+ * more per tuple.  A collision costs a compare, never a wrong verdict.
  */
 static inline __u64 sluice_key_hash6(__u64 w0, __u64 w1, __u64 w2, __u64 w3,
 				     __u64 w4, __u64 w5)
@@ -235,9 +249,12 @@ static inline __u64 sluice_key_stamp(__u32 gen, __u32 tuple)
 #endif
 }
 
-static inline __u32 sluice_filter_bit(__u64 hash)
+/* The first slot of a key's bucket in generation gen's half of the table. */
+static inline __u32 sluice_bucket_slot(__u32 gen, __u64 hash)
 {
-	return (__u32)(hash >> (64 - SLUICE_FILTER_SHIFT));
+	__u32 bucket = (__u32)(hash >> (64 - SLUICE_TABLE_SHIFT));
+
+	return gen * SLUICE_GEN_SLOTS + bucket * SLUICE_BUCKET_SLOTS;
 }
 
 #endif /* __SLUICE_ABI_H */

@@ -128,13 +128,13 @@ int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **out, char *err,
 	ret = check_state(dp, err, errlen);
 	if (ret)
 		goto fail;
-	dp->filter = mmap(NULL, 2 * SLUICE_FILTER_WORDS * sizeof(__u64),
-			  PROT_READ | PROT_WRITE, MAP_SHARED,
-			  bpf_map__fd(dp->skel->maps.sl_filter), 0);
-	if (dp->filter == MAP_FAILED) {
+	dp->table = mmap(NULL, SLUICE_TABLE_SLOTS * sizeof(*dp->table),
+			 PROT_READ | PROT_WRITE, MAP_SHARED,
+			 bpf_map__fd(dp->skel->maps.sl_table), 0);
+	if (dp->table == MAP_FAILED) {
 		ret = -errno;
-		dp->filter = NULL;
-		sl_errf(err, errlen, "cannot map the entry filter: %s",
+		dp->table = NULL;
+		sl_errf(err, errlen, "cannot map the classifier table: %s",
 			strerror(-ret));
 		goto fail;
 	}
@@ -161,8 +161,8 @@ void sl_dp_close(struct sl_dp *dp)
 		if (dp->set4_bits[i])
 			munmap(dp->set4_bits[i],
 			       SLUICE_SET4_BITMAP_WORDS * sizeof(__u64));
-	if (dp->filter)
-		munmap(dp->filter, 2 * SLUICE_FILTER_WORDS * sizeof(__u64));
+	if (dp->table)
+		munmap(dp->table, SLUICE_TABLE_SLOTS * sizeof(*dp->table));
 	if (dp->sync_inner_fd > 0)
 		close(dp->sync_inner_fd);
 	sluice_bpf__destroy(dp->skel);

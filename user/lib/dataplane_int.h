@@ -12,7 +12,7 @@
 struct sl_dp {
 	struct sluice_bpf *skel;
 	char pin_dir[4096];
-	__u64 *filter;				/* sl_filter, mapped */
+	struct sluice_slot *table;		/* sl_table, mapped */
 	__u64 *set4_bits[SLUICE_MAX_SETS];	/* inner bitmaps, mapped */
 	int sync_inner_fd;
 };

@@ -266,7 +266,7 @@ static int read_state(struct sl_dp *dp, struct sluice_state *st)
 	return 0;
 }
 
-/* Delete every entry not of the active generation. */
+/* Empty the inactive generation: its table half and its overflow entries. */
 int sl_dp_rules_sweep(struct sl_dp *dp)
 {
 	int fd = bpf_map__fd(dp->skel->maps.sl_rules);
@@ -300,37 +300,70 @@ int sl_dp_rules_sweep(struct sl_dp *dp)
 	for (i = 0; i < n; i++)
 		bpf_map_delete_elem(fd, &stale[i]);
 	free(stale);
+	memset(dp->table + (size_t)!(st.active_gen & 1) * SLUICE_GEN_SLOTS, 0,
+	       SLUICE_GEN_SLOTS * sizeof(*dp->table));
+	return 0;
+}
+
+static bool same_key(const struct sluice_key *a, const struct sluice_key *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+/*
+ * Put an entry in its bucket of the (unpublished) generation, or in the
+ * overflow map when the bucket is full.  Rules come in priority order,
+ * so a key already present belongs to a better rule: keep that one.
+ */
+static int place(struct sl_dp *dp, const struct sl_entry *e, bool *placed)
+{
+	struct sluice_slot *s = dp->table +
+				sluice_bucket_slot(e->key.gen,
+						   sluice_key_hash((__u64 *)&e->key));
+	int j;
+
+	*placed = false;
+	for (j = 0; j < SLUICE_BUCKET_SLOTS; j++) {
+		if (!s[j].verdict.prio) {
+			s[j].key = e->key;
+			s[j].verdict = e->verdict;
+			*placed = true;
+			return 0;
+		}
+		if (same_key(&s[j].key, &e->key))
+			return 0;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.sl_rules), &e->key,
+				&e->verdict, BPF_NOEXIST))
+		return errno == EEXIST ? 0 : -errno;
+	s[SLUICE_BUCKET_SLOTS - 1].overflow = 1;
+	*placed = true;
 	return 0;
 }
 
 static int publish(struct sl_dp *dp, struct sl_compiled *c, __u32 gen,
 		   char *err, size_t errlen)
 {
-	int rules_fd = bpf_map__fd(dp->skel->maps.sl_rules);
 	int tuples_fd = bpf_map__fd(dp->skel->maps.sl_tuples);
-	__u64 *filter = dp->filter + (size_t)gen * SLUICE_FILTER_WORDS;
 	struct sluice_ruleset rs = { .ntuples = c->ntuples };
 	size_t i;
 	__u32 idx;
+	int ret;
 
-	memset(filter, 0, SLUICE_FILTER_WORDS * sizeof(__u64));
 	for (i = 0; i < c->nentries; i++) {
 		struct sl_entry *e = &c->entries[i];
-		__u32 bit;
+		bool placed;
 
 		e->key.gen = gen;
-		if (bpf_map_update_elem(rules_fd, &e->key, &e->verdict,
-					BPF_NOEXIST)) {
-			/* An earlier (better) rule owns this exact key. */
-			if (errno == EEXIST)
-				continue;
+		ret = place(dp, e, &placed);
+		if (ret) {
 			sl_errf(err, errlen, "cannot add rule %u: %s",
-				e->verdict.prio, strerror(errno));
-			return -errno;
+				e->verdict.prio,
+				ret == -E2BIG ? "classifier table full" :
+						strerror(-ret));
+			return ret;
 		}
-		rs.nentries++;
-		bit = sluice_filter_bit(sluice_key_hash((__u64 *)&e->key));
-		filter[bit >> 6] |= 1ULL << (bit & 63);
+		rs.nentries += placed;
 	}
 	for (idx = 0; idx < c->ntuples; idx++) {
 		__u32 k = gen * SLUICE_MAX_TUPLES + idx;
