@@ -16,9 +16,9 @@
 #include "parse.h"
 
 struct sl_decision {
-	__u32 action;	/* enum sluice_action */
-	__u32 reason;	/* enum sluice_reason */
-	__u32 prio;	/* deciding rule, 0 for none */
+	__u32 action; /* enum sluice_action */
+	__u32 reason; /* enum sluice_reason */
+	__u32 prio; /* deciding rule, 0 for none */
 };
 
 static __always_inline void sl_decide(const struct sl_pkt *p,

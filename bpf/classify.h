@@ -22,7 +22,7 @@
 #define SL_NO_PRIO 0x10000
 
 struct sl_match {
-	__u32 prio;	/* SL_NO_PRIO: nothing matched */
+	__u32 prio; /* SL_NO_PRIO: nothing matched */
 	__u32 action;
 	__u32 arg;
 };
@@ -70,8 +70,8 @@ static __always_inline bool sl_set6_member(__u32 set, const __u8 *addr)
 	return bpf_map_lookup_elem(&sl_set6, &k) != NULL;
 }
 
-static __always_inline bool sl_set_member(struct sl_set_memo *memo,
-					  __u32 set, const struct sl_pkt *p,
+static __always_inline bool sl_set_member(struct sl_set_memo *memo, __u32 set,
+					  const struct sl_pkt *p,
 					  const __u8 *addr)
 {
 	__u64 bit = 1ULL << (set & 63);
@@ -89,9 +89,9 @@ static __always_inline bool sl_set_member(struct sl_set_memo *memo,
 	return in;
 }
 
-static __always_inline bool sl_slot_is(const struct sluice_slot *s,
-				       __u64 k0, __u64 k1, __u64 k2, __u64 k3,
-				       __u64 k4, __u64 k5)
+static __always_inline bool sl_slot_is(const struct sluice_slot *s, __u64 k0,
+				       __u64 k1, __u64 k2, __u64 k3, __u64 k4,
+				       __u64 k5)
 {
 	const __u64 *w = (const __u64 *)&s->key;
 
@@ -104,7 +104,7 @@ struct sl_walk {
 	struct sl_set_memo src_memo, dst_memo;
 	__u32 gen;
 	__u32 ntuples;
-	__u32 best;		/* priority of the best match so far */
+	__u32 best; /* priority of the best match so far */
 	__u32 action;
 	__u32 arg;
 };

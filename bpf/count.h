@@ -28,8 +28,8 @@ static __always_inline void sl_bump(void *map, __u32 idx, __u32 len)
 static __always_inline void sl_count(__u32 slot, enum sluice_hook hook,
 				     const struct sl_decision *d, __u32 len)
 {
-	sl_bump(&sl_iface_stats, sluice_iface_counter_idx(slot, hook, d->action),
-		len);
+	sl_bump(&sl_iface_stats,
+		sluice_iface_counter_idx(slot, hook, d->action), len);
 	sl_bump(&sl_reason_stats,
 		sluice_reason_counter_idx(slot, hook, d->reason), len);
 	if (d->prio)

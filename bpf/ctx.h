@@ -12,18 +12,18 @@
 
 #include <sluice/abi.h>
 
-#define SL_TC_ACT_OK	0
-#define SL_TC_ACT_SHOT	2
+#define SL_TC_ACT_OK 0
+#define SL_TC_ACT_SHOT 2
 
 /* Enough for two VLAN tags, IPv6 with a few extension headers, and TCP. */
-#define SL_TC_PULL_LEN	256
+#define SL_TC_PULL_LEN 256
 
 struct sl_ctx {
 	void *data;
 	void *data_end;
 	__u32 ifindex;
 	__u32 len;
-	__u16 meta_vlan;	/* outer tag the stack already took off */
+	__u16 meta_vlan; /* outer tag the stack already took off */
 	bool has_meta_vlan;
 	enum sluice_hook hook;
 };
@@ -48,8 +48,8 @@ static __always_inline void sl_ctx_from_skb(struct sl_ctx *c,
 
 	/* Headers in paged data are invisible to direct access: pull them. */
 	if (linear < SL_TC_PULL_LEN && len > linear)
-		bpf_skb_pull_data(skb, len < SL_TC_PULL_LEN ? len :
-							      SL_TC_PULL_LEN);
+		bpf_skb_pull_data(skb,
+				  len < SL_TC_PULL_LEN ? len : SL_TC_PULL_LEN);
 	/*
 	 * Keep clang from reusing the field addresses computed above: the
 	 * verifier only accepts ctx loads at constant offsets from skb.

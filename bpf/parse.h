@@ -18,30 +18,30 @@
 
 #include "ctx.h"
 
-#define SL_ETH_P_IP	0x0800
-#define SL_ETH_P_IPV6	0x86dd
-#define SL_ETH_P_8021Q	0x8100
-#define SL_ETH_P_8021AD	0x88a8
+#define SL_ETH_P_IP 0x0800
+#define SL_ETH_P_IPV6 0x86dd
+#define SL_ETH_P_8021Q 0x8100
+#define SL_ETH_P_8021AD 0x88a8
 
-#define SL_IPPROTO_HOPOPTS	0
-#define SL_IPPROTO_ICMP		1
-#define SL_IPPROTO_TCP		6
-#define SL_IPPROTO_UDP		17
-#define SL_IPPROTO_ROUTING	43
-#define SL_IPPROTO_FRAGMENT	44
-#define SL_IPPROTO_ICMPV6	58
-#define SL_IPPROTO_DSTOPTS	60
+#define SL_IPPROTO_HOPOPTS 0
+#define SL_IPPROTO_ICMP 1
+#define SL_IPPROTO_TCP 6
+#define SL_IPPROTO_UDP 17
+#define SL_IPPROTO_ROUTING 43
+#define SL_IPPROTO_FRAGMENT 44
+#define SL_IPPROTO_ICMPV6 58
+#define SL_IPPROTO_DSTOPTS 60
 
-#define SL_IP_MF	0x2000
-#define SL_IP_OFFSET	0x1fff
+#define SL_IP_MF 0x2000
+#define SL_IP_OFFSET 0x1fff
 
 struct sl_pkt {
 	union {
 		struct sluice_key key;
 		__u64 words[SLUICE_KEY_WORDS];
 	};
-	__u32 has;	/* enum sluice_has */
-	__u32 reason;	/* what no matching rule leaves: enum sluice_reason */
+	__u32 has; /* enum sluice_has */
+	__u32 reason; /* what no matching rule leaves: enum sluice_reason */
 };
 
 /* What remains of the L3 payload: the frame end and the length claimed. */
@@ -107,8 +107,7 @@ truncated:
 	return 0;
 }
 
-static __always_inline int sl_parse_ipv4(struct sl_cursor *c,
-					 struct sl_pkt *p)
+static __always_inline int sl_parse_ipv4(struct sl_cursor *c, struct sl_pkt *p)
 {
 	struct iphdr *iph = c->pos;
 	__u32 ihl, tot, avail;
@@ -143,8 +142,7 @@ static __always_inline int sl_parse_ipv4(struct sl_cursor *c,
 	return sl_parse_l4(c, p);
 }
 
-static __always_inline int sl_parse_ipv6(struct sl_cursor *c,
-					 struct sl_pkt *p)
+static __always_inline int sl_parse_ipv6(struct sl_cursor *c, struct sl_pkt *p)
 {
 	struct ipv6hdr *ip6 = c->pos;
 	__u32 plen, avail, len;
@@ -187,8 +185,7 @@ static __always_inline int sl_parse_ipv6(struct sl_cursor *c,
 		case SL_IPPROTO_FRAGMENT: {
 			struct frag_hdr *fh = c->pos;
 
-			if (c->left < sizeof(*fh) ||
-			    (void *)(fh + 1) > c->end)
+			if (c->left < sizeof(*fh) || (void *)(fh + 1) > c->end)
 				return -1;
 			nexthdr = fh->nexthdr;
 			c->pos += sizeof(*fh);
@@ -215,8 +212,7 @@ static __always_inline int sl_parse_ipv6(struct sl_cursor *c,
  * Fill p from the frame.  The outcome is in p->has and p->reason:
  * malformed, not IP and past-the-limits packets have no SLUICE_HAS_IP.
  */
-static __always_inline void sl_parse(const struct sl_ctx *ctx,
-				     struct sl_pkt *p)
+static __always_inline void sl_parse(const struct sl_ctx *ctx, struct sl_pkt *p)
 {
 	struct sl_cursor c = { .pos = ctx->data, .end = ctx->data_end };
 	struct ethhdr *eth = c.pos;

@@ -8,32 +8,32 @@
 #ifndef __SLUICE_ABI_H
 #define __SLUICE_ABI_H
 
-#ifndef __VMLINUX_H__	/* BPF side: vmlinux.h has the types */
+#ifndef __VMLINUX_H__ /* BPF side: vmlinux.h has the types */
 #include <linux/types.h>
 #endif
 
 #define SLUICE_ABI_VERSION 1
 
 /* Limits. */
-#define SLUICE_MAX_IFACES	256	/* attached interfaces (slots) */
-#define SLUICE_PRIO_MAX		65535	/* rule priorities are 1..65535 */
-#define SLUICE_MAX_TUPLES	64	/* distinct rule shapes per rule set */
+#define SLUICE_MAX_IFACES 256 /* attached interfaces (slots) */
+#define SLUICE_PRIO_MAX 65535 /* rule priorities are 1..65535 */
+#define SLUICE_MAX_TUPLES 64 /* distinct rule shapes per rule set */
 /*
  * Classifier entries live in a table of buckets, one half per generation;
  * entries that find their bucket full go to a hash map, and the bucket
  * says so.  2^15 buckets of 4 slots: 128K entries per generation.
  */
-#define SLUICE_TABLE_SHIFT	15
-#define SLUICE_BUCKET_SLOTS	4
-#define SLUICE_GEN_SLOTS	((1 << SLUICE_TABLE_SHIFT) * SLUICE_BUCKET_SLOTS)
-#define SLUICE_TABLE_SLOTS	(2 * SLUICE_GEN_SLOTS)
-#define SLUICE_MAX_OVERFLOW	(1 << 16)
-#define SLUICE_MAX_SETS		64	/* set ids 1..63; 0 means "no set" */
-#define SLUICE_SET_MAX_PREFIXES	(1 << 22)	/* per family, all sets together */
-#define SLUICE_SET_NAME_LEN	32
-#define SLUICE_IFNAME_LEN	16
-#define SLUICE_MAX_VLAN_DEPTH	2
-#define SLUICE_MAX_EXTHDRS	8	/* IPv6 extension headers walked */
+#define SLUICE_TABLE_SHIFT 15
+#define SLUICE_BUCKET_SLOTS 4
+#define SLUICE_GEN_SLOTS ((1 << SLUICE_TABLE_SHIFT) * SLUICE_BUCKET_SLOTS)
+#define SLUICE_TABLE_SLOTS (2 * SLUICE_GEN_SLOTS)
+#define SLUICE_MAX_OVERFLOW (1 << 16)
+#define SLUICE_MAX_SETS 64 /* set ids 1..63; 0 means "no set" */
+#define SLUICE_SET_MAX_PREFIXES (1 << 22) /* per family, all sets together */
+#define SLUICE_SET_NAME_LEN 32
+#define SLUICE_IFNAME_LEN 16
+#define SLUICE_MAX_VLAN_DEPTH 2
+#define SLUICE_MAX_EXTHDRS 8 /* IPv6 extension headers walked */
 
 /*
  * IPv4 set membership is answered by two bitmaps per set over the /24
@@ -41,7 +41,7 @@
  * the /24) and "longer" (the /24 holds entries longer than 24 bits, which
  * live in a hash of 256-bit bitmaps).  Both live in one inner array.
  */
-#define SLUICE_SET4_WORDS	((1 << 24) / 64)
+#define SLUICE_SET4_WORDS ((1 << 24) / 64)
 #define SLUICE_SET4_BITMAP_WORDS (2 * SLUICE_SET4_WORDS)
 
 enum sluice_hook {
@@ -63,24 +63,24 @@ enum sluice_action {
 
 /* Why a packet got what it got. */
 enum sluice_reason {
-	SLUICE_REASON_RULE,		/* a rule decided */
-	SLUICE_REASON_POLICY,		/* no rule matched: interface policy */
-	SLUICE_REASON_FRAGMENT,		/* later fragment, no rule matched */
-	SLUICE_REASON_TRUNCATED,	/* L4 header cut short, no rule matched */
-	SLUICE_REASON_NOT_IP,		/* neither IPv4 nor IPv6: to the kernel */
-	SLUICE_REASON_MALFORMED,	/* broken L2/L3 header: to the kernel */
-	SLUICE_REASON_PARSE_LIMIT,	/* past the parser's limits: to the kernel */
-	SLUICE_REASON_UNSUPPORTED,	/* action not available: to the kernel */
+	SLUICE_REASON_RULE, /* a rule decided */
+	SLUICE_REASON_POLICY, /* no rule matched: interface policy */
+	SLUICE_REASON_FRAGMENT, /* later fragment, no rule matched */
+	SLUICE_REASON_TRUNCATED, /* L4 header cut short, no rule matched */
+	SLUICE_REASON_NOT_IP, /* neither IPv4 nor IPv6: to the kernel */
+	SLUICE_REASON_MALFORMED, /* broken L2/L3 header: to the kernel */
+	SLUICE_REASON_PARSE_LIMIT, /* past the parser's limits: to the kernel */
+	SLUICE_REASON_UNSUPPORTED, /* action not available: to the kernel */
 	SLUICE_REASON__MAX,
 };
 
 /* What a parsed packet carries; a tuple applies only if it has all it needs. */
 enum sluice_has {
-	SLUICE_HAS_VLAN		= 1 << 0,
-	SLUICE_HAS_IP		= 1 << 1,
-	SLUICE_HAS_PORTS	= 1 << 2,
-	SLUICE_HAS_TCP		= 1 << 3,
-	SLUICE_HAS_ICMP		= 1 << 4,
+	SLUICE_HAS_VLAN = 1 << 0,
+	SLUICE_HAS_IP = 1 << 1,
+	SLUICE_HAS_PORTS = 1 << 2,
+	SLUICE_HAS_TCP = 1 << 3,
+	SLUICE_HAS_ICMP = 1 << 4,
 };
 
 /*
@@ -92,11 +92,11 @@ enum sluice_has {
 struct sluice_key {
 	__u8 gen;
 	__u8 tuple;
-	__u8 family;		/* 4 or 6, 0 when the rule does not care */
+	__u8 family; /* 4 or 6, 0 when the rule does not care */
 	__u8 proto;
-	__u16 slot;		/* ingress interface slot */
-	__u16 vlan;		/* outermost VLAN id */
-	__u16 sport;		/* host byte order */
+	__u16 slot; /* ingress interface slot */
+	__u16 vlan; /* outermost VLAN id */
+	__u16 sport; /* host byte order */
 	__u16 dport;
 	__u8 tcp_flags;
 	__u8 icmp_type;
@@ -110,25 +110,25 @@ struct sluice_key {
 /* One rule shape: the mask, what it needs, and the sets it consults. */
 struct sluice_tuple {
 	struct sluice_key mask;
-	__u32 needs;		/* enum sluice_has */
-	__u16 min_prio;		/* best rule in the tuple, for early exit */
-	__u8 src_set;		/* 0, or a set the source must be in */
+	__u32 needs; /* enum sluice_has */
+	__u16 min_prio; /* best rule in the tuple, for early exit */
+	__u8 src_set; /* 0, or a set the source must be in */
 	__u8 dst_set;
 };
 
 /* What a classifier entry decides. */
 struct sluice_verdict {
-	__u16 prio;		/* 0: an empty slot */
-	__u8 action;		/* enum sluice_action */
+	__u16 prio; /* 0: an empty slot */
+	__u8 action; /* enum sluice_action */
 	__u8 pad;
-	__u32 arg;		/* action argument (later actions) */
+	__u32 arg; /* action argument (later actions) */
 };
 
 /* One slot of the classifier table: a cache line. */
 struct sluice_slot {
 	struct sluice_key key;
 	struct sluice_verdict verdict;
-	__u32 overflow;		/* last slot of a bucket: look in sl_rules too */
+	__u32 overflow; /* last slot of a bucket: look in sl_rules too */
 	__u32 pad;
 };
 
@@ -139,15 +139,15 @@ struct sluice_ruleset {
 };
 
 struct sluice_state {
-	__u32 active_gen;	/* 0 or 1 */
+	__u32 active_gen; /* 0 or 1 */
 	__u32 abi_version;
 };
 
 struct sluice_iface {
-	__u32 ifindex;		/* 0: slot free */
-	__u8 policy;		/* enum sluice_action for unmatched packets */
-	__u8 hook;		/* enum sluice_hook it is attached at */
-	__u8 mode;		/* attach mode, user space's business */
+	__u32 ifindex; /* 0: slot free */
+	__u8 policy; /* enum sluice_action for unmatched packets */
+	__u8 hook; /* enum sluice_hook it is attached at */
+	__u8 mode; /* attach mode, user space's business */
 	__u8 pad;
 	char name[SLUICE_IFNAME_LEN];
 };
@@ -177,28 +177,28 @@ static inline __u32 sluice_reason_counter_idx(__u32 slot, __u32 hook,
 
 /* Set maps. */
 struct sluice_set4_key {
-	__u32 prefixlen;	/* 32 (set) + prefix length */
-	__u32 set;		/* whole, so each set is its own subtree */
-	__u32 addr;		/* network byte order */
+	__u32 prefixlen; /* 32 (set) + prefix length */
+	__u32 set; /* whole, so each set is its own subtree */
+	__u32 addr; /* network byte order */
 };
 
 struct sluice_set6_key {
-	__u32 prefixlen;	/* 32 (set) + prefix length */
+	__u32 prefixlen; /* 32 (set) + prefix length */
 	__u32 set;
 	__u8 addr[16];
 };
 
 struct sluice_set4_long_key {
 	__u32 set;
-	__u32 net24;		/* host byte order, address >> 8 */
+	__u32 net24; /* host byte order, address >> 8 */
 };
 
 struct sluice_set4_long {
-	__u64 bits[4];		/* one bit per address of the /24 */
+	__u64 bits[4]; /* one bit per address of the /24 */
 };
 
 struct sluice_set_info {
-	char name[SLUICE_SET_NAME_LEN];	/* empty: id free */
+	char name[SLUICE_SET_NAME_LEN]; /* empty: id free */
 	__u32 count4;
 	__u32 count6;
 };
@@ -207,7 +207,7 @@ struct sluice_set_info {
 struct sluice_trace {
 	__u32 action;
 	__u32 reason;
-	__u32 prio;		/* 0: no rule */
+	__u32 prio; /* 0: no rule */
 	__u32 pad;
 };
 

@@ -68,7 +68,8 @@ static double run_once(int prog_fd, const unsigned char *pkt)
 		    .repeat = REPEAT);
 
 	if (bpf_prog_test_run_opts(prog_fd, &o)) {
-		fprintf(stderr, "bench: test run failed: %s\n", strerror(errno));
+		fprintf(stderr, "bench: test run failed: %s\n",
+			strerror(errno));
 		exit(1);
 	}
 	return o.duration;
@@ -123,8 +124,8 @@ static void make_rule(struct sl_rule *r, unsigned int i, __u16 prio)
 		prefix4(&r->dst.prefix, a, 24);
 		r->has_proto = true;
 		r->proto = 6;
-		r->dport = (struct sl_range){ true, 1 + i % 60000,
-					      1 + i % 60000 };
+		r->dport =
+			(struct sl_range){ true, 1 + i % 60000, 1 + i % 60000 };
 		r->action = SLUICE_ACT_PASS;
 		break;
 	default:
@@ -132,8 +133,8 @@ static void make_rule(struct sl_rule *r, unsigned int i, __u16 prio)
 		prefix4(&r->src.prefix, a, 16);
 		r->has_proto = true;
 		r->proto = 17;
-		r->dport = (struct sl_range){ true, 1 + i % 60000,
-					      1 + i % 60000 };
+		r->dport =
+			(struct sl_range){ true, 1 + i % 60000, 1 + i % 60000 };
 		r->action = SLUICE_ACT_DROP;
 		break;
 	}
@@ -231,9 +232,10 @@ int main(void)
 	udp4(pkt_miss, 0xc6336402, 0xc6336401, 9);
 	udp4(pkt_sethit, 0x0a000001, 0xc6336401, 9);
 
-	cases[n++] = (struct bench_case){ "bare XDP_DROP",
-					  bpf_program__fd(drop->progs.bench_drop),
-					  pkt_miss };
+	cases[n++] =
+		(struct bench_case){ "bare XDP_DROP",
+				     bpf_program__fd(drop->progs.bench_drop),
+				     pkt_miss };
 	cases[n++] = (struct bench_case){ "sluice, no rules",
 					  sl_dp_prog_fd(none, SLUICE_HOOK_XDP),
 					  pkt_miss };
@@ -253,7 +255,8 @@ int main(void)
 
 	for (r = 0; r < ROUNDS; r++)
 		for (i = 0; i < n; i++)
-			cases[i].ns[r] = run_once(cases[i].prog_fd, cases[i].pkt);
+			cases[i].ns[r] =
+				run_once(cases[i].prog_fd, cases[i].pkt);
 
 	printf("%-36s %10s\n", "bpf_prog_test_run, 64-byte UDP", "ns/packet");
 	for (i = 0; i < n; i++)

@@ -59,7 +59,8 @@ static int set_pin_paths(struct bpf_object *obj, const char *dir)
 	char path[4096];
 	int err;
 
-	bpf_object__for_each_map(map, obj) {
+	bpf_object__for_each_map(map, obj)
+	{
 		if (bpf_map__is_internal(map))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
@@ -226,8 +227,8 @@ static int ifslot_write(struct sl_dp *dp, __u32 ifindex, __u32 slot)
 		return 0;
 	if (ifindex >= SLUICE_IFINDEX_MAX)
 		return -ERANGE;
-	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.sl_ifslot),
-				&ifindex, &slot, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.sl_ifslot), &ifindex,
+				&slot, BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -327,8 +328,8 @@ int sl_dp_rule_counter(const struct sl_dp *dp, unsigned int prio, int cpu,
 {
 	if (prio < 1 || prio > SLUICE_PRIO_MAX)
 		return -EINVAL;
-	return sl_dp_percpu_sum(bpf_map__fd(dp->skel->maps.sl_rule_stats),
-				prio, cpu, c);
+	return sl_dp_percpu_sum(bpf_map__fd(dp->skel->maps.sl_rule_stats), prio,
+				cpu, c);
 }
 
 int sl_dp_last_trace(const struct sl_dp *dp, struct sluice_trace *t)

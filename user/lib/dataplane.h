@@ -26,8 +26,8 @@
 struct sl_dp;
 
 struct sl_dp_opts {
-	const char *pin_dir;	/* NULL: private maps, nothing pinned */
-	bool trace;		/* record each packet's decision (test-run) */
+	const char *pin_dir; /* NULL: private maps, nothing pinned */
+	bool trace; /* record each packet's decision (test-run) */
 };
 
 int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **dp, char *err,
@@ -51,10 +51,10 @@ int sl_dp_iface_release(struct sl_dp *dp, unsigned int slot);
 int sl_dp_set_id(struct sl_dp *dp, const char *name, bool create);
 int sl_dp_set_info(const struct sl_dp *dp, unsigned int id,
 		   struct sluice_set_info *info);
-int sl_dp_set_add(struct sl_dp *dp, unsigned int id,
-		  const struct sl_prefix *p, size_t n);
-int sl_dp_set_del(struct sl_dp *dp, unsigned int id,
-		  const struct sl_prefix *p, size_t n);
+int sl_dp_set_add(struct sl_dp *dp, unsigned int id, const struct sl_prefix *p,
+		  size_t n);
+int sl_dp_set_del(struct sl_dp *dp, unsigned int id, const struct sl_prefix *p,
+		  size_t n);
 int sl_dp_set_flush(struct sl_dp *dp, unsigned int id);
 /* Calls fn for every prefix of the set; stops early on a non-zero return. */
 int sl_dp_set_walk(const struct sl_dp *dp, unsigned int id,
@@ -65,8 +65,8 @@ int sl_dp_set_walk(const struct sl_dp *dp, unsigned int id,
  * new one).  Interfaces named by "in" get slots, sets named must exist.
  * On error nothing that packets see has changed.
  */
-int sl_dp_rules_replace(struct sl_dp *dp, const struct sl_rule *rules,
-			size_t n, char *err, size_t errlen);
+int sl_dp_rules_replace(struct sl_dp *dp, const struct sl_rule *rules, size_t n,
+			char *err, size_t errlen);
 
 /* Counters summed over CPUs, or one CPU's when cpu >= 0. */
 int sl_dp_ncpus(void);

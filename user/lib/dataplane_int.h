@@ -12,8 +12,8 @@
 struct sl_dp {
 	struct sluice_bpf *skel;
 	char pin_dir[4096];
-	struct sluice_slot *table;		/* sl_table, mapped */
-	__u64 *set4_bits[SLUICE_MAX_SETS];	/* inner bitmaps, mapped */
+	struct sluice_slot *table; /* sl_table, mapped */
+	__u64 *set4_bits[SLUICE_MAX_SETS]; /* inner bitmaps, mapped */
 	int sync_inner_fd;
 };
 

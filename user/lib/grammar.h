@@ -16,7 +16,7 @@
 #define SL_ERR_LEN 256
 
 enum sl_cmd_kind {
-	SL_CMD_NONE,		/* empty line or comment */
+	SL_CMD_NONE, /* empty line or comment */
 	SL_CMD_ATTACH,
 	SL_CMD_DETACH,
 	SL_CMD_POLICY,
@@ -42,9 +42,9 @@ enum sl_attach_mode {
 };
 
 struct sl_prefix {
-	uint8_t family;		/* 4 or 6 */
-	uint8_t len;		/* 0..32 or 0..128 */
-	uint8_t addr[16];	/* network byte order, host bits zero */
+	uint8_t family; /* 4 or 6 */
+	uint8_t len; /* 0..32 or 0..128 */
+	uint8_t addr[16]; /* network byte order, host bits zero */
 };
 
 enum sl_addr_kind {
@@ -61,27 +61,27 @@ struct sl_addr_match {
 
 struct sl_range {
 	bool present;
-	uint16_t lo, hi;	/* inclusive */
+	uint16_t lo, hi; /* inclusive */
 };
 
 struct sl_rule {
-	uint16_t prio;		/* 1..65535 */
-	char in[SLUICE_IFNAME_LEN];	/* "" when absent */
+	uint16_t prio; /* 1..65535 */
+	char in[SLUICE_IFNAME_LEN]; /* "" when absent */
 	struct sl_addr_match src, dst;
 	bool has_proto;
 	uint8_t proto;
 	struct sl_range sport, dport;
-	uint8_t tcp_mask, tcp_value;	/* mask 0: absent */
+	uint8_t tcp_mask, tcp_value; /* mask 0: absent */
 	bool has_icmp_type;
 	uint8_t icmp_type;
 	bool has_vlan;
-	uint16_t vlan;		/* 0..4095 */
+	uint16_t vlan; /* 0..4095 */
 
-	uint8_t action;		/* enum sluice_action */
+	uint8_t action; /* enum sluice_action */
 	char redirect[SLUICE_IFNAME_LEN];
-	uint64_t steer_cpus;	/* bit per CPU, 0: all */
+	uint64_t steer_cpus; /* bit per CPU, 0: all */
 	uint32_t rl_pps, rl_burst;
-	uint8_t rl_per_len;	/* 0: one bucket; else per source prefix */
+	uint8_t rl_per_len; /* 0: one bucket; else per source prefix */
 };
 
 /*
@@ -104,14 +104,14 @@ struct sl_prefix_list {
 
 struct sl_cmd {
 	enum sl_cmd_kind kind;
-	char ifname[SLUICE_IFNAME_LEN];	/* attach, detach, policy, stats */
-	enum sl_attach_mode mode;	/* attach */
-	uint8_t policy;			/* policy: enum sluice_action */
-	struct sl_rule rule;		/* rule add; rule del uses rule.prio */
-	char set[SLUICE_SET_NAME_LEN];	/* set *; "" for "set list" */
-	struct sl_prefix_list prefixes;	/* set add, set del */
-	char path[4096];		/* set load */
-	bool watch;			/* stats -w */
+	char ifname[SLUICE_IFNAME_LEN]; /* attach, detach, policy, stats */
+	enum sl_attach_mode mode; /* attach */
+	uint8_t policy; /* policy: enum sluice_action */
+	struct sl_rule rule; /* rule add; rule del uses rule.prio */
+	char set[SLUICE_SET_NAME_LEN]; /* set *; "" for "set list" */
+	struct sl_prefix_list prefixes; /* set add, set del */
+	char path[4096]; /* set load */
+	bool watch; /* stats -w */
 };
 
 /*

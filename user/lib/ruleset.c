@@ -46,7 +46,8 @@ static int range_blocks(const struct sl_range *r, struct sl_block *out)
 		__u32 size = 1;
 		__u8 len = 16;
 
-		while (len > 0 && !(a & (size * 2 - 1)) && a + size * 2 - 1 <= b) {
+		while (len > 0 && !(a & (size * 2 - 1)) &&
+		       a + size * 2 - 1 <= b) {
 			size *= 2;
 			len--;
 		}
@@ -76,8 +77,8 @@ static void prefix_mask(__u8 *mask, unsigned int len)
 
 static int addr_field(struct sl_dp *dp, const struct sl_rule *r,
 		      const struct sl_addr_match *a, __u8 *val, __u8 *mask,
-		      struct sluice_tuple *t, struct sluice_key *k,
-		      __u8 *set, char *err, size_t errlen)
+		      struct sluice_tuple *t, struct sluice_key *k, __u8 *set,
+		      char *err, size_t errlen)
 {
 	int id;
 
@@ -94,8 +95,9 @@ static int addr_field(struct sl_dp *dp, const struct sl_rule *r,
 	case SL_ADDR_SET:
 		id = sl_dp_set_id(dp, a->set, false);
 		if (id < 0) {
-			sl_errf(err, errlen, "rule %u: set \"%s\" does not exist",
-				r->prio, a->set);
+			sl_errf(err, errlen,
+				"rule %u: set \"%s\" does not exist", r->prio,
+				a->set);
 			return -ENOENT;
 		}
 		*set = id;
@@ -146,8 +148,8 @@ static int rule_shape(struct sl_dp *dp, const struct sl_rule *r,
 	}
 	if (r->sport.present || r->dport.present)
 		t->needs |= SLUICE_HAS_IP | SLUICE_HAS_PORTS;
-	ret = addr_field(dp, r, &r->src, k->src, t->mask.src, t, k,
-			 &t->src_set, err, errlen);
+	ret = addr_field(dp, r, &r->src, k->src, t->mask.src, t, k, &t->src_set,
+			 err, errlen);
 	if (!ret)
 		ret = addr_field(dp, r, &r->dst, k->dst, t->mask.dst, t, k,
 				 &t->dst_set, err, errlen);
@@ -300,7 +302,7 @@ int sl_dp_rules_sweep(struct sl_dp *dp)
 	for (i = 0; i < n; i++)
 		bpf_map_delete_elem(fd, &stale[i]);
 	free(stale);
-	memset(dp->table + (size_t)!(st.active_gen & 1) * SLUICE_GEN_SLOTS, 0,
+	memset(dp->table + (size_t) !(st.active_gen & 1) * SLUICE_GEN_SLOTS, 0,
 	       SLUICE_GEN_SLOTS * sizeof(*dp->table));
 	return 0;
 }
@@ -317,9 +319,10 @@ static bool same_key(const struct sluice_key *a, const struct sluice_key *b)
  */
 static int place(struct sl_dp *dp, const struct sl_entry *e, bool *placed)
 {
-	struct sluice_slot *s = dp->table +
-				sluice_bucket_slot(e->key.gen,
-						   sluice_key_hash((__u64 *)&e->key));
+	struct sluice_slot *s =
+		dp->table +
+		sluice_bucket_slot(e->key.gen,
+				   sluice_key_hash((__u64 *)&e->key));
 	int j;
 
 	*placed = false;
@@ -368,7 +371,8 @@ static int publish(struct sl_dp *dp, struct sl_compiled *c, __u32 gen,
 	for (idx = 0; idx < c->ntuples; idx++) {
 		__u32 k = gen * SLUICE_MAX_TUPLES + idx;
 
-		if (bpf_map_update_elem(tuples_fd, &k, &c->tuples[idx], BPF_ANY))
+		if (bpf_map_update_elem(tuples_fd, &k, &c->tuples[idx],
+					BPF_ANY))
 			return -errno;
 	}
 	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.sl_rulesets), &gen,
@@ -377,8 +381,8 @@ static int publish(struct sl_dp *dp, struct sl_compiled *c, __u32 gen,
 	return 0;
 }
 
-int sl_dp_rules_replace(struct sl_dp *dp, const struct sl_rule *rules,
-			size_t n, char *err, size_t errlen)
+int sl_dp_rules_replace(struct sl_dp *dp, const struct sl_rule *rules, size_t n,
+			char *err, size_t errlen)
 {
 	struct sl_compiled *c;
 	struct sluice_state st;

@@ -143,7 +143,8 @@ static __u32 v4_host(const struct sl_prefix *p)
 static int set4_match(struct sl_dp *dp, unsigned int id, __u32 addr,
 		      unsigned int len)
 {
-	struct sluice_set4_key k = { .prefixlen = 32 + len, .set = id,
+	struct sluice_set4_key k = { .prefixlen = 32 + len,
+				     .set = id,
 				     .addr = htonl(addr) };
 	__u32 plen;
 
@@ -239,8 +240,8 @@ static int set4_del(struct sl_dp *dp, unsigned int id,
 	return 0;
 }
 
-static int set6_op(struct sl_dp *dp, unsigned int id,
-		   const struct sl_prefix *p, bool add, bool *changed)
+static int set6_op(struct sl_dp *dp, unsigned int id, const struct sl_prefix *p,
+		   bool add, bool *changed)
 {
 	struct sluice_set6_key k = { .prefixlen = 32 + p->len, .set = id };
 	int fd = bpf_map__fd(dp->skel->maps.sl_set6);
@@ -294,14 +295,14 @@ static int set_change(struct sl_dp *dp, unsigned int id,
 	return ret;
 }
 
-int sl_dp_set_add(struct sl_dp *dp, unsigned int id,
-		  const struct sl_prefix *p, size_t n)
+int sl_dp_set_add(struct sl_dp *dp, unsigned int id, const struct sl_prefix *p,
+		  size_t n)
 {
 	return set_change(dp, id, p, n, true);
 }
 
-int sl_dp_set_del(struct sl_dp *dp, unsigned int id,
-		  const struct sl_prefix *p, size_t n)
+int sl_dp_set_del(struct sl_dp *dp, unsigned int id, const struct sl_prefix *p,
+		  size_t n)
 {
 	return set_change(dp, id, p, n, false);
 }

@@ -30,7 +30,7 @@ static int bind_ingress(struct sl_dp *dp, const struct sl_config *cfg,
 	if (!in && cfg->nifaces)
 		in = cfg->ifaces[0].ifname;
 	if (!in)
-		return 0;	/* slot 0: an interface sluice does not know */
+		return 0; /* slot 0: an interface sluice does not know */
 	if (strlen(in) >= SLUICE_IFNAME_LEN) {
 		snprintf(err, errlen, "interface name \"%s\" is too long", in);
 		return -EINVAL;
@@ -69,10 +69,9 @@ static void report(FILE *out, json_object *arr, unsigned long n,
 		json_object_object_add(o, "packet", json_object_new_int64(n));
 		json_object_object_add(o, "verdict",
 				       json_object_new_string(verdict));
-		json_object_object_add(o, "rule",
-				       t && t->prio ?
-					       json_object_new_int(t->prio) :
-					       NULL);
+		json_object_object_add(
+			o, "rule",
+			t && t->prio ? json_object_new_int(t->prio) : NULL);
 		json_object_object_add(o, "reason",
 				       json_object_new_string(reason));
 		json_object_array_add(arr, o);
@@ -84,7 +83,8 @@ static void report(FILE *out, json_object *arr, unsigned long n,
 		snprintf(rule, sizeof(rule), "%s",
 			 t && t->reason != SLUICE_REASON_MALFORMED &&
 					 t->reason != SLUICE_REASON_NOT_IP &&
-					 t->reason != SLUICE_REASON_PARSE_LIMIT ?
+					 t->reason !=
+						 SLUICE_REASON_PARSE_LIMIT ?
 				 "policy" :
 				 "-");
 	fprintf(out, "packet %lu verdict %s rule %s reason %s\n", n, verdict,
@@ -154,8 +154,9 @@ static int run_pcap(struct sl_dp *dp, const struct sl_testrun_opts *opts,
 		if (!ret)
 			fprintf(out, "%s\n",
 				json_object_to_json_string_ext(
-					arr, JSON_C_TO_STRING_PRETTY |
-						     JSON_C_TO_STRING_NOSLASHESCAPE));
+					arr,
+					JSON_C_TO_STRING_PRETTY |
+						JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(arr);
 	}
 	return ret;

@@ -15,7 +15,7 @@
 struct sl_testrun_opts {
 	const char *config;
 	const char *pcap;
-	const char *in;		/* NULL: the first interface the config names */
+	const char *in; /* NULL: the first interface the config names */
 	enum sluice_hook hook;
 	bool json;
 };
