@@ -16,9 +16,7 @@ static int apply_set(struct sl_dp *dp, const struct sl_set_def *s, char *err,
 			id == -ENOSPC ? "too many sets" : strerror(-id));
 		return id;
 	}
-	ret = sl_dp_set_flush(dp, id);
-	if (!ret)
-		ret = sl_dp_set_add(dp, id, s->prefixes.v, s->prefixes.n);
+	ret = sl_dp_set_replace(dp, id, s->prefixes.v, s->prefixes.n);
 	if (ret)
 		sl_errf(err, errlen, "set \"%s\": %s", s->name, strerror(-ret));
 	return ret;

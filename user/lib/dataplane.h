@@ -56,6 +56,9 @@ int sl_dp_set_add(struct sl_dp *dp, unsigned int id, const struct sl_prefix *p,
 int sl_dp_set_del(struct sl_dp *dp, unsigned int id, const struct sl_prefix *p,
 		  size_t n);
 int sl_dp_set_flush(struct sl_dp *dp, unsigned int id);
+/* Make the set hold exactly these, changing only what differs. */
+int sl_dp_set_replace(struct sl_dp *dp, unsigned int id,
+		      const struct sl_prefix *p, size_t n);
 /* Calls fn for every prefix of the set; stops early on a non-zero return. */
 int sl_dp_set_walk(const struct sl_dp *dp, unsigned int id,
 		   int (*fn)(const struct sl_prefix *p, void *arg), void *arg);

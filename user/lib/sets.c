@@ -170,15 +170,21 @@ static int set4_long_update(struct sl_dp *dp, unsigned int id, __u32 net24,
 	return 0;
 }
 
-/* Recompute the /24's long bitmap from the trie. */
-static int set4_long_rebuild(struct sl_dp *dp, unsigned int id, __u32 net24)
+/* Recompute addresses lo..hi of the /24's long bitmap from the trie. */
+static int set4_long_rebuild(struct sl_dp *dp, unsigned int id, __u32 net24,
+			     __u32 lo, __u32 hi)
 {
+	struct sluice_set4_long_key lk = { .set = id, .net24 = net24 };
 	struct sluice_set4_long l = {};
 	__u32 i;
 
-	for (i = 0; i < 256; i++)
+	bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.sl_set4_long), &lk, &l);
+	for (i = lo; i <= hi; i++) {
 		if (set4_match(dp, id, net24 << 8 | i, 32) > 24)
 			l.bits[i >> 6] |= 1ULL << (i & 63);
+		else
+			l.bits[i >> 6] &= ~(1ULL << (i & 63));
+	}
 	return set4_long_update(dp, id, net24, &l);
 }
 
@@ -225,7 +231,9 @@ static int set4_del(struct sl_dp *dp, unsigned int id,
 		return errno == ENOENT ? 0 : -errno;
 	*removed = true;
 	if (p->len > 24)
-		return set4_long_rebuild(dp, id, a >> 8);
+		return set4_long_rebuild(dp, id, a >> 8, a & 0xff,
+					 (a & 0xff) + (1U << (32 - p->len)) -
+						 1);
 	/* Still covered by a shorter entry?  Then nothing changes. */
 	if (p->len && set4_match(dp, id, a, p->len) >= 0)
 		return 0;
@@ -379,15 +387,139 @@ static int collect(const struct sl_prefix *p, void *arg)
 	return 0;
 }
 
-int sl_dp_set_flush(struct sl_dp *dp, unsigned int id)
+static int cmp_prefix(const void *a, const void *b)
 {
-	struct prefix_vec pv = {};
+	const struct sl_prefix *x = a, *y = b;
+	int c;
+
+	if (x->family != y->family)
+		return x->family - y->family;
+	c = memcmp(x->addr, y->addr, sizeof(x->addr));
+	if (c)
+		return c;
+	return x->len - y->len;
+}
+
+/*
+ * Make the set hold exactly p[0..n): add what is new before deleting what
+ * went, so no address the old and the new set share is ever uncovered.
+ */
+int sl_dp_set_replace(struct sl_dp *dp, unsigned int id,
+		      const struct sl_prefix *p, size_t n)
+{
+	struct prefix_vec have = {}, want = {}, add = {}, del = {};
+	size_t i = 0, j = 0;
 	int ret;
 
-	/* Collect first: deleting while walking a trie restarts the walk. */
-	ret = sl_dp_set_walk(dp, id, collect, &pv);
+	ret = sl_dp_set_walk(dp, id, collect, &have);
+	for (i = 0; !ret && i < n; i++)
+		ret = collect(&p[i], &want);
+	if (ret)
+		goto out;
+	if (have.n)
+		qsort(have.v, have.n, sizeof(*have.v), cmp_prefix);
+	if (want.n)
+		qsort(want.v, want.n, sizeof(*want.v), cmp_prefix);
+	i = 0;
+	while (!ret && (i < have.n || j < want.n)) {
+		int c = i == have.n ? 1 :
+			j == want.n ? -1 :
+				      cmp_prefix(&have.v[i], &want.v[j]);
+
+		if (c < 0)
+			ret = collect(&have.v[i++], &del);
+		else if (c > 0)
+			ret = collect(&want.v[j++], &add);
+		else
+			i++, j++;
+	}
 	if (!ret)
-		ret = sl_dp_set_del(dp, id, pv.v, pv.n);
+		ret = sl_dp_set_add(dp, id, add.v, add.n);
+	if (!ret)
+		ret = sl_dp_set_del(dp, id, del.v, del.n);
+out:
+	free(have.v);
+	free(want.v);
+	free(add.v);
+	free(del.v);
+	return ret;
+}
+
+/* Delete the set's overflow bitmaps of addresses past /24. */
+static int set4_long_flush(struct sl_dp *dp, unsigned int id)
+{
+	int fd = bpf_map__fd(dp->skel->maps.sl_set4_long);
+	struct sluice_set4_long_key key, next, *v = NULL;
+	size_t n = 0, cap = 0, i;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (key.set != id)
+			continue;
+		if (n == cap) {
+			struct sluice_set4_long_key *nv;
+
+			cap = cap ? 2 * cap : 1024;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n++] = key;
+	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &v[i]);
+	free(v);
+	return 0;
+}
+
+int sl_dp_set_flush(struct sl_dp *dp, unsigned int id)
+{
+	struct sluice_set_info info;
+	struct prefix_vec pv = {};
+	size_t i;
+	int ret;
+
+	ret = sl_dp_set_info(dp, id, &info);
+	if (!ret && !info.name[0])
+		ret = -ENOENT;
+	if (!ret)
+		ret = set4_bits(dp, id, false);
+	/* Collect first: deleting while walking a trie restarts the walk. */
+	if (!ret)
+		ret = sl_dp_set_walk(dp, id, collect, &pv);
+	if (ret)
+		goto out;
+	/* The whole set goes, so no entry's coverage needs recomputing. */
+	memset(dp->set4_bits[id], 0, SET4_MAP_BYTES);
+	ret = set4_long_flush(dp, id);
+	for (i = 0; !ret && i < pv.n; i++) {
+		const struct sl_prefix *p = &pv.v[i];
+		union {
+			struct sluice_set4_key k4;
+			struct sluice_set6_key k6;
+		} k = { .k4 = { .prefixlen = 32 + p->len, .set = id } };
+		int fd;
+
+		if (p->family == 4) {
+			memcpy(&k.k4.addr, p->addr, 4);
+			fd = bpf_map__fd(dp->skel->maps.sl_set4);
+		} else {
+			memcpy(k.k6.addr, p->addr, 16);
+			fd = bpf_map__fd(dp->skel->maps.sl_set6);
+		}
+		if (bpf_map_delete_elem(fd, &k) && errno != ENOENT)
+			ret = -errno;
+	}
+	info.count4 = 0;
+	info.count6 = 0;
+	if (!ret)
+		ret = info_put(dp, id, &info);
+out:
 	free(pv.v);
 	return ret;
 }
