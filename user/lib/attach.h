@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Attach a loaded BPF program to an interface and find it there again.
+ *
+ * XDP goes through libxdp.  libxdp puts the program behind its multi-program
+ * dispatcher where the kernel allows it and falls back to a plain
+ * single-program attachment where not; both are handled here.  tc goes on
+ * the clsact ingress hook as one direct-action filter at a handle and
+ * priority sluice owns (SL_TC_HANDLE, SL_TC_PRIORITY).
+ *
+ * Nothing is pinned: attachments live in the kernel, so a restarted daemon
+ * finds them with sl_attach_query() and keeps them (or swaps the program in
+ * place with sl_attach_replace()) instead of attaching again.
+ *
+ * Errors are negative errno; when err is given it receives one line naming
+ * the interface and what failed ("eth9: no such interface").
+ */
+#ifndef __SLUICE_ATTACH_H
+#define __SLUICE_ATTACH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <linux/types.h>
+
+#include "grammar.h"
+
+/* sluice's tc filter on clsact ingress: filters of others are left alone. */
+#define SL_TC_HANDLE 0x51u
+#define SL_TC_PRIORITY 0x51u
+
+struct sl_attachment {
+	int ifindex;
+	enum sl_attach_mode mode; /* obtained: native, generic or tc */
+	bool created_clsact; /* tc: sluice created the clsact qdisc */
+	bool xdp_multiprog; /* XDP: behind libxdp's dispatcher */
+	__u32 prog_id;
+};
+
+/*
+ * Resolve an interface name: the ifindex, or -ENODEV ("eth9: no such
+ * interface") / -EINVAL (name too long or empty).
+ */
+int sl_ifindex(const char *ifname, char *err, size_t errlen);
+
+/*
+ * Attach prog_fd (an XDP program for native, generic and auto; a
+ * SCHED_CLS program for tc).  auto tries native, then generic, and *out
+ * says which one was obtained.  The caller keeps *out (created_clsact
+ * included) for sl_detach().  prog_fd stays the caller's.
+ */
+int sl_attach(int ifindex, int prog_fd, enum sl_attach_mode mode,
+	      struct sl_attachment *out, char *err, size_t errlen);
+
+/*
+ * Detach the program recorded in *a, and nothing else: -ENOENT if a
+ * different program is there now, -ENODEV if the interface is gone.  tc:
+ * the clsact qdisc goes too when sluice created it and no other filter
+ * is left on it.
+ */
+int sl_detach(const struct sl_attachment *a, char *err, size_t errlen);
+
+/*
+ * Swap the attached program of *a for prog_fd (a program of the same
+ * type) in one step, XDP_FLAGS_REPLACE or BPF_TC_F_REPLACE, and update
+ * a->prog_id.  -ENOENT if a->prog_id is not attached, -EEXIST if it was
+ * replaced by someone else meanwhile, -EOPNOTSUPP for a program behind
+ * libxdp's dispatcher (libxdp cannot swap one in place).
+ */
+int sl_attach_replace(struct sl_attachment *a, int prog_fd, char *err,
+		      size_t errlen);
+
+/*
+ * Is a program named prog_name (compared as the kernel keeps it, 15
+ * characters) attached to ifindex, by XDP (plain or behind libxdp's
+ * dispatcher) or as sluice's tc filter?  0 and *found filled in, -ENOENT
+ * if not, -ENODEV if there is no such interface.  found->created_clsact
+ * cannot be known from the kernel and is false: keep the flag from
+ * sl_attach().  XDP is reported first if both hooks have it.
+ */
+int sl_attach_query(int ifindex, const char *prog_name,
+		    struct sl_attachment *found);
+
+#endif /* __SLUICE_ATTACH_H */
