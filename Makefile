@@ -126,7 +126,8 @@ bench: all
 	$(Q)$(BUILD)/bench
 
 demo: all
-	$(Q)sh tools/demo.sh
+	$(Q)sh tools/deps.sh --test
+	$(Q)BUILD=$(BUILD) sh tools/demo/offline.sh
 
 check:
 	$(Q)$(CLANG_FORMAT) --dry-run --Werror $$(git ls-files '*.c' '*.h')
