@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Act: turn what classify found, or did not, into an action and a reason.
- * drop and pass are final here.  forward, redirect, steer and rate-limit
- * get their own headers and a case below; until then a packet asking for
- * one goes to the kernel, counted as unsupported.
+ * Act: turn what classify found, or did not, into an action and a reason,
+ * then do it.  Each action that sends a packet elsewhere has its header;
+ * rate-limit has none yet, so a packet asking for it goes to the kernel,
+ * counted as unsupported (user space refuses such rules anyway).
  */
 #ifndef __SLUICE_ACT_H
 #define __SLUICE_ACT_H
@@ -13,18 +13,19 @@
 #include <sluice/abi.h>
 
 #include "classify.h"
+#include "ctx.h"
+#include "decision.h"
+#include "forward.h"
 #include "parse.h"
-
-struct sl_decision {
-	__u32 action; /* enum sluice_action */
-	__u32 reason; /* enum sluice_reason */
-	__u32 prio; /* deciding rule, 0 for none */
-};
+#include "redirect.h"
+#include "steer.h"
 
 static __always_inline void sl_decide(const struct sl_pkt *p,
 				      const struct sl_match *m, __u32 policy,
 				      struct sl_decision *d)
 {
+	d->arg = m->arg;
+	d->gen = m->gen;
 	if (m->prio != SL_NO_PRIO) {
 		d->action = m->action;
 		d->reason = SLUICE_REASON_RULE;
@@ -40,15 +41,27 @@ static __always_inline void sl_decide(const struct sl_pkt *p,
 		d->reason = p->reason;
 		d->prio = 0;
 	}
+}
 
+/* Returns the hook's verdict; d says what really happened. */
+static __always_inline int sl_act(const struct sl_ctx *ctx,
+				  const struct sl_pkt *p, struct sl_decision *d)
+{
 	switch (d->action) {
 	case SLUICE_ACT_PASS:
+		return sl_ret_pass(ctx);
 	case SLUICE_ACT_DROP:
-		break;
+		return sl_ret_drop(ctx);
+	case SLUICE_ACT_FORWARD:
+		if (!(p->has & SLUICE_HAS_IP))
+			return sl_to_kernel(ctx, d, SLUICE_REASON_NOT_IP);
+		return sl_forward(ctx, p, d);
+	case SLUICE_ACT_REDIRECT:
+		return sl_redirect(ctx, d);
+	case SLUICE_ACT_STEER:
+		return sl_steer(ctx, p, d);
 	default:
-		d->action = SLUICE_ACT_PASS;
-		d->reason = SLUICE_REASON_UNSUPPORTED;
-		break;
+		return sl_to_kernel(ctx, d, SLUICE_REASON_UNSUPPORTED);
 	}
 }
 

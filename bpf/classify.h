@@ -25,6 +25,7 @@ struct sl_match {
 	__u32 prio; /* SL_NO_PRIO: nothing matched */
 	__u32 action;
 	__u32 arg;
+	__u32 gen;
 };
 
 /* Per-packet memo of set lookups: each set is looked up at most once. */
@@ -201,6 +202,7 @@ static __always_inline void sl_classify(const struct sl_pkt *p,
 	__u32 zero = 0;
 
 	m->prio = SL_NO_PRIO;
+	m->gen = 0;
 	st = bpf_map_lookup_elem(&sl_state, &zero);
 	if (!st)
 		return;
@@ -210,6 +212,7 @@ static __always_inline void sl_classify(const struct sl_pkt *p,
 		return;
 	w.ntuples = rs->ntuples;
 	bpf_loop(SLUICE_MAX_TUPLES, sl_tuple_probe, &w, 0);
+	m->gen = w.gen;
 	m->prio = w.best;
 	m->action = w.action;
 	m->arg = w.arg;

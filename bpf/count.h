@@ -12,7 +12,7 @@
 
 #include <sluice/abi.h>
 
-#include "act.h"
+#include "decision.h"
 #include "maps.h"
 
 static __always_inline void sl_bump(void *map, __u32 idx, __u32 len)

@@ -14,11 +14,13 @@
 
 #define SL_TC_ACT_OK 0
 #define SL_TC_ACT_SHOT 2
+#define SL_TC_ACT_REDIRECT 7
 
 /* Enough for two VLAN tags, IPv6 with a few extension headers, and TCP. */
 #define SL_TC_PULL_LEN 256
 
 struct sl_ctx {
+	void *raw; /* the hook's own context, for helpers */
 	void *data;
 	void *data_end;
 	__u32 ifindex;
@@ -31,6 +33,7 @@ struct sl_ctx {
 static __always_inline void sl_ctx_from_xdp(struct sl_ctx *c,
 					    struct xdp_md *xdp)
 {
+	c->raw = xdp;
 	c->data = (void *)(long)xdp->data;
 	c->data_end = (void *)(long)xdp->data_end;
 	c->ifindex = xdp->ingress_ifindex;
@@ -55,6 +58,7 @@ static __always_inline void sl_ctx_from_skb(struct sl_ctx *c,
 	 * verifier only accepts ctx loads at constant offsets from skb.
 	 */
 	asm volatile("" : "+r"(skb));
+	c->raw = skb;
 	c->data = (void *)(long)skb->data;
 	c->data_end = (void *)(long)skb->data_end;
 	c->ifindex = skb->ifindex;
@@ -65,14 +69,15 @@ static __always_inline void sl_ctx_from_skb(struct sl_ctx *c,
 	c->hook = SLUICE_HOOK_TC;
 }
 
-static __always_inline int sl_xdp_verdict(enum sluice_action act)
+/* The hook's return codes for the final actions. */
+static __always_inline int sl_ret_pass(const struct sl_ctx *c)
 {
-	return act == SLUICE_ACT_DROP ? XDP_DROP : XDP_PASS;
+	return c->hook == SLUICE_HOOK_XDP ? XDP_PASS : SL_TC_ACT_OK;
 }
 
-static __always_inline int sl_tc_verdict(enum sluice_action act)
+static __always_inline int sl_ret_drop(const struct sl_ctx *c)
 {
-	return act == SLUICE_ACT_DROP ? SL_TC_ACT_SHOT : SL_TC_ACT_OK;
+	return c->hook == SLUICE_HOOK_XDP ? XDP_DROP : SL_TC_ACT_SHOT;
 }
 
 #endif /* __SLUICE_CTX_H */

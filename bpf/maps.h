@@ -89,6 +89,30 @@ struct {
 	__type(value, struct sluice_counter);
 } sl_rule_stats SEC(".maps");
 
+/* Ports packets may leave by on XDP (forward, redirect): ifindex -> ifindex. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, SLUICE_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, __u32);
+} sl_tx_ports SEC(".maps");
+
+/* CPUs packets may be steered to; user space sizes it to the machine. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CPUMAP);
+	__uint(max_entries, SLUICE_STEER_MAX_CPUS);
+	__type(key, __u32);
+	__type(value, struct bpf_cpumap_val);
+} sl_cpus SEC(".maps");
+
+/* Per generation, the CPU lists of steer rules. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SLUICE_MAX_STEER);
+	__type(key, __u32);
+	__type(value, struct sluice_steer);
+} sl_steer_cpus SEC(".maps");
+
 /* Sets: names and sizes, and the tries that hold them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

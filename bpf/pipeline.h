@@ -27,13 +27,15 @@ static __always_inline __u32 sl_slot(__u32 ifindex)
 	return slot && *slot < SLUICE_MAX_IFACES ? *slot : 0;
 }
 
-static __always_inline enum sluice_action sl_pipeline(struct sl_ctx *ctx)
+/* Returns the hook's verdict. */
+static __always_inline int sl_pipeline(struct sl_ctx *ctx)
 {
 	struct sl_pkt p = {};
 	struct sl_match m;
 	struct sl_decision d;
 	struct sluice_iface *iface;
 	__u32 slot, policy;
+	int ret;
 
 	slot = sl_slot(ctx->ifindex);
 	p.key.slot = slot;
@@ -43,6 +45,7 @@ static __always_inline enum sluice_action sl_pipeline(struct sl_ctx *ctx)
 	iface = bpf_map_lookup_elem(&sl_ifaces, &slot);
 	policy = iface ? iface->policy : SLUICE_ACT_PASS;
 	sl_decide(&p, &m, policy, &d);
+	ret = sl_act(ctx, &p, &d);
 	sl_count(slot, ctx->hook, &d, ctx->len);
 
 	if (sl_trace) {
@@ -55,7 +58,7 @@ static __always_inline enum sluice_action sl_pipeline(struct sl_ctx *ctx)
 			t->prio = d.prio;
 		}
 	}
-	return d.action;
+	return ret;
 }
 
 #endif /* __SLUICE_PIPELINE_H */

@@ -12,7 +12,7 @@ int sl_xdp(struct xdp_md *xdp)
 	struct sl_ctx ctx;
 
 	sl_ctx_from_xdp(&ctx, xdp);
-	return sl_xdp_verdict(sl_pipeline(&ctx));
+	return sl_pipeline(&ctx);
 }
 
 SEC("tc")
@@ -21,7 +21,7 @@ int sl_tc(struct __sk_buff *skb)
 	struct sl_ctx ctx;
 
 	sl_ctx_from_skb(&ctx, skb);
-	return sl_tc_verdict(sl_pipeline(&ctx));
+	return sl_pipeline(&ctx);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

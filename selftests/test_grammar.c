@@ -663,6 +663,8 @@ static void test_names(void **state)
 	static const char *const reasons[] = {
 		"rule",	  "policy",    "fragment",    "truncated",
 		"not-ip", "malformed", "parse-limit", "unsupported",
+		"ttl-exceeded", "no-route", "not-forwarded", "no-neigh",
+		"frag-needed", "no-egress",
 	};
 	unsigned int i;
 

@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define SLUICE_ABI_VERSION 1
+#define SLUICE_ABI_VERSION 2
 
 /* Limits. */
 #define SLUICE_MAX_IFACES 256 /* attached interfaces (slots) */
@@ -71,6 +71,12 @@ enum sluice_reason {
 	SLUICE_REASON_MALFORMED, /* broken L2/L3 header: to the kernel */
 	SLUICE_REASON_PARSE_LIMIT, /* past the parser's limits: to the kernel */
 	SLUICE_REASON_UNSUPPORTED, /* action not available: to the kernel */
+	SLUICE_REASON_TTL_EXCEEDED, /* forward: TTL or hop limit at 1 or 0 */
+	SLUICE_REASON_NO_ROUTE, /* forward: blackhole, unreachable, prohibit */
+	SLUICE_REASON_NOT_FORWARDED, /* forward: no route, local, not unicast */
+	SLUICE_REASON_NO_NEIGH, /* forward on XDP: neighbour unresolved */
+	SLUICE_REASON_FRAG_NEEDED, /* forward: larger than the egress MTU */
+	SLUICE_REASON_NO_EGRESS, /* egress is not a port sluice knows */
 	SLUICE_REASON__MAX,
 };
 
@@ -157,23 +163,44 @@ struct sluice_counter {
 	__u64 bytes;
 };
 
-/* Per-CPU counter arrays, indexed as below. */
+/*
+ * Per-CPU counter arrays, indexed as below.  Room is kept for actions and
+ * reasons to come, so that adding one keeps the layout of pinned maps.
+ */
+#define SLUICE_ACT_SLOTS 8
+#define SLUICE_REASON_SLOTS 32
+_Static_assert(SLUICE_ACT__MAX <= SLUICE_ACT_SLOTS, "action slots");
+_Static_assert(SLUICE_REASON__MAX <= SLUICE_REASON_SLOTS, "reason slots");
+
 static inline __u32 sluice_iface_counter_idx(__u32 slot, __u32 hook,
 					     __u32 action)
 {
-	return (slot * SLUICE_HOOK__MAX + hook) * SLUICE_ACT__MAX + action;
+	return (slot * SLUICE_HOOK__MAX + hook) * SLUICE_ACT_SLOTS + action;
 }
 
 static inline __u32 sluice_reason_counter_idx(__u32 slot, __u32 hook,
 					      __u32 reason)
 {
-	return (slot * SLUICE_HOOK__MAX + hook) * SLUICE_REASON__MAX + reason;
+	return (slot * SLUICE_HOOK__MAX + hook) * SLUICE_REASON_SLOTS + reason;
 }
 
 #define SLUICE_IFACE_COUNTERS \
-	(SLUICE_MAX_IFACES * SLUICE_HOOK__MAX * SLUICE_ACT__MAX)
+	(SLUICE_MAX_IFACES * SLUICE_HOOK__MAX * SLUICE_ACT_SLOTS)
 #define SLUICE_REASON_COUNTERS \
-	(SLUICE_MAX_IFACES * SLUICE_HOOK__MAX * SLUICE_REASON__MAX)
+	(SLUICE_MAX_IFACES * SLUICE_HOOK__MAX * SLUICE_REASON_SLOTS)
+
+/*
+ * steer: each rule set generation has up to SLUICE_MAX_STEER CPU lists;
+ * a steer rule's argument is the index of its list.
+ */
+#define SLUICE_MAX_STEER 64
+#define SLUICE_STEER_MAX_CPUS 64
+#define SLUICE_CPUMAP_QSIZE 2048
+
+struct sluice_steer {
+	__u32 ncpus;
+	__u32 cpus[SLUICE_STEER_MAX_CPUS];
+};
 
 /* Set maps. */
 struct sluice_set4_key {

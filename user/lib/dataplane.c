@@ -109,6 +109,15 @@ int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **out, char *err,
 		goto fail;
 	}
 	dp->skel->rodata->sl_trace = opts && opts->trace;
+	ret = sl_dp_ncpus() > 0 ?
+		      bpf_map__set_max_entries(dp->skel->maps.sl_cpus,
+					       sl_dp_ncpus()) :
+		      -EINVAL;
+	if (ret) {
+		sl_errf(err, errlen, "cannot size the CPU map: %s",
+			strerror(-ret));
+		goto fail;
+	}
 	if (opts && opts->pin_dir) {
 		snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", opts->pin_dir);
 		ret = mkdir_p(dp->pin_dir);

@@ -218,6 +218,12 @@ static const char *const reason_names[SLUICE_REASON__MAX] = {
 	[SLUICE_REASON_MALFORMED] = "malformed",
 	[SLUICE_REASON_PARSE_LIMIT] = "parse-limit",
 	[SLUICE_REASON_UNSUPPORTED] = "unsupported",
+	[SLUICE_REASON_TTL_EXCEEDED] = "ttl-exceeded",
+	[SLUICE_REASON_NO_ROUTE] = "no-route",
+	[SLUICE_REASON_NOT_FORWARDED] = "not-forwarded",
+	[SLUICE_REASON_NO_NEIGH] = "no-neigh",
+	[SLUICE_REASON_FRAG_NEEDED] = "frag-needed",
+	[SLUICE_REASON_NO_EGRESS] = "no-egress",
 };
 
 static const char *const hook_names[SLUICE_HOOK__MAX] = {

@@ -29,6 +29,8 @@ struct sl_entry {
 struct sl_compiled {
 	struct sluice_tuple tuples[SLUICE_MAX_TUPLES];
 	unsigned int ntuples;
+	struct sluice_steer steer[SLUICE_MAX_STEER];
+	unsigned int nsteer;
 	struct sl_entry *entries;
 	size_t nentries, cap;
 };
@@ -192,6 +194,73 @@ static int add_entry(struct sl_compiled *c, const struct sluice_key *k,
 	return 0;
 }
 
+/* The CPU list of a steer rule, shared with rules naming the same CPUs. */
+static int steer_list(const struct sl_rule *r, struct sl_compiled *c,
+		      __u32 *arg, char *err, size_t errlen)
+{
+	struct sluice_steer st = {};
+	int ncpus = sl_dp_ncpus();
+	unsigned int cpu, i;
+
+	for (cpu = 0; cpu < SLUICE_STEER_MAX_CPUS; cpu++) {
+		bool named = r->steer_cpus & (1ULL << cpu);
+
+		if (named && (int)cpu >= ncpus) {
+			sl_errf(err, errlen,
+				"rule %u: no CPU %u (this machine has %d)",
+				r->prio, cpu, ncpus);
+			return -EINVAL;
+		}
+		if (named || (!r->steer_cpus && (int)cpu < ncpus))
+			st.cpus[st.ncpus++] = cpu;
+	}
+	for (i = 0; i < c->nsteer; i++) {
+		if (!memcmp(&c->steer[i], &st, sizeof(st))) {
+			*arg = i;
+			return 0;
+		}
+	}
+	if (c->nsteer == SLUICE_MAX_STEER) {
+		sl_errf(err, errlen,
+			"rule %u: more than %d distinct steer CPU lists",
+			r->prio, SLUICE_MAX_STEER);
+		return -E2BIG;
+	}
+	c->steer[c->nsteer] = st;
+	*arg = c->nsteer++;
+	return 0;
+}
+
+static int rule_action(struct sl_dp *dp, const struct sl_rule *r,
+		       struct sl_compiled *c, struct sluice_verdict *v,
+		       char *err, size_t errlen)
+{
+	int slot;
+
+	switch (r->action) {
+	case SLUICE_ACT_PASS:
+	case SLUICE_ACT_DROP:
+	case SLUICE_ACT_FORWARD:
+		return 0;
+	case SLUICE_ACT_REDIRECT:
+		slot = sl_dp_slot(dp, r->redirect, true);
+		if (slot < 0) {
+			sl_errf(err, errlen, "rule %u: no slot for \"%s\": %s",
+				r->prio, r->redirect, strerror(-slot));
+			return slot;
+		}
+		v->arg = slot;
+		return 0;
+	case SLUICE_ACT_STEER:
+		return steer_list(r, c, &v->arg, err, errlen);
+	default:
+		sl_errf(err, errlen,
+			"rule %u: action \"%s\" is not available in this data plane",
+			r->prio, sl_action_name(r->action));
+		return -EOPNOTSUPP;
+	}
+}
+
 static int compile_rule(struct sl_dp *dp, const struct sl_rule *r,
 			struct sl_compiled *c, char *err, size_t errlen)
 {
@@ -202,16 +271,9 @@ static int compile_rule(struct sl_dp *dp, const struct sl_rule *r,
 	int ns, nd, i, j, ret;
 	unsigned int t;
 
-	switch (r->action) {
-	case SLUICE_ACT_PASS:
-	case SLUICE_ACT_DROP:
-		break;
-	default:
-		sl_errf(err, errlen,
-			"rule %u: action \"%s\" is not available in this data plane",
-			r->prio, sl_action_name(r->action));
-		return -EOPNOTSUPP;
-	}
+	ret = rule_action(dp, r, c, &v, err, errlen);
+	if (ret)
+		return ret;
 	ret = rule_shape(dp, r, &shape, &base, err, errlen);
 	if (ret)
 		return ret;
@@ -344,6 +406,28 @@ static int place(struct sl_dp *dp, const struct sl_entry *e, bool *placed)
 	return 0;
 }
 
+/* A CPU list, and a cpumap entry (a kthread) for each CPU it names. */
+static int steer_publish(struct sl_dp *dp, const struct sluice_steer *st,
+			 __u32 idx)
+{
+	int cpus = bpf_map__fd(dp->skel->maps.sl_cpus);
+	struct bpf_cpumap_val val = { .qsize = SLUICE_CPUMAP_QSIZE };
+	struct bpf_cpumap_val cur;
+	__u32 i;
+
+	for (i = 0; i < st->ncpus; i++) {
+		/* Replacing a live entry would restart its kthread: keep it. */
+		if (!bpf_map_lookup_elem(cpus, &st->cpus[i], &cur) && cur.qsize)
+			continue;
+		if (bpf_map_update_elem(cpus, &st->cpus[i], &val, BPF_ANY))
+			return -errno;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.sl_steer_cpus), &idx,
+				st, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 static int publish(struct sl_dp *dp, struct sl_compiled *c, __u32 gen,
 		   char *err, size_t errlen)
 {
@@ -367,6 +451,15 @@ static int publish(struct sl_dp *dp, struct sl_compiled *c, __u32 gen,
 			return ret;
 		}
 		rs.nentries += placed;
+	}
+	for (idx = 0; idx < c->nsteer; idx++) {
+		ret = steer_publish(dp, &c->steer[idx],
+				    gen * SLUICE_MAX_STEER + idx);
+		if (ret) {
+			sl_errf(err, errlen, "cannot set up steering: %s",
+				strerror(-ret));
+			return ret;
+		}
 	}
 	for (idx = 0; idx < c->ntuples; idx++) {
 		__u32 k = gen * SLUICE_MAX_TUPLES + idx;

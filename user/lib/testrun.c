@@ -47,13 +47,19 @@ static int bind_ingress(struct sl_dp *dp, const struct sl_config *cfg,
 	return sl_dp_iface_set(dp, slot, &iface);
 }
 
-static const char *verdict_name(enum sluice_hook hook, __u32 retval)
+/* What the hook's return code says, and for a redirect, which action. */
+static const char *verdict_name(enum sluice_hook hook, __u32 retval,
+				const struct sluice_trace *t)
 {
-	if (hook == SLUICE_HOOK_XDP)
-		return retval == XDP_DROP ? "drop" :
-		       retval == XDP_PASS ? "pass" :
-					    "other";
-	return retval == 2 ? "drop" : retval == 0 ? "pass" : "other";
+	bool xdp = hook == SLUICE_HOOK_XDP;
+
+	if (retval == (xdp ? XDP_DROP : 2 /* TC_ACT_SHOT */))
+		return "drop";
+	if (retval == (xdp ? XDP_PASS : 0 /* TC_ACT_OK */))
+		return "pass";
+	if (retval == (xdp ? XDP_REDIRECT : 7 /* TC_ACT_REDIRECT */))
+		return sl_action_name(t->action);
+	return "aborted";
 }
 
 static void report(FILE *out, json_object *arr, unsigned long n,
@@ -141,8 +147,8 @@ static int run_pcap(struct sl_dp *dp, const struct sl_testrun_opts *opts,
 			break;
 		}
 		sl_dp_last_trace(dp, &tr);
-		report(out, arr, n, verdict_name(opts->hook, t.retval), &tr,
-		       NULL);
+		report(out, arr, n, verdict_name(opts->hook, t.retval, &tr),
+		       &tr, NULL);
 	}
 	if (r == PCAP_ERROR) {
 		fprintf(stderr, "sluice: %s: %s\n", opts->pcap,

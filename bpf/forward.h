@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * forward: route by the kernel's FIB.  On success rewrite the MACs,
+ * decrement TTL or hop limit (IPv4 checksum updated incrementally) and
+ * send: XDP through the devmap, tc through bpf_redirect_neigh(), which
+ * also covers a neighbour the kernel has not resolved yet.  Everything the
+ * kernel must see for itself (TTL expiry, no route, local delivery, a
+ * frame over the MTU, an unresolved neighbour on XDP) goes up the stack
+ * untouched, with the reason counted, so ICMP errors, ARP and ND work.
+ */
+#ifndef __SLUICE_FORWARD_H
+#define __SLUICE_FORWARD_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include <sluice/abi.h>
+
+#include "decision.h"
+#include "ctx.h"
+#include "maps.h"
+#include "parse.h"
+
+#define SL_AF_INET 2
+#define SL_AF_INET6 10
+
+static __always_inline __u32 sl_fib_reason(int rc)
+{
+	switch (rc) {
+	case BPF_FIB_LKUP_RET_BLACKHOLE:
+	case BPF_FIB_LKUP_RET_UNREACHABLE:
+	case BPF_FIB_LKUP_RET_PROHIBIT:
+		return SLUICE_REASON_NO_ROUTE;
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		return SLUICE_REASON_NO_NEIGH;
+	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
+		return SLUICE_REASON_FRAG_NEEDED;
+	case BPF_FIB_LKUP_RET_UNSUPP_LWT:
+		return SLUICE_REASON_UNSUPPORTED;
+	default:
+		/* NOT_FWDED, FWD_DISABLED: no route, local, not unicast. */
+		return SLUICE_REASON_NOT_FORWARDED;
+	}
+}
+
+static __always_inline void sl_ipv4_decrease_ttl(struct iphdr *iph)
+{
+	__u32 check = iph->check;
+
+	/* RFC 1624: the TTL is the high byte of its 16-bit word. */
+	check += bpf_htons(0x0100);
+	iph->check = (__sum16)(check + (check >= 0xffff));
+	iph->ttl--;
+}
+
+/* Hand the packet up the stack, unchanged, for the kernel to deal with. */
+static __always_inline int sl_to_kernel(const struct sl_ctx *ctx,
+					struct sl_decision *d, __u32 reason)
+{
+	d->action = SLUICE_ACT_PASS;
+	d->reason = reason;
+	return sl_ret_pass(ctx);
+}
+
+/*
+ * Whether the lookup lets us send the packet ourselves; if not, *ret is
+ * the verdict handing it to the kernel.
+ */
+static __always_inline bool sl_fib_usable(const struct sl_ctx *ctx,
+					  struct sl_decision *d,
+					  struct bpf_fib_lookup *fib, int rc,
+					  int *ret)
+{
+	if (ctx->hook == SLUICE_HOOK_TC && rc == BPF_FIB_LKUP_RET_NO_NEIGH)
+		return true;
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
+		*ret = sl_to_kernel(ctx, d, sl_fib_reason(rc));
+		return false;
+	}
+	if (ctx->hook == SLUICE_HOOK_XDP &&
+	    !bpf_map_lookup_elem(&sl_tx_ports, &fib->ifindex)) {
+		*ret = sl_to_kernel(ctx, d, SLUICE_REASON_NO_EGRESS);
+		return false;
+	}
+	return true;
+}
+
+/* Send a packet whose TTL or hop limit is already decremented. */
+static __always_inline int sl_fib_send(const struct sl_ctx *ctx,
+				       struct ethhdr *eth,
+				       struct bpf_fib_lookup *fib)
+{
+	if (ctx->hook == SLUICE_HOOK_TC) {
+		struct bpf_redir_neigh nh = { .nh_family = fib->family };
+
+		/* The neighbour layer writes the MACs, resolving if it must. */
+		if (fib->family == SL_AF_INET)
+			nh.ipv4_nh = fib->ipv4_dst;
+		else
+			__builtin_memcpy(nh.ipv6_nh, fib->ipv6_dst, 16);
+		return bpf_redirect_neigh(fib->ifindex, &nh, sizeof(nh), 0);
+	}
+	__builtin_memcpy(eth->h_dest, fib->dmac, 6);
+	__builtin_memcpy(eth->h_source, fib->smac, 6);
+	return bpf_redirect_map(&sl_tx_ports, fib->ifindex, 0);
+}
+
+static __always_inline void sl_fib_ports(struct bpf_fib_lookup *fib,
+					 const struct sl_ctx *ctx,
+					 const struct sl_pkt *p)
+{
+	fib->ifindex = ctx->ifindex;
+	fib->l4_protocol = p->key.proto;
+	fib->sport = bpf_htons(p->key.sport);
+	fib->dport = bpf_htons(p->key.dport);
+}
+
+static __always_inline int sl_forward4(const struct sl_ctx *ctx,
+				       const struct sl_pkt *p,
+				       struct sl_decision *d)
+{
+	struct bpf_fib_lookup fib = { .family = SL_AF_INET };
+	struct ethhdr *eth = ctx->data;
+	struct iphdr *iph = (void *)(eth + 1);
+	int rc, ret;
+
+	if ((void *)(iph + 1) > ctx->data_end)
+		return sl_to_kernel(ctx, d, SLUICE_REASON_MALFORMED);
+	if (iph->ttl <= 1)
+		return sl_to_kernel(ctx, d, SLUICE_REASON_TTL_EXCEEDED);
+	sl_fib_ports(&fib, ctx, p);
+	fib.tos = iph->tos;
+	fib.tot_len = bpf_ntohs(iph->tot_len);
+	fib.ipv4_src = iph->saddr;
+	fib.ipv4_dst = iph->daddr;
+	rc = bpf_fib_lookup(ctx->raw, &fib, sizeof(fib), 0);
+	if (!sl_fib_usable(ctx, d, &fib, rc, &ret))
+		return ret;
+	sl_ipv4_decrease_ttl(iph);
+	return sl_fib_send(ctx, eth, &fib);
+}
+
+static __always_inline int sl_forward6(const struct sl_ctx *ctx,
+				       const struct sl_pkt *p,
+				       struct sl_decision *d)
+{
+	struct bpf_fib_lookup fib = { .family = SL_AF_INET6 };
+	struct ethhdr *eth = ctx->data;
+	struct ipv6hdr *ip6 = (void *)(eth + 1);
+	int rc, ret;
+
+	if ((void *)(ip6 + 1) > ctx->data_end)
+		return sl_to_kernel(ctx, d, SLUICE_REASON_MALFORMED);
+	if (ip6->hop_limit <= 1)
+		return sl_to_kernel(ctx, d, SLUICE_REASON_TTL_EXCEEDED);
+	sl_fib_ports(&fib, ctx, p);
+	fib.flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0fffffff);
+	fib.tot_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+	__builtin_memcpy(fib.ipv6_src, &ip6->saddr, 16);
+	__builtin_memcpy(fib.ipv6_dst, &ip6->daddr, 16);
+	rc = bpf_fib_lookup(ctx->raw, &fib, sizeof(fib), 0);
+	if (!sl_fib_usable(ctx, d, &fib, rc, &ret))
+		return ret;
+	ip6->hop_limit--;
+	return sl_fib_send(ctx, eth, &fib);
+}
+
+static __always_inline int sl_forward(const struct sl_ctx *ctx,
+				      const struct sl_pkt *p,
+				      struct sl_decision *d)
+{
+	/* Tagged frames belong to a VLAN device the stack knows about. */
+	if (p->has & SLUICE_HAS_VLAN || ctx->has_meta_vlan)
+		return sl_to_kernel(ctx, d, SLUICE_REASON_UNSUPPORTED);
+	if (p->key.family == 4)
+		return sl_forward4(ctx, p, d);
+	return sl_forward6(ctx, p, d);
+}
+
+#endif /* __SLUICE_FORWARD_H */
