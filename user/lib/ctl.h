@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The control protocol between sluiced and its clients (the sluice CLI,
+ * scripts, tests).
+ *
+ * Transport: a Unix stream socket, by default /run/sluice/sluiced.sock,
+ * mode 0660, owner root, group "sluice": root and members of the group
+ * get in, nobody else.  Any number of requests per connection, answered
+ * in order, one reply per request.
+ *
+ * Framing: one JSON object per line, '\n' terminated, UTF-8.  Blank lines
+ * are ignored.
+ *
+ * Request:
+ *
+ *	{"argv": ["rule", "add", "10", "src", "10.0.0.0/8", "drop"]}
+ *
+ *   argv   the command words exactly as they follow "sluice" on the
+ *          command line (without -s or -j); see DESIGN.md for the surface.
+ *   fd     true when the request carries an open file descriptor
+ *          (SCM_RIGHTS, in the same sendmsg() as the line).  Only
+ *          "set load NAME FILE" takes one: the client opens FILE itself
+ *          and passes it, so the daemon never opens a client's path with
+ *          its own privileges; FILE in argv only names it in messages.
+ *          It must be a regular file (the CLI copies a pipe into a memfd).
+ *   id     optional, any JSON value: echoed in the reply.
+ *
+ * Reply:
+ *
+ *	{"ok": true, "data": DATA}
+ *	{"ok": false, "error": "one line naming what was wrong"}
+ *
+ * Limits: a request line is at most SL_CTL_LINE_MAX bytes (a longer one
+ * gets an error reply and the connection is closed); a connection that
+ * does not complete its next request within SL_CTL_TIMEOUT_S seconds of
+ * the last reply (or of connecting), or does not read a pending reply for
+ * as long, is closed; at most SL_CTL_MAX_CLIENTS connections (one more is
+ * told "too many clients" and closed); the daemon reads a connection's
+ * next request only once its previous reply is written, so a client that
+ * does not read its replies holds at most one.  Malformed JSON gets an
+ * error reply and the connection stays usable.
+ *
+ * DATA per command (counters are {"packets": N, "bytes": N}; names of
+ * actions, reasons, hooks and modes are those of the command surface):
+ *
+ *   attach   {"ifname", "ifindex", "hook": "xdp"|"tc",
+ *             "mode": "native"|"generic"|"tc", "prog_id",
+ *             "multiprog": bool, "already": bool}
+ *   detach   {"ifname"}
+ *   policy   {"ifname", "policy"}
+ *   rule add {"prio", "rule": "10 src 10.0.0.0/8 drop"}
+ *   rule del {"prio"}
+ *   rule list
+ *            [{"prio", "rule": TEXT, "action", "origin": "config"|"runtime",
+ *              "packets", "bytes"}], ordered by prio.  TEXT is the rule as
+ *            "rule add" takes it, without "rule add".
+ *   set add  {"set", "added", "entries4", "entries6"}
+ *   set del / set flush
+ *            {"set", "removed", "entries4", "entries6"}
+ *   set load {"set", "entries4", "entries6", "previous4", "previous6"}:
+ *            the set now holds exactly the file's prefixes (changed in
+ *            place: prefixes in both the old and new content never leave
+ *            it); previous*: the counts before.
+ *   set list [{"set", "entries4", "entries6"}]
+ *   set list NAME
+ *            {"set", "entries4", "entries6", "prefixes": ["10.0.0.0/8", ...]}
+ *   stats    {"time_ns": monotonic sampling time,
+ *             "interfaces": [{"ifname" (null for slot 0: packets of
+ *               interfaces sluice does not know), "slot", "hook",
+ *               "actions": {ACTION: COUNTER...}, "reasons": {REASON: COUNTER...}}],
+ *             "rules": [{"prio", "packets", "bytes"}]}
+ *            One entry per interface and hook that is attached or has
+ *            counted anything; every action and reason is present.
+ *   status   {"version", "config", "pin_dir", "uptime_s", "clients",
+ *             "programs": {"xdp": ID, "tc": ID},
+ *             "interfaces": [{"ifname", "ifindex" (0: absent), "present",
+ *               "attached", "wanted", "hook", "mode", "requested_mode",
+ *               "prog_id", "multiprog", "policy", "origin": "config"|"runtime"}],
+ *             "rules": {"count", "tuples", "tuples_max", "entries"},
+ *             "sets": [{"set", "entries4", "entries6"}],
+ *             "maps": {"slots", "slots_max", "sets", "sets_max",
+ *               "prefixes4", "prefixes6", "prefixes_max"}}
+ *   metrics  not yet: an error reply until the Prometheus module lands.
+ *   reload   {"config", "rules", "sets", "interfaces", "notes": [TEXT...]}
+ *            notes: what was applied with a remark (an interface not
+ *            present yet, a runtime rule the file took over, ...).
+ */
+#ifndef __SLUICE_CTL_H
+#define __SLUICE_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct json_object;
+
+#define SL_CTL_SOCKET "/run/sluice/sluiced.sock"
+#define SL_CTL_GROUP "sluice"
+#define SL_CTL_LINE_MAX (1 << 20)
+#define SL_CTL_TIMEOUT_S 10
+#define SL_CTL_MAX_CLIENTS 64
+/* Descriptors a connection may have queued for its next requests. */
+#define SL_CTL_MAX_FDS 4
+/* Largest reply the daemon builds, and the most it holds for all clients. */
+#define SL_CTL_REPLY_MAX (256u << 20)
+#define SL_CTL_OUT_TOTAL_MAX (512u << 20)
+#define SL_CTL_ERR_LEN 1024
+#define SL_CTL_ARGV_MAX 4096
+
+#ifndef SLUICE_VERSION
+#define SLUICE_VERSION "0.1.0"
+#endif
+
+/* Client side. */
+
+/* Connect to the daemon's socket: the fd, or -errno with a message. */
+int sl_ctl_connect(const char *path, char *err, size_t errlen);
+
+/*
+ * One request and its reply.  pass_fd >= 0 is sent along (SCM_RIGHTS).
+ * 0: *data is the reply's data (the caller puts it; may be NULL for a
+ * JSON null).  -EREMOTEIO: the daemon refused and err holds its message.
+ * Other -errno: the connection failed; err says how.
+ */
+int sl_ctl_call(int fd, int argc, char **argv, int pass_fd,
+		struct json_object **data, char *err, size_t errlen);
+
+/* Server side: what a command handler hands back. */
+struct sl_ctl_result {
+	struct json_object *data; /* owned; NULL means JSON null */
+	char *raw; /* or the data as JSON text already (malloc'd) */
+	size_t rawlen;
+	char err[SL_CTL_ERR_LEN]; /* when the handler fails */
+};
+
+/*
+ * Run one request.  fd is the descriptor passed with it, or -1; it stays
+ * the server's.  0 on success with res->data or res->raw set, or -errno
+ * with res->err set.
+ */
+typedef int (*sl_ctl_handler)(void *arg, int argc, char **argv, int fd,
+			      struct sl_ctl_result *res);
+
+struct sl_ctl_server;
+
+struct sl_ctl_server_opts {
+	const char *path;
+	int gid; /* group of the socket, -1 for root only (mode 0600) */
+	sl_ctl_handler handler;
+	void *arg;
+};
+
+/*
+ * Listen on opts->path (an existing socket no daemon answers on is
+ * replaced; one that answers is -EADDRINUSE).  The server has an epoll
+ * fd of its own: poll sl_ctl_server_fd() and call sl_ctl_server_run()
+ * when it is readable, and sl_ctl_server_tick() about once a second.
+ */
+int sl_ctl_server_open(const struct sl_ctl_server_opts *opts,
+		       struct sl_ctl_server **srv, char *err, size_t errlen);
+/* Closes every connection and removes the socket. */
+void sl_ctl_server_close(struct sl_ctl_server *srv);
+int sl_ctl_server_fd(const struct sl_ctl_server *srv);
+void sl_ctl_server_run(struct sl_ctl_server *srv);
+void sl_ctl_server_tick(struct sl_ctl_server *srv);
+unsigned int sl_ctl_server_clients(const struct sl_ctl_server *srv);
+
+/* Monotonic clock, milliseconds and nanoseconds. */
+unsigned long long sl_ctl_now_ms(void);
+unsigned long long sl_ctl_now_ns(void);
+
+#endif /* __SLUICE_CTL_H */

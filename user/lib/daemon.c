@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* sluiced's core: start, reload, and the commands of the control socket. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
+
+#include <bpf/bpf.h>
+
+#include "daemon_int.h"
+
+void sl_derr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+void sl_dlog(struct sl_daemon *d, int prio, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	if (!d->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	d->log(d->log_arg, prio, msg);
+}
+
+void sl_json_add_str(struct json_object *obj, const char *key, const char *s)
+{
+	json_object_object_add(obj, key, s ? json_object_new_string(s) : NULL);
+}
+
+void sl_json_add_int(struct json_object *obj, const char *key, long long v)
+{
+	json_object_object_add(obj, key, json_object_new_int64(v));
+}
+
+void sl_json_add_bool(struct json_object *obj, const char *key, bool v)
+{
+	json_object_object_add(obj, key, json_object_new_boolean(v));
+}
+
+struct json_object *sl_json_counter(unsigned long long packets,
+				    unsigned long long bytes)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	/* uint64 so that counters past 2^63 stay right. */
+	json_object_object_add(o, "packets", json_object_new_uint64(packets));
+	json_object_object_add(o, "bytes", json_object_new_uint64(bytes));
+	return o;
+}
+
+static int prog_ids(struct sl_daemon *d, char *err, size_t errlen)
+{
+	struct bpf_prog_info info;
+	__u32 len;
+	int hook, fd;
+
+	for (hook = 0; hook < SLUICE_HOOK__MAX; hook++) {
+		fd = sl_dp_prog_fd(d->dp, hook);
+		len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			sl_derr(err, errlen, "cannot query the %s program",
+				sl_hook_name(hook));
+			return -EIO;
+		}
+		d->prog_id[hook] = info.id;
+		snprintf(d->prog_name[hook], sizeof(d->prog_name[hook]), "%s",
+			 info.name);
+	}
+	return 0;
+}
+
+static bool prio_in(const struct sl_config *cfg, __u16 prio)
+{
+	size_t lo = 0, hi = cfg->nrules, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (cfg->rules[mid].prio == prio)
+			return true;
+		if (cfg->rules[mid].prio < prio)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static void note(struct json_object *notes, struct sl_daemon *d,
+		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void note(struct json_object *notes, struct sl_daemon *d,
+		 const char *fmt, ...)
+{
+	char msg[SL_CTL_ERR_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_array_add(notes, json_object_new_string(msg));
+	sl_dlog(d, LOG_NOTICE, "%s", msg);
+}
+
+/* The file's rules, then the run-time rules whose prio it leaves free. */
+static int merge_rules(struct sl_daemon *d, const struct sl_config *cfg,
+		       struct sl_rent **out, size_t *n,
+		       struct json_object *notes)
+{
+	struct sl_rent *list;
+	size_t i, k = 0;
+
+	list = calloc(cfg->nrules + d->nrules + 1, sizeof(*list));
+	if (!list)
+		return -ENOMEM;
+	for (i = 0; i < cfg->nrules; i++) {
+		list[k].rule = cfg->rules[i];
+		list[k++].origin = SL_ORIGIN_CONFIG;
+	}
+	for (i = 0; i < d->nrules; i++) {
+		if (d->rules[i].origin != SL_ORIGIN_RUNTIME)
+			continue;
+		if (prio_in(cfg, d->rules[i].rule.prio)) {
+			note(notes, d,
+			     "rule %u added at run time is replaced by the configuration's",
+			     d->rules[i].rule.prio);
+			continue;
+		}
+		list[k++] = d->rules[i];
+	}
+	*out = list;
+	*n = k;
+	return 0;
+}
+
+int sl_daemon_reload(struct sl_daemon *d, struct sl_ctl_result *res)
+{
+	struct json_object *data = NULL, *notes;
+	struct sluice_set_info before, after;
+	struct sl_config cfg;
+	struct sl_rent *list = NULL;
+	struct stat st;
+	size_t n, i;
+	int ret, id;
+
+	memset(&cfg, 0, sizeof(cfg));
+	notes = json_object_new_array();
+	if (!notes)
+		return -ENOMEM;
+	/* Only the file itself missing is an empty configuration. */
+	if (stat(d->config, &st) && errno == ENOENT) {
+		note(notes, d, "%s does not exist: an empty configuration",
+		     d->config);
+	} else {
+		ret = sl_config_load(d->config, &cfg, res->err,
+				     sizeof(res->err));
+		if (ret)
+			goto out;
+	}
+	ret = merge_rules(d, &cfg, &list, &n, notes);
+	if (ret)
+		goto out;
+
+	/*
+	 * Rules first: they can still fail (an action this data plane lacks,
+	 * too many shapes) while nothing packets see has changed.  Their
+	 * sets must exist for that, empty if new.
+	 */
+	for (i = 0; i < cfg.nsets; i++) {
+		id = sl_dp_set_id(d->dp, cfg.sets[i].name, true);
+		if (id < 0) {
+			ret = id;
+			sl_derr(res->err, sizeof(res->err), "set \"%s\": %s",
+				cfg.sets[i].name,
+				id == -ENOSPC ? "too many sets" :
+						strerror(-id));
+			goto out;
+		}
+	}
+	ret = sl_rules_apply(d, list, n, res->err, sizeof(res->err));
+	if (ret)
+		goto out;
+	list = NULL;
+
+	for (i = 0; i < cfg.nsets; i++) {
+		const struct sl_set_def *s = &cfg.sets[i];
+
+		id = sl_dp_set_id(d->dp, s->name, false);
+		ret = id < 0 ? id : sl_dp_set_info(d->dp, id, &before);
+		if (!ret)
+			ret = sl_dp_set_replace(d->dp, id, s->prefixes.v,
+						s->prefixes.n);
+		if (!ret)
+			ret = sl_dp_set_info(d->dp, id, &after);
+		if (ret) {
+			sl_derr(res->err, sizeof(res->err),
+				"applied in part: set \"%s\": %s",
+				cfg.sets[i].name, strerror(-ret));
+			sl_dlog(d, LOG_ERR, "reload of %s %s", d->config,
+				res->err);
+			goto out;
+		}
+		if (memcmp(&before, &after, sizeof(before)))
+			sl_dlog(d, LOG_INFO,
+				"set %s: %u IPv4 and %u IPv6 prefixes (were %u and %u)",
+				s->name, after.count4, after.count6,
+				before.count4, before.count6);
+	}
+	sl_ifaces_apply_config(d, &cfg, notes);
+
+	data = json_object_new_object();
+	if (!data) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	sl_json_add_str(data, "config", d->config);
+	sl_json_add_int(data, "rules", d->nrules);
+	sl_json_add_int(data, "sets", cfg.nsets);
+	sl_json_add_int(data, "interfaces", cfg.nifaces);
+	json_object_object_add(data, "notes", notes);
+	notes = NULL;
+	res->data = data;
+	sl_dlog(d, LOG_INFO, "loaded %s: %zu rules, %zu sets, %zu interfaces",
+		d->config, d->nrules, cfg.nsets, cfg.nifaces);
+out:
+	free(list);
+	json_object_put(notes);
+	sl_config_free(&cfg);
+	return ret;
+}
+
+static int not_yet(struct sl_ctl_result *res, const char *what)
+{
+	sl_derr(res->err, sizeof(res->err), "%s: not yet supported", what);
+	return -EOPNOTSUPP;
+}
+
+int sl_daemon_exec(void *arg, int argc, char **argv, int fd,
+		   struct sl_ctl_result *res)
+{
+	struct sl_daemon *d = arg;
+	struct sl_cmd cmd;
+	int ret;
+
+	if (argc > 0 && !strcmp(argv[0], "test-run")) {
+		sl_derr(res->err, sizeof(res->err),
+			"test-run runs offline, in the sluice CLI");
+		return -EINVAL;
+	}
+	ret = sl_cmd_parse(argc, argv, &cmd, res->err, sizeof(res->err));
+	if (ret)
+		return ret;
+	if (fd >= 0 && cmd.kind != SL_CMD_SET_LOAD) {
+		sl_derr(res->err, sizeof(res->err),
+			"only \"set load\" takes a descriptor");
+		ret = -EINVAL;
+		goto out;
+	}
+	switch (cmd.kind) {
+	case SL_CMD_ATTACH:
+	case SL_CMD_DETACH:
+	case SL_CMD_POLICY:
+		ret = sl_ifaces_cmd(d, &cmd, res);
+		break;
+	case SL_CMD_RULE_ADD:
+	case SL_CMD_RULE_DEL:
+	case SL_CMD_RULE_LIST:
+		ret = sl_rules_cmd(d, &cmd, res);
+		break;
+	case SL_CMD_SET_ADD:
+	case SL_CMD_SET_DEL:
+	case SL_CMD_SET_LOAD:
+	case SL_CMD_SET_FLUSH:
+	case SL_CMD_SET_LIST:
+		ret = sl_sets_cmd(d, &cmd, fd, res);
+		break;
+	case SL_CMD_STATS:
+		ret = sl_show_stats(d, &cmd, res);
+		break;
+	case SL_CMD_STATUS:
+		ret = sl_show_status(d, res);
+		break;
+	case SL_CMD_METRICS:
+		ret = not_yet(res, "metrics");
+		break;
+	case SL_CMD_RELOAD:
+		ret = sl_daemon_reload(d, res);
+		break;
+	default:
+		sl_derr(res->err, sizeof(res->err), "empty command");
+		ret = -EINVAL;
+	}
+out:
+	sl_cmd_free(&cmd);
+	return ret;
+}
+
+int sl_daemon_link_fd(const struct sl_daemon *d)
+{
+	return sl_linkmon_fd(d->lm);
+}
+
+void sl_daemon_link_read(struct sl_daemon *d)
+{
+	int ret = sl_linkmon_read(d->lm);
+
+	if (ret < 0)
+		sl_dlog(d, LOG_WARNING, "link monitor: %s", strerror(-ret));
+}
+
+void sl_daemon_tick(struct sl_daemon *d)
+{
+	sl_ifaces_retry(d);
+}
+
+int sl_daemon_open(const struct sl_daemon_opts *opts, struct sl_daemon **out,
+		   char *err, size_t errlen)
+{
+	struct sl_dp_opts dpo = { .pin_dir = opts->pin_dir };
+	struct sl_ctl_result res = { 0 };
+	struct sl_daemon *d;
+	int ret;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->store_fd = -1;
+	d->log = opts->log;
+	d->log_arg = opts->log_arg;
+	d->nclients = opts->nclients;
+	d->nclients_arg = opts->nclients_arg;
+	d->started_ms = sl_ctl_now_ms();
+	snprintf(d->config, sizeof(d->config), "%s",
+		 opts->config ? opts->config : SL_CONFIG_DEFAULT);
+	snprintf(d->pin_dir, sizeof(d->pin_dir), "%s",
+		 opts->pin_dir ? opts->pin_dir : SLUICE_PIN_DIR);
+	dpo.pin_dir = d->pin_dir;
+
+	ret = sl_dp_open(&dpo, &d->dp, err, errlen);
+	if (ret)
+		goto fail;
+	ret = prog_ids(d, err, errlen);
+	if (ret)
+		goto fail;
+	ret = sl_rules_open(d, err, errlen);
+	if (ret)
+		goto fail;
+	ret = sl_ifaces_adopt(d);
+	if (ret) {
+		sl_derr(err, errlen, "cannot adopt the attachments: %s",
+			strerror(-ret));
+		goto fail;
+	}
+	d->lm = sl_linkmon_open(sl_ifaces_on_link, d, &ret);
+	if (!d->lm) {
+		sl_derr(err, errlen, "cannot open the link monitor: %s",
+			strerror(-ret));
+		goto fail;
+	}
+	/* The links there now: renames and comebacks while we were away. */
+	ret = sl_linkmon_dump(d->lm);
+	if (ret) {
+		sl_derr(err, errlen, "cannot list the links: %s",
+			strerror(-ret));
+		goto fail;
+	}
+	ret = sl_daemon_reload(d, &res);
+	json_object_put(res.data);
+	if (ret) {
+		sl_derr(err, errlen, "%s", res.err);
+		goto fail;
+	}
+	*out = d;
+	return 0;
+fail:
+	sl_daemon_close(d);
+	return ret;
+}
+
+void sl_daemon_close(struct sl_daemon *d)
+{
+	if (!d)
+		return;
+	sl_linkmon_close(d->lm);
+	sl_rules_close(d);
+	/* Closing the object leaves pins and attachments where they are. */
+	sl_dp_close(d->dp);
+	free(d->rules);
+	free(d);
+}

@@ -1,0 +1,653 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Interfaces: attach and detach, adoption at start, the link monitor's
+ * events, and what the configuration says about them.  The state of
+ * each lives in its slot (struct sluice_iface, pinned): see the mode bits
+ * in daemon_int.h and the rename rules in daemon.h.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <net/if.h>
+
+#include "attach.h"
+#include "daemon_int.h"
+
+static int iface_get(struct sl_daemon *d, int slot, struct sluice_iface *i)
+{
+	int ret = sl_dp_iface_get(d->dp, slot, i);
+
+	if (!ret)
+		i->name[sizeof(i->name) - 1] = '\0';
+	return ret;
+}
+
+static int iface_put(struct sl_daemon *d, int slot,
+		     const struct sluice_iface *i)
+{
+	int ret = sl_dp_iface_set(d->dp, slot, i);
+
+	if (ret)
+		sl_dlog(d, LOG_ERR, "%s: cannot update slot %d: %s", i->name,
+			slot, strerror(-ret));
+	return ret;
+}
+
+static enum sl_attach_mode req_mode(const struct sluice_iface *i)
+{
+	return (enum sl_attach_mode)(i->mode & SL_IFM_REQ_MASK);
+}
+
+static void set_req_mode(struct sluice_iface *i, enum sl_attach_mode m)
+{
+	i->mode = (i->mode & ~SL_IFM_REQ_MASK) | (m & SL_IFM_REQ_MASK);
+}
+
+int sl_iface_slot_by_ifindex(struct sl_daemon *d, __u32 ifindex,
+			     struct sluice_iface *iface)
+{
+	int slot;
+
+	if (!ifindex)
+		return -ENOENT;
+	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++) {
+		if (iface_get(d, slot, iface))
+			return -EIO;
+		if (iface->name[0] && iface->ifindex == ifindex)
+			return slot;
+	}
+	return -ENOENT;
+}
+
+/* Our program on ifindex, at either hook, as the kernel has it. */
+static int query(struct sl_daemon *d, __u32 ifindex, struct sl_attachment *a)
+{
+	int ret;
+
+	ret = sl_attach_query(ifindex, d->prog_name[SLUICE_HOOK_XDP], a);
+	if (ret == -ENOENT)
+		ret = sl_attach_query(ifindex, d->prog_name[SLUICE_HOOK_TC], a);
+	return ret;
+}
+
+static enum sluice_hook mode_hook(enum sl_attach_mode m)
+{
+	return m == SL_MODE_TC ? SLUICE_HOOK_TC : SLUICE_HOOK_XDP;
+}
+
+/* Does an attachment obtained in mode have satisfy a request for want? */
+static bool mode_fits(enum sl_attach_mode want, enum sl_attach_mode have)
+{
+	if (want == SL_MODE_AUTO)
+		return have != SL_MODE_TC;
+	return want == have;
+}
+
+/*
+ * Attach at the slot's requested mode.  A program of ours already there
+ * (a daemon that died before it wrote the slot, or pins removed while
+ * the program stayed) is taken over rather than refused as "busy".
+ */
+static int do_attach(struct sl_daemon *d, int slot, struct sluice_iface *i,
+		     __u32 ifindex, struct sl_attachment *a, char *err,
+		     size_t errlen)
+{
+	enum sl_attach_mode want = req_mode(i);
+	struct sl_attachment found;
+	int ret, fd;
+
+	fd = sl_dp_prog_fd(d->dp, mode_hook(want));
+	if (!query(d, ifindex, &found)) {
+		if (mode_fits(want, found.mode)) {
+			*a = found;
+			a->created_clsact = false;
+			ret = sl_attach_replace(a, fd, err, errlen);
+			if (!ret)
+				goto attached;
+		}
+		/* Not the mode asked for: off, then on as asked. */
+		ret = sl_detach(&found, err, errlen);
+		if (ret && ret != -ENOENT)
+			return ret;
+	}
+	ret = sl_attach(ifindex, fd, want, a, err, errlen);
+	if (ret)
+		return ret;
+attached:
+	i->ifindex = ifindex;
+	i->hook = mode_hook(a->mode);
+	i->mode &= ~SL_IFM_CLSACT;
+	i->mode |= SL_IFM_ATTACHED | SL_IFM_WANTED;
+	if (a->created_clsact)
+		i->mode |= SL_IFM_CLSACT;
+	ret = iface_put(d, slot, i);
+	if (ret) {
+		/* Unknown to the slots means unknown after a restart: undo. */
+		sl_detach(a, NULL, 0);
+		i->mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT);
+		sl_derr(err, errlen, "%s: cannot record the attachment: %s",
+			i->name, strerror(-ret));
+		return ret;
+	}
+	d->attach_err[slot][0] = '\0';
+	return 0;
+}
+
+/* Take our program off, leave the interface as found, forget the wish. */
+static int do_detach(struct sl_daemon *d, int slot, struct sluice_iface *i,
+		     char *err, size_t errlen)
+{
+	struct sl_attachment found;
+	int ret;
+
+	if ((i->mode & SL_IFM_ATTACHED) && i->ifindex &&
+	    !query(d, i->ifindex, &found)) {
+		found.created_clsact = i->mode & SL_IFM_CLSACT;
+		ret = sl_detach(&found, err, errlen);
+		if (ret && ret != -ENOENT && ret != -ENODEV)
+			return ret;
+	}
+	i->mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT | SL_IFM_WANTED |
+		     SL_IFM_ATTACH_CFG);
+	d->attach_err[slot][0] = '\0';
+	return iface_put(d, slot, i);
+}
+
+/* Attach a slot that wants it and has its interface; log news only. */
+static void try_attach(struct sl_daemon *d, int slot, struct sluice_iface *i)
+{
+	struct sl_attachment a;
+	char err[SL_ERR_LEN];
+
+	if (!(i->mode & SL_IFM_WANTED) || (i->mode & SL_IFM_ATTACHED) ||
+	    !i->ifindex)
+		return;
+	if (do_attach(d, slot, i, i->ifindex, &a, err, sizeof(err))) {
+		if (strcmp(err, d->attach_err[slot])) {
+			sl_dlog(d, LOG_WARNING, "%s; will retry", err);
+			snprintf(d->attach_err[slot],
+				 sizeof(d->attach_err[slot]), "%s", err);
+		}
+		return;
+	}
+	sl_dlog(d, LOG_INFO, "%s: attached, mode %s, prog id %u", i->name,
+		sl_mode_name(a.mode), a.prog_id);
+}
+
+int sl_ifaces_adopt(struct sl_daemon *d)
+{
+	struct sl_attachment a;
+	struct sluice_iface i;
+	char name[IF_NAMESIZE], err[SL_ERR_LEN];
+	__u32 old_id;
+	int slot;
+
+	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++) {
+		if (iface_get(d, slot, &i))
+			return -EIO;
+		if (!i.name[0] || !i.ifindex)
+			continue;
+		if (!if_indextoname(i.ifindex, name)) {
+			/* Gone while we were away: wait for the name. */
+			i.ifindex = 0;
+			i.mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT);
+			iface_put(d, slot, &i);
+			continue;
+		}
+		if (query(d, i.ifindex, &a)) {
+			if (i.mode & SL_IFM_ATTACHED)
+				sl_dlog(d, LOG_WARNING,
+					"%s: our program is no longer attached",
+					i.name);
+			i.mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT);
+			iface_put(d, slot, &i);
+			continue;
+		}
+		/* Swap in this build's program: same maps, new code. */
+		old_id = a.prog_id;
+		a.created_clsact = i.mode & SL_IFM_CLSACT;
+		if (sl_attach_replace(&a,
+				      sl_dp_prog_fd(d->dp, mode_hook(a.mode)),
+				      err, sizeof(err)))
+			sl_dlog(d, LOG_WARNING, "%s; the old program stays",
+				err);
+		i.hook = mode_hook(a.mode);
+		i.mode |= SL_IFM_ATTACHED | SL_IFM_WANTED;
+		iface_put(d, slot, &i);
+		sl_dlog(d, LOG_INFO,
+			"%s: adopted, mode %s, prog id %u (was %u)", i.name,
+			sl_mode_name(a.mode), a.prog_id, old_id);
+	}
+	return 0;
+}
+
+static void on_del(struct sl_daemon *d, int ifindex)
+{
+	struct sluice_iface i;
+	int slot;
+
+	slot = sl_iface_slot_by_ifindex(d, ifindex, &i);
+	if (slot < 0)
+		return;
+	/* The kernel took our program and any clsact with the device. */
+	i.ifindex = 0;
+	i.mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT);
+	iface_put(d, slot, &i);
+	d->attach_err[slot][0] = '\0';
+	if (i.mode & SL_IFM_WANTED)
+		sl_dlog(d, LOG_INFO,
+			"%s: gone; attaching again when it returns", i.name);
+}
+
+/* The slot s of ifindex is now called name, which slot t (or none) has. */
+static void on_rename(struct sl_daemon *d, int s, struct sluice_iface *si,
+		      const char *name)
+{
+	struct sluice_iface ti;
+	char old[SLUICE_IFNAME_LEN];
+	__u8 moved;
+	int t;
+
+	snprintf(old, sizeof(old), "%s", si->name);
+	t = sl_dp_slot(d->dp, name, false);
+	if (t < 0) {
+		snprintf(si->name, sizeof(si->name), "%s", name);
+		if (iface_put(d, s, si))
+			return;
+		sl_rules_rename_iface(d, old, name);
+		sl_dlog(d, LOG_INFO, "%s: renamed %s, slot %d follows", name,
+			old, s);
+		return;
+	}
+	if (iface_get(d, t, &ti))
+		return;
+	/* Unmap s first: setting t first would have s unmap t's ifindex. */
+	moved = si->mode & (SL_IFM_ATTACHED | SL_IFM_CLSACT);
+	ti.ifindex = si->ifindex;
+	ti.hook = si->hook;
+	si->ifindex = 0;
+	si->mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT);
+	if (iface_put(d, s, si))
+		return;
+	ti.mode = (ti.mode & ~(SL_IFM_ATTACHED | SL_IFM_CLSACT)) | moved;
+	if ((moved & SL_IFM_ATTACHED) && !(ti.mode & SL_IFM_WANTED)) {
+		ti.mode |= SL_IFM_WANTED;
+		set_req_mode(&ti, req_mode(si));
+	}
+	iface_put(d, t, &ti);
+	sl_dlog(d, LOG_INFO,
+		"%s: renamed %s; slot %d of %s takes it over, %s waits for its name",
+		name, old, t, name, old);
+	try_attach(d, t, &ti);
+}
+
+static void on_new(struct sl_daemon *d, int ifindex, const char *name,
+		   int depth)
+{
+	struct sluice_iface si, ti;
+	char cur[IF_NAMESIZE];
+	int s, t;
+
+	s = sl_iface_slot_by_ifindex(d, ifindex, &si);
+	if (s > 0) {
+		if (strcmp(si.name, name))
+			on_rename(d, s, &si, name);
+		else
+			try_attach(d, s, &si);
+		return;
+	}
+	t = sl_dp_slot(d->dp, name, false);
+	if (t < 0 || iface_get(d, t, &ti))
+		return;
+	/*
+	 * The slot's old ifindex, if alive under another name, is a rename
+	 * we have not heard of yet (a dump reports by ifindex): do it first.
+	 */
+	if (ti.ifindex && (int)ti.ifindex != ifindex && depth < 1 &&
+	    if_indextoname(ti.ifindex, cur) && strcmp(cur, name)) {
+		on_new(d, ti.ifindex, cur, depth + 1);
+		if (iface_get(d, t, &ti) || !ti.name[0] ||
+		    strcmp(ti.name, name))
+			t = sl_dp_slot(d->dp, name, false);
+		if (t < 0 || iface_get(d, t, &ti))
+			return;
+	}
+	if (ti.ifindex != (__u32)ifindex) {
+		ti.ifindex = ifindex;
+		ti.mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT);
+		if (iface_put(d, t, &ti))
+			return;
+	}
+	try_attach(d, t, &ti);
+}
+
+void sl_ifaces_on_link(void *arg, int event, int ifindex, const char *ifname,
+		       unsigned int flags)
+{
+	struct sl_daemon *d = arg;
+
+	if (event == SL_LINK_DEL)
+		on_del(d, ifindex);
+	else
+		on_new(d, ifindex, ifname, 0);
+}
+
+void sl_ifaces_retry(struct sl_daemon *d)
+{
+	struct sluice_iface i;
+	unsigned int ifindex;
+	int slot;
+
+	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++) {
+		if (iface_get(d, slot, &i))
+			return;
+		if (!i.name[0] || !(i.mode & SL_IFM_WANTED) ||
+		    (i.mode & SL_IFM_ATTACHED))
+			continue;
+		if (!i.ifindex) {
+			/* A link event lost for good: look the name up. */
+			ifindex = if_nametoindex(i.name);
+			if (!ifindex ||
+			    sl_iface_slot_by_ifindex(d, ifindex, &i) > 0)
+				continue;
+			on_new(d, ifindex, i.name, 0);
+			continue;
+		}
+		try_attach(d, slot, &i);
+	}
+}
+
+static void note(struct json_object *notes, struct sl_daemon *d,
+		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void note(struct json_object *notes, struct sl_daemon *d,
+		 const char *fmt, ...)
+{
+	char msg[SL_CTL_ERR_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_array_add(notes, json_object_new_string(msg));
+	sl_dlog(d, LOG_NOTICE, "%s", msg);
+}
+
+static void apply_one(struct sl_daemon *d, const struct sl_iface_def *def,
+		      struct json_object *notes)
+{
+	struct sl_attachment a;
+	struct sluice_iface i;
+	char err[SL_ERR_LEN];
+	int slot, ifindex;
+
+	slot = sl_dp_slot(d->dp, def->ifname, true);
+	if (slot < 0 || iface_get(d, slot, &i)) {
+		note(notes, d, "%s: %s", def->ifname,
+		     slot == -ENOSPC ? "too many interfaces" :
+				       "no slot for it");
+		return;
+	}
+	i.policy = def->policy;
+	i.mode |= SL_IFM_POLICY_CFG;
+	if (!def->attach) {
+		if (i.mode & SL_IFM_ATTACH_CFG) {
+			if (do_detach(d, slot, &i, err, sizeof(err)))
+				note(notes, d, "%s", err);
+			else
+				note(notes, d,
+				     "%s: detached: the configuration no longer attaches it",
+				     i.name);
+		}
+		iface_put(d, slot, &i);
+		return;
+	}
+	set_req_mode(&i, def->mode);
+	i.mode |= SL_IFM_WANTED | SL_IFM_ATTACH_CFG;
+	if ((i.mode & SL_IFM_ATTACHED) && i.ifindex) {
+		if (!query(d, i.ifindex, &a) && !mode_fits(def->mode, a.mode))
+			note(notes, d,
+			     "%s: stays attached in mode %s (detach and attach to change it)",
+			     i.name, sl_mode_name(a.mode));
+		iface_put(d, slot, &i);
+		return;
+	}
+	ifindex = if_nametoindex(i.name);
+	if (!ifindex) {
+		i.ifindex = 0;
+		iface_put(d, slot, &i);
+		note(notes, d, "%s: not present; attaching when it appears",
+		     i.name);
+		return;
+	}
+	if (do_attach(d, slot, &i, ifindex, &a, err, sizeof(err))) {
+		iface_put(d, slot, &i);
+		snprintf(d->attach_err[slot], sizeof(d->attach_err[slot]), "%s",
+			 err);
+		note(notes, d, "%s; will retry", err);
+		return;
+	}
+	sl_dlog(d, LOG_INFO, "%s: attached, mode %s, prog id %u", i.name,
+		sl_mode_name(a.mode), a.prog_id);
+}
+
+void sl_ifaces_apply_config(struct sl_daemon *d, const struct sl_config *cfg,
+			    struct json_object *notes)
+{
+	struct sluice_iface i;
+	char err[SL_ERR_LEN];
+	size_t k;
+	int slot;
+
+	/* What the file set before and no longer does goes first. */
+	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++) {
+		if (iface_get(d, slot, &i) || !i.name[0] ||
+		    sl_config_iface(cfg, i.name))
+			continue;
+		if (!(i.mode & (SL_IFM_POLICY_CFG | SL_IFM_ATTACH_CFG)))
+			continue;
+		if (i.mode & SL_IFM_POLICY_CFG) {
+			i.policy = SLUICE_ACT_PASS;
+			i.mode &= ~SL_IFM_POLICY_CFG;
+		}
+		if (i.mode & SL_IFM_ATTACH_CFG) {
+			if (do_detach(d, slot, &i, err, sizeof(err))) {
+				note(notes, d, "%s", err);
+				continue;
+			}
+			note(notes, d,
+			     "%s: detached: the configuration no longer attaches it",
+			     i.name);
+		}
+		iface_put(d, slot, &i);
+	}
+	for (k = 0; k < cfg->nifaces; k++)
+		apply_one(d, &cfg->ifaces[k], notes);
+}
+
+static struct json_object *attach_json(const struct sluice_iface *i,
+				       const struct sl_attachment *a,
+				       bool already)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	sl_json_add_str(o, "ifname", i->name);
+	sl_json_add_int(o, "ifindex", i->ifindex);
+	sl_json_add_str(o, "hook", sl_hook_name(mode_hook(a->mode)));
+	sl_json_add_str(o, "mode", sl_mode_name(a->mode));
+	sl_json_add_int(o, "prog_id", a->prog_id);
+	sl_json_add_bool(o, "multiprog", a->xdp_multiprog);
+	sl_json_add_bool(o, "already", already);
+	return o;
+}
+
+static int cmd_attach(struct sl_daemon *d, const struct sl_cmd *cmd,
+		      struct sl_ctl_result *res)
+{
+	struct sl_attachment a;
+	struct sluice_iface i;
+	int slot, ifindex, ret;
+
+	ifindex = sl_ifindex(cmd->ifname, res->err, sizeof(res->err));
+	if (ifindex < 0)
+		return ifindex;
+	slot = sl_dp_slot(d->dp, cmd->ifname, true);
+	if (slot < 0) {
+		sl_derr(res->err, sizeof(res->err), "%s: %s", cmd->ifname,
+			slot == -ENOSPC ? "too many interfaces" :
+					  strerror(-slot));
+		return slot;
+	}
+	ret = iface_get(d, slot, &i);
+	if (ret)
+		return ret;
+	if ((i.mode & SL_IFM_ATTACHED) && i.ifindex == (__u32)ifindex &&
+	    !query(d, ifindex, &a)) {
+		if (!mode_fits(cmd->mode, a.mode)) {
+			sl_derr(res->err, sizeof(res->err),
+				"%s: attached already in mode %s; detach it first",
+				i.name, sl_mode_name(a.mode));
+			return -EBUSY;
+		}
+		/* The run time owns it now: a reload no longer detaches it. */
+		i.mode &= ~SL_IFM_ATTACH_CFG;
+		iface_put(d, slot, &i);
+		res->data = attach_json(&i, &a, true);
+		return res->data ? 0 : -ENOMEM;
+	}
+	set_req_mode(&i, cmd->mode);
+	i.mode &= ~SL_IFM_ATTACH_CFG;
+	ret = do_attach(d, slot, &i, ifindex, &a, res->err, sizeof(res->err));
+	if (ret)
+		return ret;
+	sl_dlog(d, LOG_INFO, "%s: attached, mode %s, prog id %u", i.name,
+		sl_mode_name(a.mode), a.prog_id);
+	res->data = attach_json(&i, &a, false);
+	return res->data ? 0 : -ENOMEM;
+}
+
+static int cmd_detach(struct sl_daemon *d, const struct sl_cmd *cmd,
+		      struct sl_ctl_result *res)
+{
+	struct sluice_iface i;
+	int slot, ret;
+
+	slot = sl_dp_slot(d->dp, cmd->ifname, false);
+	if (slot < 0 || iface_get(d, slot, &i) ||
+	    !(i.mode & (SL_IFM_ATTACHED | SL_IFM_WANTED))) {
+		sl_derr(res->err, sizeof(res->err), "%s: not attached",
+			cmd->ifname);
+		return -ENOENT;
+	}
+	ret = do_detach(d, slot, &i, res->err, sizeof(res->err));
+	if (ret)
+		return ret;
+	sl_dlog(d, LOG_INFO, "%s: detached", i.name);
+	res->data = json_object_new_object();
+	if (!res->data)
+		return -ENOMEM;
+	sl_json_add_str(res->data, "ifname", i.name);
+	return 0;
+}
+
+static int cmd_policy(struct sl_daemon *d, const struct sl_cmd *cmd,
+		      struct sl_ctl_result *res)
+{
+	struct sluice_iface i;
+	int slot, ret;
+
+	slot = sl_dp_slot(d->dp, cmd->ifname, true);
+	if (slot < 0) {
+		sl_derr(res->err, sizeof(res->err), "%s: %s", cmd->ifname,
+			slot == -ENOSPC ? "too many interfaces" :
+					  strerror(-slot));
+		return slot;
+	}
+	ret = iface_get(d, slot, &i);
+	if (ret)
+		return ret;
+	i.policy = cmd->policy;
+	i.mode &= ~SL_IFM_POLICY_CFG;
+	ret = iface_put(d, slot, &i);
+	if (ret) {
+		sl_derr(res->err, sizeof(res->err), "%s: %s", cmd->ifname,
+			strerror(-ret));
+		return ret;
+	}
+	res->data = json_object_new_object();
+	if (!res->data)
+		return -ENOMEM;
+	sl_json_add_str(res->data, "ifname", i.name);
+	sl_json_add_str(res->data, "policy", sl_action_name(i.policy));
+	return 0;
+}
+
+int sl_ifaces_cmd(struct sl_daemon *d, const struct sl_cmd *cmd,
+		  struct sl_ctl_result *res)
+{
+	switch (cmd->kind) {
+	case SL_CMD_ATTACH:
+		return cmd_attach(d, cmd, res);
+	case SL_CMD_DETACH:
+		return cmd_detach(d, cmd, res);
+	default:
+		return cmd_policy(d, cmd, res);
+	}
+}
+
+struct json_object *sl_ifaces_json(struct sl_daemon *d)
+{
+	struct json_object *arr = json_object_new_array(), *o;
+	struct sl_attachment a;
+	struct sluice_iface i;
+	bool attached;
+	int slot;
+
+	if (!arr)
+		return NULL;
+	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++) {
+		if (iface_get(d, slot, &i) || !i.name[0])
+			continue;
+		o = json_object_new_object();
+		if (!o)
+			break;
+		attached = (i.mode & SL_IFM_ATTACHED) && i.ifindex &&
+			   !query(d, i.ifindex, &a);
+		sl_json_add_str(o, "ifname", i.name);
+		sl_json_add_int(o, "slot", slot);
+		sl_json_add_int(o, "ifindex", i.ifindex);
+		sl_json_add_bool(o, "present", i.ifindex != 0);
+		sl_json_add_bool(o, "attached", attached);
+		sl_json_add_bool(o, "wanted", i.mode & SL_IFM_WANTED);
+		sl_json_add_str(o, "hook",
+				attached ? sl_hook_name(mode_hook(a.mode)) :
+					   NULL);
+		sl_json_add_str(o, "mode",
+				attached ? sl_mode_name(a.mode) : NULL);
+		sl_json_add_str(o, "requested_mode",
+				(i.mode & SL_IFM_WANTED) ?
+					sl_mode_name(req_mode(&i)) :
+					NULL);
+		if (attached)
+			sl_json_add_int(o, "prog_id", a.prog_id);
+		else
+			json_object_object_add(o, "prog_id", NULL);
+		sl_json_add_bool(o, "multiprog", attached && a.xdp_multiprog);
+		sl_json_add_str(o, "policy", sl_action_name(i.policy));
+		sl_json_add_str(o, "origin",
+				(i.mode &
+				 (SL_IFM_ATTACH_CFG | SL_IFM_POLICY_CFG)) ?
+					"config" :
+					"runtime");
+		if (d->attach_err[slot][0])
+			sl_json_add_str(o, "error", d->attach_err[slot]);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}

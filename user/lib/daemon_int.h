@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What the daemon's modules share privately (daemon*.c). */
+#ifndef __SLUICE_DAEMON_INT_H
+#define __SLUICE_DAEMON_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+#include <sluice/abi.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "dataplane.h"
+#include "grammar.h"
+#include "netlink.h"
+
+/*
+ * User space's byte of struct sluice_iface (mode).  The obtained XDP mode
+ * is not kept: the kernel says it (sl_attach_query).
+ */
+#define SL_IFM_REQ_MASK 0x03 /* requested mode: enum sl_attach_mode */
+#define SL_IFM_WANTED 0x04 /* attach asked for: follow the name */
+#define SL_IFM_ATTACHED 0x08 /* our program is on ifindex, at hook */
+#define SL_IFM_CLSACT 0x10 /* tc: sluice created the clsact qdisc */
+#define SL_IFM_ATTACH_CFG 0x20 /* the attach came from the file */
+#define SL_IFM_POLICY_CFG 0x40 /* the policy came from the file */
+
+#define SL_STORE_NAME "sl_ctl_rules"
+
+enum sl_origin {
+	SL_ORIGIN_RUNTIME,
+	SL_ORIGIN_CONFIG,
+};
+
+struct sl_rent {
+	struct sl_rule rule;
+	enum sl_origin origin;
+};
+
+/* A value of the pinned rule store. */
+struct sl_store_rec {
+	__u32 origin;
+	char text[SL_RULE_FMT_LEN];
+};
+
+struct sl_daemon {
+	struct sl_dp *dp;
+	char config[PATH_MAX];
+	char pin_dir[PATH_MAX];
+	sl_log_fn log;
+	void *log_arg;
+	unsigned int (*nclients)(void *arg);
+	void *nclients_arg;
+	unsigned long long started_ms;
+
+	__u32 prog_id[SLUICE_HOOK__MAX];
+	char prog_name[SLUICE_HOOK__MAX][16];
+
+	struct sl_rent *rules; /* sorted by prio */
+	size_t nrules;
+	int store_fd;
+
+	struct sl_linkmon *lm;
+	/* Last attach failure per slot, so a retry logs only news. */
+	char attach_err[SLUICE_MAX_IFACES][SL_ERR_LEN];
+};
+
+void sl_dlog(struct sl_daemon *d, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void sl_derr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* JSON helpers: each adds to obj, ignoring allocation failure of one. */
+void sl_json_add_str(struct json_object *obj, const char *key, const char *s);
+void sl_json_add_int(struct json_object *obj, const char *key, long long v);
+void sl_json_add_bool(struct json_object *obj, const char *key, bool v);
+struct json_object *sl_json_counter(unsigned long long packets,
+				    unsigned long long bytes);
+
+/* daemon_rules.c: the rule list and its pinned store. */
+int sl_rules_open(struct sl_daemon *d, char *err, size_t errlen);
+void sl_rules_close(struct sl_daemon *d);
+/* Make list (n entries, any order; taken over on success) the rule set. */
+int sl_rules_apply(struct sl_daemon *d, struct sl_rent *list, size_t n,
+		   char *err, size_t errlen);
+/* Rewrite "in old" as "in new" after a rename (same slot, no recompile). */
+void sl_rules_rename_iface(struct sl_daemon *d, const char *old,
+			   const char *new);
+int sl_rules_cmd(struct sl_daemon *d, const struct sl_cmd *cmd,
+		 struct sl_ctl_result *res);
+
+/* daemon_sets.c */
+int sl_sets_cmd(struct sl_daemon *d, const struct sl_cmd *cmd, int fd,
+		struct sl_ctl_result *res);
+struct json_object *sl_sets_json(struct sl_daemon *d);
+
+/* daemon_iface.c */
+int sl_ifaces_adopt(struct sl_daemon *d);
+void sl_ifaces_on_link(void *arg, int event, int ifindex, const char *ifname,
+		       unsigned int flags);
+void sl_ifaces_retry(struct sl_daemon *d);
+/*
+ * Apply the file's interfaces; remarks go to notes.  Errors of one
+ * interface do not stop the others.
+ */
+void sl_ifaces_apply_config(struct sl_daemon *d, const struct sl_config *cfg,
+			    struct json_object *notes);
+int sl_ifaces_cmd(struct sl_daemon *d, const struct sl_cmd *cmd,
+		  struct sl_ctl_result *res);
+struct json_object *sl_ifaces_json(struct sl_daemon *d);
+int sl_iface_slot_by_ifindex(struct sl_daemon *d, __u32 ifindex,
+			     struct sluice_iface *iface);
+
+/* daemon_show.c: stats and status. */
+int sl_show_stats(struct sl_daemon *d, const struct sl_cmd *cmd,
+		  struct sl_ctl_result *res);
+int sl_show_status(struct sl_daemon *d, struct sl_ctl_result *res);
+
+#endif /* __SLUICE_DAEMON_INT_H */
