@@ -202,6 +202,17 @@ static __always_inline int sl_parse_ipv6(struct sl_cursor *c, struct sl_pkt *p)
 			return sl_parse_l4(c, p);
 		}
 	}
+	switch (nexthdr) {
+	case SL_IPPROTO_HOPOPTS:
+	case SL_IPPROTO_ROUTING:
+	case SL_IPPROTO_DSTOPTS:
+	case SL_IPPROTO_FRAGMENT:
+		break;
+	default:
+		/* The transport right after the last header we walk. */
+		p->key.proto = nexthdr;
+		return sl_parse_l4(c, p);
+	}
 	/* Still inside the extension headers: further than we look. */
 	p->has &= ~SLUICE_HAS_IP;
 	p->reason = SLUICE_REASON_PARSE_LIMIT;
