@@ -32,7 +32,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 BPF_CFLAGS := -g -O2 --target=bpf -D__TARGET_ARCH_$(ARCH) -Wall -Iheaders -I$(BUILD) \
 	      -mcpu=v3
 
-BPF_SRCS   := $(wildcard bpf/*.bpf.c tools/bench/*.bpf.c)
+BPF_SRCS   := $(wildcard bpf/*.bpf.c tools/*/*.bpf.c)
 BPF_HDRS   := $(wildcard bpf/*.h) $(wildcard headers/sluice/*.h)
 SKELS      := $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
 LIB_SRCS   := $(wildcard user/lib/*.c)
@@ -42,7 +42,7 @@ PROGS      := $(BUILD)/sluice $(BUILD)/sluiced
 TEST_SRCS  := $(wildcard selftests/test_*.c)
 TEST_BINS  := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(TEST_SRCS))
 TEST_LIB   := $(patsubst selftests/lib/%.c,$(BUILD)/selftests/lib/%.o,$(wildcard selftests/lib/*.c))
-TOOL_BINS  := $(BUILD)/bench
+TOOL_BINS  := $(BUILD)/bench $(if $(wildcard tools/pktgen/pktgen.c),$(BUILD)/pktgen)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -80,7 +80,7 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
 
-$(BUILD)/bpf/%.bpf.o: tools/bench/%.bpf.c $(BUILD)/vmlinux.h
+$(BUILD)/bpf/%.bpf.o: tools/*/%.bpf.c $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
@@ -103,9 +103,14 @@ $(BUILD)/%: user/%.c $(LIB) $(wildcard user/lib/*.h)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $< -o $@ $(LIB) $(PKG_LIBS)
 
-$(BUILD)/bench: tools/bench/bench.c $(LIB) $(SKELS)
+# A tool is tools/NAME/*.c, linked with the library.
+$(BUILD)/bench: $(wildcard tools/bench/*.c) $(LIB) $(SKELS)
 	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $< -o $@ $(LIB) $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $(filter %.c,$^) -o $@ $(LIB) $(PKG_LIBS)
+
+$(BUILD)/pktgen: $(wildcard tools/pktgen/*.c) $(LIB) $(SKELS)
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $(filter %.c,$^) -o $@ $(LIB) $(PKG_LIBS)
 
 $(BUILD)/selftests/lib/%.o: selftests/lib/%.c $(wildcard selftests/lib/*.h) $(SKELS) | $(DEPS_STAMP)
 	$(call msg,CC,$@)
