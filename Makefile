@@ -104,11 +104,11 @@ $(BUILD)/%: user/%.c $(LIB) $(wildcard user/lib/*.h)
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $< -o $@ $(LIB) $(PKG_LIBS)
 
 # A tool is tools/NAME/*.c, linked with the library.
-$(BUILD)/bench: $(wildcard tools/bench/*.c) $(LIB) $(SKELS)
+$(BUILD)/bench: $(filter-out %.bpf.c,$(wildcard tools/bench/*.c)) $(LIB) $(SKELS)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $(filter %.c,$^) -o $@ $(LIB) $(PKG_LIBS)
 
-$(BUILD)/pktgen: $(wildcard tools/pktgen/*.c) $(LIB) $(SKELS)
+$(BUILD)/pktgen: $(filter-out %.bpf.c,$(wildcard tools/pktgen/*.c)) $(LIB) $(SKELS)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $(filter %.c,$^) -o $@ $(LIB) $(PKG_LIBS)
 

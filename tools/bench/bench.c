@@ -26,6 +26,7 @@ struct bench_case {
 	const char *name;
 	int prog_fd;
 	const unsigned char *pkt;
+	__u32 want; /* the verdict: a case must measure the path it names */
 	double ns[ROUNDS];
 };
 
@@ -60,19 +61,31 @@ static void udp4(unsigned char *f, __u32 src, __u32 dst, __u16 dport)
 	udp[5] = 30;
 }
 
-static double run_once(int prog_fd, const unsigned char *pkt)
+static double run_once(const struct bench_case *c)
 {
 	unsigned char out[128];
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = 64,
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = c->pkt, .data_size_in = 64,
 		    .data_out = out, .data_size_out = sizeof(out),
 		    .repeat = REPEAT);
 
-	if (bpf_prog_test_run_opts(prog_fd, &o)) {
+	if (bpf_prog_test_run_opts(c->prog_fd, &o)) {
 		fprintf(stderr, "bench: test run failed: %s\n",
 			strerror(errno));
 		exit(1);
 	}
+	if (o.retval != c->want) {
+		fprintf(stderr, "bench: %s: verdict %u, expected %u\n", c->name,
+			o.retval, c->want);
+		exit(1);
+	}
 	return o.duration;
+}
+
+static void add_case(struct bench_case *cases, int *n, const char *name,
+		     int prog_fd, const unsigned char *pkt, __u32 want)
+{
+	cases[*n] = (struct bench_case){ name, prog_fd, pkt, want };
+	(*n)++;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -177,6 +190,8 @@ static struct sl_dp *setup(unsigned int nrules, unsigned int set_prefixes,
 				a ^= 0x80000000u;
 			prefix4(&p[i], a, len);
 		}
+		/* One known member, for the "set hit" packet. */
+		prefix4(&p[0], 0xc0000200, 24);
 		if (id < 0 || sl_dp_set_add(dp, id, p, set_prefixes)) {
 			fprintf(stderr, "bench: cannot fill the set\n");
 			exit(1);
@@ -210,7 +225,7 @@ int main(void)
 		pkt_sethit[64];
 	struct bench_drop_bpf *drop;
 	struct sl_dp *none, *ten, *big;
-	struct bench_case cases[6];
+	struct bench_case cases[7];
 	__u32 src;
 	__u16 dport;
 	int n = 0, r, i;
@@ -230,33 +245,26 @@ int main(void)
 	udp4(pkt_hitbig, src, 0xc6336401, dport);
 	/* 198.51.100.0/24 is outside the set and every rule. */
 	udp4(pkt_miss, 0xc6336402, 0xc6336401, 9);
-	udp4(pkt_sethit, 0x0a000001, 0xc6336401, 9);
+	udp4(pkt_sethit, 0xc0000201, 0xc6336401, 9);
 
-	cases[n++] =
-		(struct bench_case){ "bare XDP_DROP",
-				     bpf_program__fd(drop->progs.bench_drop),
-				     pkt_miss };
-	cases[n++] = (struct bench_case){ "sluice, no rules",
-					  sl_dp_prog_fd(none, SLUICE_HOOK_XDP),
-					  pkt_miss };
-	cases[n++] = (struct bench_case){ "sluice, 10 rules, hit",
-					  sl_dp_prog_fd(ten, SLUICE_HOOK_XDP),
-					  pkt_hit10 };
-	cases[n++] = (struct bench_case){ "sluice, 10 rules, miss",
-					  sl_dp_prog_fd(ten, SLUICE_HOOK_XDP),
-					  pkt_miss };
-	cases[n++] = (struct bench_case){ "sluice, 10k rules + 1M set, hit",
-					  sl_dp_prog_fd(big, SLUICE_HOOK_XDP),
-					  pkt_hitbig };
-	cases[n++] = (struct bench_case){ "sluice, 10k rules + 1M set, miss",
-					  sl_dp_prog_fd(big, SLUICE_HOOK_XDP),
-					  pkt_miss };
-	(void)pkt_sethit;
+	add_case(cases, &n, "bare XDP_DROP",
+		 bpf_program__fd(drop->progs.bench_drop), pkt_miss, XDP_DROP);
+	add_case(cases, &n, "sluice, no rules", sl_dp_prog_fd(none, 0),
+		 pkt_miss, XDP_PASS);
+	add_case(cases, &n, "sluice, 10 rules, hit", sl_dp_prog_fd(ten, 0),
+		 pkt_hit10, XDP_DROP);
+	add_case(cases, &n, "sluice, 10 rules, miss", sl_dp_prog_fd(ten, 0),
+		 pkt_miss, XDP_PASS);
+	add_case(cases, &n, "sluice, 10k rules + 1M set, hit",
+		 sl_dp_prog_fd(big, 0), pkt_hitbig, XDP_DROP);
+	add_case(cases, &n, "sluice, 10k rules + 1M set, miss",
+		 sl_dp_prog_fd(big, 0), pkt_miss, XDP_PASS);
+	add_case(cases, &n, "sluice, 10k rules + 1M set, set hit",
+		 sl_dp_prog_fd(big, 0), pkt_sethit, XDP_DROP);
 
 	for (r = 0; r < ROUNDS; r++)
 		for (i = 0; i < n; i++)
-			cases[i].ns[r] =
-				run_once(cases[i].prog_fd, cases[i].pkt);
+			cases[i].ns[r] = run_once(&cases[i]);
 
 	printf("%-36s %10s\n", "bpf_prog_test_run, 64-byte UDP", "ns/packet");
 	for (i = 0; i < n; i++)
