@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Names follow DESIGN.md and Prometheus conventions: one "sluice_"
+ * prefix, "_total" on counters, base units (bytes), "device" as
+ * node_exporter names interfaces.  Every family has HELP and TYPE.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dataplane_int.h"
+#include "grammar.h"
+#include "metrics.h"
+#include "stats.h"
+
+static void family(FILE *out, const char *name, const char *type,
+		   const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value, escaped as the exposition format wants. */
+static void label(FILE *out, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(out, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*v, out);
+	}
+}
+
+static const char *hook_name(unsigned int hook)
+{
+	return sl_hook_name(hook);
+}
+
+static bool is_exception(unsigned int reason)
+{
+	return reason != SLUICE_REASON_RULE && reason != SLUICE_REASON_POLICY;
+}
+
+/* One sample per CPU when asked, else the sum; prefix has the labels. */
+static void samples(FILE *out, const struct sl_metrics_opts *o,
+		    const char *name, const char *labels,
+		    struct sluice_counter (*get)(const struct sl_stats *,
+						 const void *, int),
+		    const struct sl_stats *s, const void *arg, bool bytes)
+{
+	int cpu;
+
+	if (!o->per_cpu) {
+		struct sluice_counter c = get(s, arg, -1);
+
+		fprintf(out, "%s{%s} %llu\n", name, labels,
+			(unsigned long long)(bytes ? c.bytes : c.packets));
+		return;
+	}
+	for (cpu = 0; cpu < s->ncpus; cpu++) {
+		struct sluice_counter c = get(s, arg, cpu);
+
+		fprintf(out, "%s{%s,cpu=\"%d\"} %llu\n", name, labels, cpu,
+			(unsigned long long)(bytes ? c.bytes : c.packets));
+	}
+}
+
+struct iface_key {
+	unsigned int slot, hook, what;
+};
+
+static struct sluice_counter get_iface(const struct sl_stats *s,
+				       const void *arg, int cpu)
+{
+	const struct iface_key *k = arg;
+
+	return sl_stats_iface(s, k->slot, k->hook, k->what, cpu);
+}
+
+static struct sluice_counter get_reason(const struct sl_stats *s,
+					const void *arg, int cpu)
+{
+	const struct iface_key *k = arg;
+
+	return sl_stats_reason(s, k->slot, k->hook, k->what, cpu);
+}
+
+static struct sluice_counter get_rule(const struct sl_stats *s, const void *arg,
+				      int cpu)
+{
+	return sl_stats_rule(s, *(const __u16 *)arg, cpu);
+}
+
+static void device_labels(char *buf, size_t len, const char *dev,
+			  unsigned int hook, const char *key, const char *val)
+{
+	FILE *f = fmemopen(buf, len, "w");
+
+	if (!f) {
+		buf[0] = '\0';
+		return;
+	}
+	fputs("device=\"", f);
+	label(f, dev);
+	fprintf(f, "\",hook=\"%s\",%s=\"%s\"", hook_name(hook), key, val);
+	fclose(f);
+}
+
+static void iface_families(FILE *out, const struct sl_metrics_opts *o,
+			   const struct sl_stats *s)
+{
+	static const struct {
+		const char *name, *help;
+		bool bytes;
+	} fam[] = {
+		{ "sluice_packets_total",
+		  "Packets by interface, hook and the action they got.",
+		  false },
+		{ "sluice_bytes_total",
+		  "Bytes by interface, hook and the action they got.", true },
+	};
+	char labels[256];
+	unsigned int f, hook, a;
+	size_t i;
+
+	for (f = 0; f < 2; f++) {
+		family(out, fam[f].name, "counter", fam[f].help);
+		for (i = 0; i < o->nifaces; i++)
+			for (hook = 0; hook < SLUICE_HOOK__MAX; hook++)
+				for (a = 0; a < SLUICE_ACT__MAX; a++) {
+					struct iface_key k = {
+						o->ifaces[i].slot, hook, a
+					};
+
+					if (a == SLUICE_ACT_RATE_LIMIT)
+						continue; /* never a verdict */
+					device_labels(labels, sizeof(labels),
+						      o->ifaces[i].name, hook,
+						      "action",
+						      sl_action_name(a));
+					samples(out, o, fam[f].name, labels,
+						get_iface, s, &k, fam[f].bytes);
+				}
+	}
+
+	family(out, "sluice_exceptions_total", "counter",
+	       "Packets dropped or handed to the kernel that no rule asked for, by reason.");
+	for (i = 0; i < o->nifaces; i++)
+		for (hook = 0; hook < SLUICE_HOOK__MAX; hook++)
+			for (a = 0; a < SLUICE_REASON__MAX; a++) {
+				struct iface_key k = { o->ifaces[i].slot, hook,
+						       a };
+
+				if (!is_exception(a))
+					continue;
+				device_labels(labels, sizeof(labels),
+					      o->ifaces[i].name, hook, "reason",
+					      sl_reason_name(a));
+				samples(out, o, "sluice_exceptions_total",
+					labels, get_reason, s, &k, false);
+			}
+}
+
+static void rule_families(FILE *out, const struct sl_metrics_opts *o,
+			  const struct sl_stats *s)
+{
+	char labels[32];
+	size_t i;
+	int f;
+
+	for (f = 0; f < 2; f++) {
+		const char *name = f ? "sluice_rule_bytes_total" :
+				       "sluice_rule_packets_total";
+
+		family(out, name, "counter",
+		       f ? "Bytes decided by each rule, named by its priority." :
+			   "Packets decided by each rule, named by its priority.");
+		for (i = 0; i < o->nrules; i++) {
+			snprintf(labels, sizeof(labels), "rule=\"%u\"",
+				 o->rules[i]);
+			samples(out, o, name, labels, get_rule, s, &o->rules[i],
+				f);
+		}
+	}
+}
+
+static void program_family(FILE *out, const struct sl_metrics_opts *o)
+{
+	size_t i;
+
+	family(out, "sluice_attached", "gauge",
+	       "1 while sluice's program is attached to the interface.");
+	for (i = 0; i < o->nifaces; i++) {
+		fputs("sluice_attached{device=\"", out);
+		label(out, o->ifaces[i].name);
+		fprintf(out, "\"} %d\n", o->ifaces[i].attached);
+	}
+	family(out, "sluice_program_info", "gauge",
+	       "The program attached to an interface: id, tag, hook, mode.");
+	for (i = 0; i < o->nifaces; i++) {
+		const struct sl_metrics_iface *f = &o->ifaces[i];
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		char tag[2 * BPF_TAG_SIZE + 1] = "";
+		int fd, j;
+
+		if (!f->attached || !f->prog_id)
+			continue;
+		fd = bpf_prog_get_fd_by_id(f->prog_id);
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			for (j = 0; j < BPF_TAG_SIZE; j++)
+				sprintf(tag + 2 * j, "%02x", info.tag[j]);
+		if (fd >= 0)
+			close(fd);
+		fputs("sluice_program_info{device=\"", out);
+		label(out, f->name);
+		fprintf(out,
+			"\",hook=\"%s\",mode=\"%s\",id=\"%u\",tag=\"%s\"} 1\n",
+			hook_name(f->hook), f->mode ? f->mode : "", f->prog_id,
+			tag);
+	}
+}
+
+static void map_family(FILE *out, const struct sl_dp *dp)
+{
+	const struct {
+		const char *name;
+		const struct bpf_map *map;
+	} maps[] = {
+		{ "sl_table", dp->skel->maps.sl_table },
+		{ "sl_rules", dp->skel->maps.sl_rules },
+		{ "sl_set4", dp->skel->maps.sl_set4 },
+		{ "sl_set6", dp->skel->maps.sl_set6 },
+		{ "sl_ifaces", dp->skel->maps.sl_ifaces },
+	};
+	struct sluice_set_info info;
+	struct sluice_ruleset rs = {};
+	struct sluice_state st = {};
+	__u64 n4 = 0, n6 = 0;
+	unsigned int id, slots = 0;
+	__u32 zero = 0;
+	size_t i;
+
+	bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.sl_state), &zero, &st);
+	zero = st.active_gen & 1;
+	bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.sl_rulesets), &zero,
+			    &rs);
+	family(out, "sluice_set_entries", "gauge",
+	       "Prefixes in each set, IPv4 and IPv6 together.");
+	for (id = 1; id < SLUICE_MAX_SETS; id++) {
+		if (sl_dp_set_info(dp, id, &info) || !info.name[0])
+			continue;
+		fputs("sluice_set_entries{set=\"", out);
+		label(out, info.name);
+		fprintf(out, "\"} %u\n", info.count4 + info.count6);
+		n4 += info.count4;
+		n6 += info.count6;
+	}
+	for (id = 1; id < SLUICE_MAX_IFACES; id++) {
+		struct sluice_iface f;
+
+		if (!sl_dp_iface_get(dp, id, &f) && f.name[0])
+			slots++;
+	}
+	family(out, "sluice_map_entries", "gauge",
+	       "Entries in use in a data-plane map (sl_table: both slots and overflow of the active rule set).");
+	fprintf(out, "sluice_map_entries{map=\"sl_table\"} %u\n", rs.nentries);
+	fprintf(out, "sluice_map_entries{map=\"sl_set4\"} %llu\n",
+		(unsigned long long)n4);
+	fprintf(out, "sluice_map_entries{map=\"sl_set6\"} %llu\n",
+		(unsigned long long)n6);
+	fprintf(out, "sluice_map_entries{map=\"sl_ifaces\"} %u\n", slots);
+	family(out, "sluice_map_max_entries", "gauge",
+	       "Capacity of a data-plane map (sl_table: one rule-set generation).");
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		__u32 max = bpf_map__max_entries(maps[i].map);
+
+		if (!strcmp(maps[i].name, "sl_table"))
+			max /= 2;
+		if (!strcmp(maps[i].name, "sl_rules"))
+			continue;
+		fprintf(out, "sluice_map_max_entries{map=\"%s\"} %u\n",
+			maps[i].name, max);
+	}
+}
+
+int sl_metrics_write(const struct sl_dp *dp, const struct sl_metrics_opts *o,
+		     FILE *out)
+{
+	struct sl_stats s;
+	int ret;
+
+	ret = sl_stats_read(dp, &s);
+	if (ret)
+		return ret;
+	family(out, "sluice_build_info", "gauge",
+	       "The sluice build: always 1, the version in a label.");
+	fputs("sluice_build_info{version=\"", out);
+	label(out, o->version ? o->version : "unknown");
+	fputs("\"} 1\n", out);
+	iface_families(out, o, &s);
+	rule_families(out, o, &s);
+	program_family(out, o);
+	map_family(out, dp);
+	sl_stats_free(&s);
+	return ferror(out) ? -EIO : 0;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The Prometheus text exposition of everything the data plane counts.
+ * The daemon serves it over HTTP and over its control socket.
+ */
+#ifndef __SLUICE_METRICS_H
+#define __SLUICE_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <sluice/abi.h>
+
+#include "dataplane.h"
+
+/* An interface the daemon knows: a slot, and what is attached there. */
+struct sl_metrics_iface {
+	unsigned int slot;
+	const char *name;
+	bool attached;
+	unsigned int hook;	/* enum sluice_hook, when attached */
+	const char *mode;	/* "native", "generic", "tc" */
+	__u32 prog_id;
+};
+
+struct sl_metrics_opts {
+	const char *version;
+	const struct sl_metrics_iface *ifaces;
+	size_t nifaces;
+	const __u16 *rules;	/* the rule set's priorities */
+	size_t nrules;
+	bool per_cpu;		/* a "cpu" label on counters instead of sums */
+};
+
+int sl_metrics_write(const struct sl_dp *dp, const struct sl_metrics_opts *o,
+		     FILE *out);
+
+#endif /* __SLUICE_METRICS_H */
