@@ -219,6 +219,14 @@ static int set4_add(struct sl_dp *dp, unsigned int id,
 	}
 }
 
+/*
+ * Below /8 a /24-by-/24 recomputation makes millions of lookups: clearing
+ * the range and re-covering it from the set's own entries is cheaper.
+ */
+#define SET4_WALK_MIN (1U << 16)
+static int set4_recover(struct sl_dp *dp, unsigned int id, __u32 first,
+			__u32 last);
+
 static int set4_del(struct sl_dp *dp, unsigned int id,
 		    const struct sl_prefix *p, bool *removed)
 {
@@ -239,6 +247,8 @@ static int set4_del(struct sl_dp *dp, unsigned int id,
 		return 0;
 	first = a >> 8;
 	last = first + ((1U << (24 - p->len)) - 1);
+	if (last - first >= SET4_WALK_MIN)
+		return set4_recover(dp, id, first, last);
 	for (b = first;; b++) {
 		if (set4_match(dp, id, b << 8, 24) < 0)
 			bit_clear(dp->set4_bits[id], b);
@@ -363,6 +373,45 @@ int sl_dp_set_walk(const struct sl_dp *dp, unsigned int id,
 		ret = walk_trie(bpf_map__fd(dp->skel->maps.sl_set6),
 				sizeof(struct sluice_set6_key), id, 6, fn, arg);
 	return ret;
+}
+
+struct recover_state {
+	struct sl_dp *dp;
+	unsigned int id;
+	__u32 first, last;
+};
+
+static int recover_one(const struct sl_prefix *p, void *arg)
+{
+	struct recover_state *r = arg;
+	__u32 first, last;
+
+	if (p->family != 4 || p->len > 24)
+		return 0;
+	first = v4_host(p) >> 8;
+	last = first + ((1U << (24 - p->len)) - 1);
+	if (last < r->first || first > r->last)
+		return 0;
+	bits_set(r->dp->set4_bits[r->id], first > r->first ? first : r->first,
+		 last < r->last ? last : r->last);
+	return 0;
+}
+
+static int set4_recover(struct sl_dp *dp, unsigned int id, __u32 first,
+			__u32 last)
+{
+	struct recover_state r = { dp, id, first, last };
+	__u32 b;
+
+	/* Packets may see the range uncovered for a moment: it is going. */
+	for (b = first;; b++) {
+		bit_clear(dp->set4_bits[id], b);
+		if (b == last)
+			break;
+	}
+	return walk_trie(bpf_map__fd(dp->skel->maps.sl_set4),
+			 sizeof(struct sluice_set4_key), id, 4, recover_one,
+			 &r);
 }
 
 struct prefix_vec {
