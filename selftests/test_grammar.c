@@ -661,10 +661,10 @@ static void test_names(void **state)
 		"pass", "drop", "forward", "redirect", "steer", "rate-limit"
 	};
 	static const char *const reasons[] = {
-		"rule",	  "policy",    "fragment",    "truncated",
-		"not-ip", "malformed", "parse-limit", "unsupported",
-		"ttl-exceeded", "no-route", "not-forwarded", "no-neigh",
-		"frag-needed", "no-egress",
+		"rule",		"policy",    "fragment",      "truncated",
+		"not-ip",	"malformed", "parse-limit",   "unsupported",
+		"ttl-exceeded", "no-route",  "not-forwarded", "no-neigh",
+		"frag-needed",	"no-egress",
 	};
 	unsigned int i;
 

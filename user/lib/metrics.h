@@ -19,8 +19,8 @@ struct sl_metrics_iface {
 	unsigned int slot;
 	const char *name;
 	bool attached;
-	unsigned int hook;	/* enum sluice_hook, when attached */
-	const char *mode;	/* "native", "generic", "tc" */
+	unsigned int hook; /* enum sluice_hook, when attached */
+	const char *mode; /* "native", "generic", "tc" */
 	__u32 prog_id;
 };
 
@@ -28,9 +28,9 @@ struct sl_metrics_opts {
 	const char *version;
 	const struct sl_metrics_iface *ifaces;
 	size_t nifaces;
-	const __u16 *rules;	/* the rule set's priorities */
+	const __u16 *rules; /* the rule set's priorities */
 	size_t nrules;
-	bool per_cpu;		/* a "cpu" label on counters instead of sums */
+	bool per_cpu; /* a "cpu" label on counters instead of sums */
 };
 
 int sl_metrics_write(const struct sl_dp *dp, const struct sl_metrics_opts *o,

@@ -15,9 +15,9 @@
 
 struct sl_stats {
 	int ncpus;
-	struct sluice_counter *iface;	/* [idx][cpu], see abi.h */
+	struct sluice_counter *iface; /* [idx][cpu], see abi.h */
 	struct sluice_counter *reason;
-	struct sluice_counter *rule;	/* [prio][cpu] */
+	struct sluice_counter *rule; /* [prio][cpu] */
 };
 
 int sl_stats_read(const struct sl_dp *dp, struct sl_stats *s);
@@ -30,7 +30,7 @@ struct sluice_counter sl_stats_iface(const struct sl_stats *s,
 struct sluice_counter sl_stats_reason(const struct sl_stats *s,
 				      unsigned int slot, unsigned int hook,
 				      unsigned int reason, int cpu);
-struct sluice_counter sl_stats_rule(const struct sl_stats *s,
-				    unsigned int prio, int cpu);
+struct sluice_counter sl_stats_rule(const struct sl_stats *s, unsigned int prio,
+				    int cpu);
 
 #endif /* __SLUICE_STATS_H */
