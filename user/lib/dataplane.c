@@ -131,8 +131,16 @@ int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **out, char *err,
 	}
 	ret = sluice_bpf__load(dp->skel);
 	if (ret) {
-		sl_errf(err, errlen, "cannot load the BPF programs: %s",
-			strerror(-ret));
+		/* libbpf refuses a pinned map whose layout is not this build's. */
+		sl_errf(err, errlen, "cannot load the BPF programs: %s%s%s%s",
+			strerror(-ret),
+			ret == -EINVAL && dp->pin_dir[0] ?
+				" (maps pinned under " :
+				"",
+			ret == -EINVAL && dp->pin_dir[0] ? dp->pin_dir : "",
+			ret == -EINVAL && dp->pin_dir[0] ?
+				" from another build?)" :
+				"");
 		goto fail;
 	}
 	ret = check_state(dp, err, errlen);
