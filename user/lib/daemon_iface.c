@@ -14,6 +14,9 @@
 
 #include <net/if.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
 #include "attach.h"
 #include "daemon_int.h"
 
@@ -26,15 +29,44 @@ static int iface_get(struct sl_daemon *d, int slot, struct sluice_iface *i)
 	return ret;
 }
 
+/*
+ * Every interface sluice has a slot for is a port packets may leave by
+ * (redirect, and forward at the XDP hook): keep the devmap in step with
+ * the slots' ifindexes.  The kernel drops an entry whose device goes.
+ */
+static void tx_port(struct sl_daemon *d, __u32 ifindex, bool on)
+{
+	int fd = bpf_object__find_map_fd_by_name(sl_dp_object(d->dp),
+						 "sl_tx_ports");
+
+	if (fd < 0 || !ifindex)
+		return;
+	if (on ? bpf_map_update_elem(fd, &ifindex, &ifindex, BPF_ANY) :
+		 bpf_map_delete_elem(fd, &ifindex) && errno != ENOENT)
+		sl_dlog(d, LOG_WARNING,
+			"ifindex %u: cannot %s the port map: %s", ifindex,
+			on ? "enter it in" : "remove it from", strerror(errno));
+}
+
 static int iface_put(struct sl_daemon *d, int slot,
 		     const struct sluice_iface *i)
 {
-	int ret = sl_dp_iface_set(d->dp, slot, i);
+	struct sluice_iface old;
+	int ret;
 
-	if (ret)
+	if (sl_dp_iface_get(d->dp, slot, &old))
+		old.ifindex = 0;
+	ret = sl_dp_iface_set(d->dp, slot, i);
+	if (ret) {
 		sl_dlog(d, LOG_ERR, "%s: cannot update slot %d: %s", i->name,
 			slot, strerror(-ret));
-	return ret;
+		return ret;
+	}
+	if (old.ifindex && old.ifindex != i->ifindex)
+		tx_port(d, old.ifindex, false);
+	if (i->ifindex)
+		tx_port(d, i->ifindex, true);
+	return 0;
 }
 
 static enum sl_attach_mode req_mode(const struct sluice_iface *i)
@@ -72,6 +104,33 @@ static int query(struct sl_daemon *d, __u32 ifindex, struct sl_attachment *a)
 	if (ret == -ENOENT)
 		ret = sl_attach_query(ifindex, d->prog_name[SLUICE_HOOK_TC], a);
 	return ret;
+}
+
+/*
+ * The slot's attachment: from the cache, or asked of the kernel once
+ * when the cache has none (a slot the daemon has not attached itself).
+ */
+static bool attached(struct sl_daemon *d, int slot,
+		     const struct sluice_iface *i, struct sl_attachment *a)
+{
+	struct sl_slot_rt *rt = &d->rt[slot];
+
+	if (!(i->mode & SL_IFM_ATTACHED) || !i->ifindex)
+		return false;
+	if (rt->att.ifindex != (int)i->ifindex) {
+		if (query(d, i->ifindex, &rt->att)) {
+			memset(&rt->att, 0, sizeof(rt->att));
+			return false;
+		}
+		rt->att.created_clsact = i->mode & SL_IFM_CLSACT;
+	}
+	*a = rt->att;
+	return true;
+}
+
+static void forget(struct sl_daemon *d, int slot)
+{
+	memset(&d->rt[slot], 0, sizeof(d->rt[slot]));
 }
 
 static enum sluice_hook mode_hook(enum sl_attach_mode m)
@@ -133,7 +192,8 @@ attached:
 			i->name, strerror(-ret));
 		return ret;
 	}
-	d->attach_err[slot][0] = '\0';
+	forget(d, slot);
+	d->rt[slot].att = *a;
 	return 0;
 }
 
@@ -144,8 +204,7 @@ static int do_detach(struct sl_daemon *d, int slot, struct sluice_iface *i,
 	struct sl_attachment found;
 	int ret;
 
-	if ((i->mode & SL_IFM_ATTACHED) && i->ifindex &&
-	    !query(d, i->ifindex, &found)) {
+	if (attached(d, slot, i, &found)) {
 		found.created_clsact = i->mode & SL_IFM_CLSACT;
 		ret = sl_detach(&found, err, errlen);
 		if (ret && ret != -ENOENT && ret != -ENODEV)
@@ -153,25 +212,39 @@ static int do_detach(struct sl_daemon *d, int slot, struct sluice_iface *i,
 	}
 	i->mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT | SL_IFM_WANTED |
 		     SL_IFM_ATTACH_CFG);
-	d->attach_err[slot][0] = '\0';
+	forget(d, slot);
 	return iface_put(d, slot, i);
 }
 
-/* Attach a slot that wants it and has its interface; log news only. */
+/* Attach failed: remember why, log it if new, and back off. */
+static void attach_failed(struct sl_daemon *d, int slot, const char *err)
+{
+	struct sl_slot_rt *rt = &d->rt[slot];
+	unsigned int shift = rt->fails < 6 ? rt->fails : 6;
+
+	if (strcmp(err, rt->err)) {
+		sl_dlog(d, LOG_WARNING, "%s; will retry", err);
+		snprintf(rt->err, sizeof(rt->err), "%s", err);
+	}
+	rt->fails++;
+	rt->next_try_ms = sl_ctl_now_ms() + (1000ull << shift);
+}
+
+/*
+ * Attach a slot that wants it and has its interface.  Retries back off
+ * (1 s doubling to a minute): each try through libxdp 1.3 costs a leaked
+ * fd, and a driver without native XDP will not grow it.
+ */
 static void try_attach(struct sl_daemon *d, int slot, struct sluice_iface *i)
 {
 	struct sl_attachment a;
 	char err[SL_ERR_LEN];
 
 	if (!(i->mode & SL_IFM_WANTED) || (i->mode & SL_IFM_ATTACHED) ||
-	    !i->ifindex)
+	    !i->ifindex || sl_ctl_now_ms() < d->rt[slot].next_try_ms)
 		return;
 	if (do_attach(d, slot, i, i->ifindex, &a, err, sizeof(err))) {
-		if (strcmp(err, d->attach_err[slot])) {
-			sl_dlog(d, LOG_WARNING, "%s; will retry", err);
-			snprintf(d->attach_err[slot],
-				 sizeof(d->attach_err[slot]), "%s", err);
-		}
+		attach_failed(d, slot, err);
 		return;
 	}
 	sl_dlog(d, LOG_INFO, "%s: attached, mode %s, prog id %u", i->name,
@@ -218,10 +291,16 @@ int sl_ifaces_adopt(struct sl_daemon *d)
 		i.hook = mode_hook(a.mode);
 		i.mode |= SL_IFM_ATTACHED | SL_IFM_WANTED;
 		iface_put(d, slot, &i);
+		forget(d, slot);
+		d->rt[slot].att = a;
 		sl_dlog(d, LOG_INFO,
 			"%s: adopted, mode %s, prog id %u (was %u)", i.name,
 			sl_mode_name(a.mode), a.prog_id, old_id);
 	}
+	/* Pins from a build that kept no ports, or an entry lost: refill. */
+	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++)
+		if (!iface_get(d, slot, &i) && i.name[0] && i.ifindex)
+			tx_port(d, i.ifindex, true);
 	return 0;
 }
 
@@ -237,7 +316,7 @@ static void on_del(struct sl_daemon *d, int ifindex)
 	i.ifindex = 0;
 	i.mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT);
 	iface_put(d, slot, &i);
-	d->attach_err[slot][0] = '\0';
+	forget(d, slot);
 	if (i.mode & SL_IFM_WANTED)
 		sl_dlog(d, LOG_INFO,
 			"%s: gone; attaching again when it returns", i.name);
@@ -279,6 +358,9 @@ static void on_rename(struct sl_daemon *d, int s, struct sluice_iface *si,
 		set_req_mode(&ti, req_mode(si));
 	}
 	iface_put(d, t, &ti);
+	forget(d, t);
+	d->rt[t].att = d->rt[s].att;
+	forget(d, s);
 	sl_dlog(d, LOG_INFO,
 		"%s: renamed %s; slot %d of %s takes it over, %s waits for its name",
 		name, old, t, name, old);
@@ -321,6 +403,8 @@ static void on_new(struct sl_daemon *d, int ifindex, const char *name,
 		ti.mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT);
 		if (iface_put(d, t, &ti))
 			return;
+		/* A new interface: a new chance, whatever the old one did. */
+		forget(d, t);
 	}
 	try_attach(d, t, &ti);
 }
@@ -336,28 +420,39 @@ void sl_ifaces_on_link(void *arg, int event, int ifindex, const char *ifname,
 		on_new(d, ifindex, ifname, 0);
 }
 
-void sl_ifaces_retry(struct sl_daemon *d)
+void sl_ifaces_resolve(struct sl_daemon *d)
 {
-	struct sluice_iface i;
+	struct sluice_iface i, other;
 	unsigned int ifindex;
 	int slot;
 
 	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++) {
 		if (iface_get(d, slot, &i))
 			return;
-		if (!i.name[0] || !(i.mode & SL_IFM_WANTED) ||
-		    (i.mode & SL_IFM_ATTACHED))
+		if (!i.name[0] || i.ifindex)
 			continue;
-		if (!i.ifindex) {
-			/* A link event lost for good: look the name up. */
-			ifindex = if_nametoindex(i.name);
-			if (!ifindex ||
-			    sl_iface_slot_by_ifindex(d, ifindex, &i) > 0)
-				continue;
+		/*
+		 * A slot made for a name (a rule's "in" or "redirect", a
+		 * policy) learns no ifindex from netlink if the interface
+		 * was there already; nor does one whose event was lost.
+		 */
+		ifindex = if_nametoindex(i.name);
+		if (ifindex && sl_iface_slot_by_ifindex(d, ifindex, &other) < 0)
 			on_new(d, ifindex, i.name, 0);
-			continue;
-		}
-		try_attach(d, slot, &i);
+	}
+}
+
+void sl_ifaces_retry(struct sl_daemon *d)
+{
+	struct sluice_iface i;
+	int slot;
+
+	sl_ifaces_resolve(d);
+	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++) {
+		if (iface_get(d, slot, &i))
+			return;
+		if (i.name[0])
+			try_attach(d, slot, &i);
 	}
 }
 
@@ -408,8 +503,8 @@ static void apply_one(struct sl_daemon *d, const struct sl_iface_def *def,
 	}
 	set_req_mode(&i, def->mode);
 	i.mode |= SL_IFM_WANTED | SL_IFM_ATTACH_CFG;
-	if ((i.mode & SL_IFM_ATTACHED) && i.ifindex) {
-		if (!query(d, i.ifindex, &a) && !mode_fits(def->mode, a.mode))
+	if (attached(d, slot, &i, &a)) {
+		if (!mode_fits(def->mode, a.mode))
 			note(notes, d,
 			     "%s: stays attached in mode %s (detach and attach to change it)",
 			     i.name, sl_mode_name(a.mode));
@@ -425,10 +520,10 @@ static void apply_one(struct sl_daemon *d, const struct sl_iface_def *def,
 		return;
 	}
 	if (do_attach(d, slot, &i, ifindex, &a, err, sizeof(err))) {
+		i.ifindex = ifindex;
 		iface_put(d, slot, &i);
-		snprintf(d->attach_err[slot], sizeof(d->attach_err[slot]), "%s",
-			 err);
 		note(notes, d, "%s; will retry", err);
+		attach_failed(d, slot, err);
 		return;
 	}
 	sl_dlog(d, LOG_INFO, "%s: attached, mode %s, prog id %u", i.name,
@@ -507,8 +602,7 @@ static int cmd_attach(struct sl_daemon *d, const struct sl_cmd *cmd,
 	ret = iface_get(d, slot, &i);
 	if (ret)
 		return ret;
-	if ((i.mode & SL_IFM_ATTACHED) && i.ifindex == (__u32)ifindex &&
-	    !query(d, ifindex, &a)) {
+	if (i.ifindex == (__u32)ifindex && attached(d, slot, &i, &a)) {
 		if (!mode_fits(cmd->mode, a.mode)) {
 			sl_derr(res->err, sizeof(res->err),
 				"%s: attached already in mode %s; detach it first",
@@ -580,6 +674,7 @@ static int cmd_policy(struct sl_daemon *d, const struct sl_cmd *cmd,
 			strerror(-ret));
 		return ret;
 	}
+	sl_ifaces_resolve(d);
 	res->data = json_object_new_object();
 	if (!res->data)
 		return -ENOMEM;
@@ -606,7 +701,7 @@ struct json_object *sl_ifaces_json(struct sl_daemon *d)
 	struct json_object *arr = json_object_new_array(), *o;
 	struct sl_attachment a;
 	struct sluice_iface i;
-	bool attached;
+	bool on;
 	int slot;
 
 	if (!arr)
@@ -617,36 +712,33 @@ struct json_object *sl_ifaces_json(struct sl_daemon *d)
 		o = json_object_new_object();
 		if (!o)
 			break;
-		attached = (i.mode & SL_IFM_ATTACHED) && i.ifindex &&
-			   !query(d, i.ifindex, &a);
+		on = attached(d, slot, &i, &a);
 		sl_json_add_str(o, "ifname", i.name);
 		sl_json_add_int(o, "slot", slot);
 		sl_json_add_int(o, "ifindex", i.ifindex);
 		sl_json_add_bool(o, "present", i.ifindex != 0);
-		sl_json_add_bool(o, "attached", attached);
+		sl_json_add_bool(o, "attached", on);
 		sl_json_add_bool(o, "wanted", i.mode & SL_IFM_WANTED);
 		sl_json_add_str(o, "hook",
-				attached ? sl_hook_name(mode_hook(a.mode)) :
-					   NULL);
-		sl_json_add_str(o, "mode",
-				attached ? sl_mode_name(a.mode) : NULL);
+				on ? sl_hook_name(mode_hook(a.mode)) : NULL);
+		sl_json_add_str(o, "mode", on ? sl_mode_name(a.mode) : NULL);
 		sl_json_add_str(o, "requested_mode",
 				(i.mode & SL_IFM_WANTED) ?
 					sl_mode_name(req_mode(&i)) :
 					NULL);
-		if (attached)
+		if (on)
 			sl_json_add_int(o, "prog_id", a.prog_id);
 		else
 			json_object_object_add(o, "prog_id", NULL);
-		sl_json_add_bool(o, "multiprog", attached && a.xdp_multiprog);
+		sl_json_add_bool(o, "multiprog", on && a.xdp_multiprog);
 		sl_json_add_str(o, "policy", sl_action_name(i.policy));
 		sl_json_add_str(o, "origin",
 				(i.mode &
 				 (SL_IFM_ATTACH_CFG | SL_IFM_POLICY_CFG)) ?
 					"config" :
 					"runtime");
-		if (d->attach_err[slot][0])
-			sl_json_add_str(o, "error", d->attach_err[slot]);
+		if (d->rt[slot].err[0])
+			sl_json_add_str(o, "error", d->rt[slot].err);
 		json_object_array_add(arr, o);
 	}
 	return arr;

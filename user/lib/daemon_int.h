@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include <sluice/abi.h>
 
+#include "attach.h"
 #include "config.h"
 #include "daemon.h"
 #include "dataplane.h"
@@ -45,6 +46,18 @@ struct sl_store_rec {
 	char text[SL_RULE_FMT_LEN];
 };
 
+/*
+ * What the daemon remembers of a slot while it runs.  The attachment is
+ * cached because asking the kernel through libxdp 1.3 leaks a program
+ * fd per question (xdp-tools issue 343): "status" must not ask.
+ */
+struct sl_slot_rt {
+	struct sl_attachment att; /* valid when att.ifindex is the slot's */
+	char err[SL_ERR_LEN]; /* last attach failure: retries log news only */
+	unsigned long long next_try_ms; /* retries back off to a minute */
+	unsigned int fails;
+};
+
 struct sl_daemon {
 	struct sl_dp *dp;
 	char config[PATH_MAX];
@@ -63,8 +76,7 @@ struct sl_daemon {
 	int store_fd;
 
 	struct sl_linkmon *lm;
-	/* Last attach failure per slot, so a retry logs only news. */
-	char attach_err[SLUICE_MAX_IFACES][SL_ERR_LEN];
+	struct sl_slot_rt rt[SLUICE_MAX_IFACES];
 };
 
 void sl_dlog(struct sl_daemon *d, int prio, const char *fmt, ...)
@@ -101,6 +113,8 @@ int sl_ifaces_adopt(struct sl_daemon *d);
 void sl_ifaces_on_link(void *arg, int event, int ifindex, const char *ifname,
 		       unsigned int flags);
 void sl_ifaces_retry(struct sl_daemon *d);
+/* Give slots made for a name the ifindex of an interface already there. */
+void sl_ifaces_resolve(struct sl_daemon *d);
 /*
  * Apply the file's interfaces; remarks go to notes.  Errors of one
  * interface do not stop the others.

@@ -252,6 +252,8 @@ int sl_rules_apply(struct sl_daemon *d, struct sl_rent *list, size_t n,
 	free(d->rules);
 	d->rules = list;
 	d->nrules = n;
+	/* Rules may have made slots ("in", "redirect") for interfaces here. */
+	sl_ifaces_resolve(d);
 	return 0;
 }
 
