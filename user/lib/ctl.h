@@ -73,17 +73,26 @@
  *            counted anything; every action and reason is present.
  *   status   {"version", "config", "pin_dir", "uptime_s", "clients",
  *             "programs": {"xdp": ID, "tc": ID},
- *             "interfaces": [{"ifname", "ifindex" (0: absent), "present",
- *               "attached", "wanted", "hook", "mode", "requested_mode",
- *               "prog_id", "multiprog", "policy", "origin": "config"|"runtime"}],
+ *             "interfaces": [{"ifname", "slot", "ifindex" (0: absent),
+ *               "present", "attached", "wanted" (attach asked for: it is
+ *               attached again when the interface comes back), "hook",
+ *               "mode", "requested_mode", "prog_id" (null when not
+ *               attached), "multiprog", "policy",
+ *               "origin": "config"|"runtime", "error" (only after a
+ *               failed attach: the last reason)}],
  *             "rules": {"count", "tuples", "tuples_max", "entries"},
  *             "sets": [{"set", "entries4", "entries6"}],
  *             "maps": {"slots", "slots_max", "sets", "sets_max",
  *               "prefixes4", "prefixes6", "prefixes_max"}}
  *   metrics  not yet: an error reply until the Prometheus module lands.
- *   reload   {"config", "rules", "sets", "interfaces", "notes": [TEXT...]}
+ *   reload   {"config", "rules" (all rules now, the file's and run-time
+ *             ones), "sets", "interfaces" (those the file names),
+ *             "notes": [TEXT...]}
  *            notes: what was applied with a remark (an interface not
  *            present yet, a runtime rule the file took over, ...).
+ *
+ * How the file and run-time changes combine, and where state lives
+ * across restarts: see daemon.h.
  */
 #ifndef __SLUICE_CTL_H
 #define __SLUICE_CTL_H

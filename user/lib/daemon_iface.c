@@ -41,8 +41,11 @@ static void tx_port(struct sl_daemon *d, __u32 ifindex, bool on)
 
 	if (fd < 0 || !ifindex)
 		return;
-	if (on ? bpf_map_update_elem(fd, &ifindex, &ifindex, BPF_ANY) :
-		 bpf_map_delete_elem(fd, &ifindex) && errno != ENOENT)
+	if (on ? !bpf_map_update_elem(fd, &ifindex, &ifindex, BPF_ANY) :
+		 !bpf_map_delete_elem(fd, &ifindex))
+		return;
+	/* Gone already: the kernel keeps no entry for a missing device. */
+	if (errno != ENOENT && errno != ENODEV)
 		sl_dlog(d, LOG_WARNING,
 			"ifindex %u: cannot %s the port map: %s", ifindex,
 			on ? "enter it in" : "remove it from", strerror(errno));
@@ -259,6 +262,13 @@ int sl_ifaces_adopt(struct sl_daemon *d)
 	__u32 old_id;
 	int slot;
 
+	/*
+	 * The port map first (a new one, or pins of a build that kept none),
+	 * so the programs swapped in below find every egress port.
+	 */
+	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++)
+		if (!iface_get(d, slot, &i) && i.name[0] && i.ifindex)
+			tx_port(d, i.ifindex, true);
 	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++) {
 		if (iface_get(d, slot, &i))
 			return -EIO;
@@ -297,10 +307,6 @@ int sl_ifaces_adopt(struct sl_daemon *d)
 			"%s: adopted, mode %s, prog id %u (was %u)", i.name,
 			sl_mode_name(a.mode), a.prog_id, old_id);
 	}
-	/* Pins from a build that kept no ports, or an entry lost: refill. */
-	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++)
-		if (!iface_get(d, slot, &i) && i.name[0] && i.ifindex)
-			tx_port(d, i.ifindex, true);
 	return 0;
 }
 
