@@ -164,9 +164,11 @@ static int do_attach(struct sl_daemon *d, int slot, struct sluice_iface *i,
 
 	fd = sl_dp_prog_fd(d->dp, mode_hook(want));
 	if (!query(d, ifindex, &found)) {
+		/* The kernel cannot say whose clsact it is; the slot can. */
+		found.created_clsact = i->ifindex == ifindex &&
+				       (i->mode & SL_IFM_CLSACT);
 		if (mode_fits(want, found.mode)) {
 			*a = found;
-			a->created_clsact = false;
 			ret = sl_attach_replace(a, fd, err, errlen);
 			if (!ret)
 				goto attached;
@@ -272,7 +274,9 @@ int sl_ifaces_adopt(struct sl_daemon *d)
 	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++) {
 		if (iface_get(d, slot, &i))
 			return -EIO;
-		if (!i.name[0] || !i.ifindex)
+		/* Slots for policies and rules only: no program to find. */
+		if (!i.name[0] || !i.ifindex ||
+		    !(i.mode & (SL_IFM_ATTACHED | SL_IFM_WANTED)))
 			continue;
 		if (!if_indextoname(i.ifindex, name)) {
 			/* Gone while we were away: wait for the name. */
