@@ -211,7 +211,7 @@ static int set_change(struct sl_daemon *d, const struct sl_cmd *cmd, int fd,
 		ret = read_set_fd(fd, cmd->path, &l, res->err,
 				  sizeof(res->err));
 		if (ret)
-			return ret;
+			goto out;
 	}
 	id = set_id(d, cmd->set,
 		    cmd->kind == SL_CMD_SET_ADD || cmd->kind == SL_CMD_SET_LOAD,
