@@ -44,6 +44,14 @@ static __always_inline __u32 sl_fib_reason(int rc)
 	}
 }
 
+/* Multicast, limited broadcast, or "this network" (0.0.0.0/8). */
+static __always_inline bool sl_ipv4_not_unicast(__be32 daddr)
+{
+	__u32 a = bpf_ntohl(daddr);
+
+	return (a >> 28) == 0xe || a == 0xffffffff || !(a >> 24);
+}
+
 static __always_inline void sl_ipv4_decrease_ttl(struct iphdr *iph)
 {
 	__u32 check = iph->check;
@@ -127,6 +135,12 @@ static __always_inline int sl_forward4(const struct sl_ctx *ctx,
 
 	if ((void *)(iph + 1) > ctx->data_end)
 		return sl_to_kernel(ctx, d, SLUICE_REASON_MALFORMED);
+	/*
+	 * The FIB answers a default route for these; the kernel's input
+	 * routing never forwards them.
+	 */
+	if (sl_ipv4_not_unicast(iph->daddr))
+		return sl_to_kernel(ctx, d, SLUICE_REASON_NOT_FORWARDED);
 	if (iph->ttl <= 1)
 		return sl_to_kernel(ctx, d, SLUICE_REASON_TTL_EXCEEDED);
 	sl_fib_ports(&fib, ctx, p);

@@ -238,8 +238,15 @@ int sl_dp_slot(struct sl_dp *dp, const char *name, bool create)
 	return free_slot;
 }
 
+/*
+ * Point ifindex at slot (0: at nobody), and keep the XDP egress ports in
+ * step: every interface sluice has a slot for can be forwarded or
+ * redirected to.  The kernel itself drops a port whose device goes.
+ */
 static int ifslot_write(struct sl_dp *dp, __u32 ifindex, __u32 slot)
 {
+	int ports = bpf_map__fd(dp->skel->maps.sl_tx_ports);
+
 	if (!ifindex)
 		return 0;
 	if (ifindex >= SLUICE_IFINDEX_MAX)
@@ -247,6 +254,12 @@ static int ifslot_write(struct sl_dp *dp, __u32 ifindex, __u32 slot)
 	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.sl_ifslot), &ifindex,
 				&slot, BPF_ANY))
 		return -errno;
+	if (slot ? bpf_map_update_elem(ports, &ifindex, &ifindex, BPF_ANY) :
+		   bpf_map_delete_elem(ports, &ifindex)) {
+		/* A device gone meanwhile is no port, and not an error. */
+		if (errno != ENOENT && errno != ENODEV)
+			return -errno;
+	}
 	return 0;
 }
 
