@@ -14,9 +14,6 @@
 
 #include <net/if.h>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-
 #include "attach.h"
 #include "daemon_int.h"
 
@@ -29,47 +26,16 @@ static int iface_get(struct sl_daemon *d, int slot, struct sluice_iface *i)
 	return ret;
 }
 
-/*
- * Every interface sluice has a slot for is a port packets may leave by
- * (redirect, and forward at the XDP hook): keep the devmap in step with
- * the slots' ifindexes.  The kernel drops an entry whose device goes.
- */
-static void tx_port(struct sl_daemon *d, __u32 ifindex, bool on)
-{
-	int fd = bpf_object__find_map_fd_by_name(sl_dp_object(d->dp),
-						 "sl_tx_ports");
-
-	if (fd < 0 || !ifindex)
-		return;
-	if (on ? !bpf_map_update_elem(fd, &ifindex, &ifindex, BPF_ANY) :
-		 !bpf_map_delete_elem(fd, &ifindex))
-		return;
-	/* Gone already: the kernel keeps no entry for a missing device. */
-	if (errno != ENOENT && errno != ENODEV)
-		sl_dlog(d, LOG_WARNING,
-			"ifindex %u: cannot %s the port map: %s", ifindex,
-			on ? "enter it in" : "remove it from", strerror(errno));
-}
-
+/* sl_dp_iface_set() keeps ifindex -> slot and the egress ports in step. */
 static int iface_put(struct sl_daemon *d, int slot,
 		     const struct sluice_iface *i)
 {
-	struct sluice_iface old;
-	int ret;
+	int ret = sl_dp_iface_set(d->dp, slot, i);
 
-	if (sl_dp_iface_get(d->dp, slot, &old))
-		old.ifindex = 0;
-	ret = sl_dp_iface_set(d->dp, slot, i);
-	if (ret) {
+	if (ret)
 		sl_dlog(d, LOG_ERR, "%s: cannot update slot %d: %s", i->name,
 			slot, strerror(-ret));
-		return ret;
-	}
-	if (old.ifindex && old.ifindex != i->ifindex)
-		tx_port(d, old.ifindex, false);
-	if (i->ifindex)
-		tx_port(d, i->ifindex, true);
-	return 0;
+	return ret;
 }
 
 static enum sl_attach_mode req_mode(const struct sluice_iface *i)
@@ -265,12 +231,13 @@ int sl_ifaces_adopt(struct sl_daemon *d)
 	int slot;
 
 	/*
-	 * The port map first (a new one, or pins of a build that kept none),
-	 * so the programs swapped in below find every egress port.
+	 * Write every slot again first: that refills the egress port map
+	 * (sluiced renews the devmap pin, and older pins may lack ports)
+	 * before the programs swapped in below look ports up in it.
 	 */
 	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++)
 		if (!iface_get(d, slot, &i) && i.name[0] && i.ifindex)
-			tx_port(d, i.ifindex, true);
+			iface_put(d, slot, &i);
 	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++) {
 		if (iface_get(d, slot, &i))
 			return -EIO;
