@@ -8,7 +8,6 @@
  * attached and the maps pinned, so packets keep flowing and the next
  * sluiced adopts them.  SIGHUP reloads the configuration.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -236,47 +235,6 @@ static void lock_pins(const char *pin_dir)
 	/* Held (and the fd kept) for the life of the process. */
 }
 
-/*
- * libbpf 1.1 refuses to reuse a pinned devmap: the kernel adds
- * BPF_F_RDONLY_PROG to its flags, the map's definition lacks it, and the
- * definition cannot have it (creation refuses the flag).  A devmap holds
- * only what the daemon derives from the slots (the egress ports), so
- * unpin it and let the load make a new one; programs still attached keep
- * the old one until they are swapped, and the ports are refilled before
- * that.  Remove once the data plane adopts such pins itself.
- */
-static void unpin_devmaps(const char *pin_dir)
-{
-	struct bpf_map_info info;
-	char path[4096 + 256];
-	struct dirent *e;
-	__u32 len;
-	DIR *dir;
-	int fd;
-
-	dir = opendir(pin_dir);
-	if (!dir)
-		return;
-	while ((e = readdir(dir))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", pin_dir, e->d_name);
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			continue;
-		memset(&info, 0, sizeof(info));
-		len = sizeof(info);
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-		    (info.type == BPF_MAP_TYPE_DEVMAP ||
-		     info.type == BPF_MAP_TYPE_DEVMAP_HASH) &&
-		    (info.map_flags & BPF_F_RDONLY_PROG) && !unlink(path))
-			logmsg(LOG_DEBUG, "unpinned %s for the load to renew",
-			       path);
-		close(fd);
-	}
-	closedir(dir);
-}
-
 /* The socket's group, created when missing; -1: root only. */
 static int socket_group(void)
 {
@@ -426,7 +384,6 @@ int main(int argc, char **argv)
 		       metrics);
 	ensure_bpffs(pin_dir);
 	lock_pins(pin_dir);
-	unpin_devmaps(pin_dir);
 	socket_dir(sock);
 	so.path = sock;
 	so.gid = socket_group();

@@ -231,9 +231,9 @@ int sl_ifaces_adopt(struct sl_daemon *d)
 	int slot;
 
 	/*
-	 * Write every slot again first: that refills the egress port map
-	 * (sluiced renews the devmap pin, and older pins may lack ports)
-	 * before the programs swapped in below look ports up in it.
+	 * Write every slot again first: ifindexes may have changed while no
+	 * daemon watched, and the egress port map must follow them before
+	 * the programs swapped in below look ports up in it.
 	 */
 	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++)
 		if (!iface_get(d, slot, &i) && i.name[0] && i.ifindex)

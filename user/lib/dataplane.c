@@ -53,20 +53,72 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
-static int set_pin_paths(struct bpf_object *obj, const char *dir)
+/*
+ * Reuse a pinned map when it is the map this build defines, else fail
+ * naming it.  Not libbpf's own check: the kernel adds BPF_F_RDONLY_PROG
+ * to a devmap's flags, which libbpf 1.1 then takes for a mismatch.
+ */
+static int adopt_pin(struct bpf_map *map, const char *path, char *err,
+		     size_t errlen)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd, ret;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		ret = -errno;
+		sl_errf(err, errlen, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		ret = -errno;
+		goto out;
+	}
+	if (info.type != bpf_map__type(map) ||
+	    info.key_size != bpf_map__key_size(map) ||
+	    info.value_size != bpf_map__value_size(map) ||
+	    info.max_entries != bpf_map__max_entries(map) ||
+	    (info.map_flags & ~BPF_F_RDONLY_PROG) !=
+		    (bpf_map__map_flags(map) & ~BPF_F_RDONLY_PROG)) {
+		sl_errf(err, errlen,
+			"%s is pinned by another build of sluice (a different layout): move it away",
+			path);
+		ret = -EPROTO;
+		goto out;
+	}
+	ret = bpf_map__reuse_fd(map, fd);
+out:
+	if (ret && !err[0])
+		sl_errf(err, errlen, "%s: %s", path, strerror(-ret));
+	close(fd);
+	return ret;
+}
+
+static int set_pin_paths(struct bpf_object *obj, const char *dir, char *err,
+			 size_t errlen)
 {
 	struct bpf_map *map;
 	char path[4096];
-	int err;
+	int ret;
 
 	bpf_object__for_each_map(map, obj)
 	{
 		if (bpf_map__is_internal(map))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
-		err = bpf_map__set_pin_path(map, path);
-		if (err)
-			return err;
+		if (!access(path, F_OK)) {
+			ret = adopt_pin(map, path, err, errlen);
+			if (ret)
+				return ret;
+			continue;
+		}
+		/* New: libbpf creates it at load and pins it here. */
+		ret = bpf_map__set_pin_path(map, path);
+		if (ret) {
+			sl_errf(err, errlen, "%s: %s", path, strerror(-ret));
+			return ret;
+		}
 	}
 	return 0;
 }
@@ -121,26 +173,19 @@ int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **out, char *err,
 	if (opts && opts->pin_dir) {
 		snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", opts->pin_dir);
 		ret = mkdir_p(dp->pin_dir);
-		if (!ret)
-			ret = set_pin_paths(dp->skel->obj, dp->pin_dir);
 		if (ret) {
 			sl_errf(err, errlen, "%s: %s", dp->pin_dir,
 				strerror(-ret));
 			goto fail;
 		}
+		ret = set_pin_paths(dp->skel->obj, dp->pin_dir, err, errlen);
+		if (ret)
+			goto fail;
 	}
 	ret = sluice_bpf__load(dp->skel);
 	if (ret) {
-		/* libbpf refuses a pinned map whose layout is not this build's. */
-		sl_errf(err, errlen, "cannot load the BPF programs: %s%s%s%s",
-			strerror(-ret),
-			ret == -EINVAL && dp->pin_dir[0] ?
-				" (maps pinned under " :
-				"",
-			ret == -EINVAL && dp->pin_dir[0] ? dp->pin_dir : "",
-			ret == -EINVAL && dp->pin_dir[0] ?
-				" from another build?)" :
-				"");
+		sl_errf(err, errlen, "cannot load the BPF programs: %s",
+			strerror(-ret));
 		goto fail;
 	}
 	ret = check_state(dp, err, errlen);
