@@ -148,9 +148,32 @@ static int xdp_attach_fd(int ifindex, int prog_fd, enum sl_attach_mode mode)
 static int xdp_lookup(int ifindex, __u32 id, const char *name,
 		      struct sl_attachment *found)
 {
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	char pname[BPF_OBJ_NAME_LEN];
 	struct xdp_multiprog *mp;
 	struct xdp_program *p;
 	int ret = -ENOENT;
+
+	/*
+	 * A plain attachment is answered by the kernel alone: libxdp 1.3.1
+	 * leaks a program fd on every look (xdp-tools #343), so it is asked
+	 * only when its dispatcher holds the hook.
+	 */
+	if (bpf_xdp_query(ifindex, 0, &q) || !q.prog_id)
+		return -ENOENT;
+	if (q.attach_mode != XDP_ATTACHED_MULTI &&
+	    !prog_name_by_id(q.prog_id, pname) &&
+	    strcmp(pname, "xdp_dispatcher")) {
+		if (!prog_matches(q.prog_id, pname, id, name))
+			return -ENOENT;
+		memset(found, 0, sizeof(*found));
+		found->ifindex = ifindex;
+		found->mode = q.attach_mode == XDP_ATTACHED_SKB ?
+				      SL_MODE_GENERIC :
+				      SL_MODE_NATIVE;
+		found->prog_id = q.prog_id;
+		return 0;
+	}
 
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
 	if (libxdp_get_error(mp) || !mp)

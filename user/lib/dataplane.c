@@ -331,6 +331,22 @@ int sl_dp_iface_set(struct sl_dp *dp, unsigned int slot,
 	return ifslot_write(dp, iface->ifindex, slot);
 }
 
+/* Zero n per-CPU counters from idx: a slot's numbers go with its name. */
+static int zero_counters(int fd, __u32 idx, __u32 n)
+{
+	struct sluice_counter *zero = calloc(sl_dp_ncpus(), sizeof(*zero));
+	int ret = 0;
+	__u32 i;
+
+	if (!zero)
+		return -ENOMEM;
+	for (i = idx; i < idx + n && !ret; i++)
+		if (bpf_map_update_elem(fd, &i, zero, BPF_ANY))
+			ret = -errno;
+	free(zero);
+	return ret;
+}
+
 int sl_dp_iface_release(struct sl_dp *dp, unsigned int slot)
 {
 	struct sluice_iface iface;
@@ -346,7 +362,15 @@ int sl_dp_iface_release(struct sl_dp *dp, unsigned int slot)
 	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.sl_ifaces), &slot,
 				&iface, BPF_ANY))
 		return -errno;
-	return 0;
+	/* The next interface bound here starts from zero. */
+	ret = zero_counters(bpf_map__fd(dp->skel->maps.sl_iface_stats),
+			    sluice_iface_counter_idx(slot, 0, 0),
+			    SLUICE_HOOK__MAX * SLUICE_ACT_SLOTS);
+	if (!ret)
+		ret = zero_counters(bpf_map__fd(dp->skel->maps.sl_reason_stats),
+				    sluice_reason_counter_idx(slot, 0, 0),
+				    SLUICE_HOOK__MAX * SLUICE_REASON_SLOTS);
+	return ret;
 }
 
 int sl_dp_percpu_sum(int map_fd, __u32 idx, int cpu, struct sluice_counter *c)

@@ -44,7 +44,7 @@ int sl_dp_iface_get(const struct sl_dp *dp, unsigned int slot,
 /* Write the slot's configuration and point iface->ifindex at it. */
 int sl_dp_iface_set(struct sl_dp *dp, unsigned int slot,
 		    const struct sluice_iface *iface);
-/* Unbind: forget the ifindex and the name (counters stay). */
+/* Unbind: forget the ifindex and the name, zero the slot's counters. */
 int sl_dp_iface_release(struct sl_dp *dp, unsigned int slot);
 
 /* Sets. */
