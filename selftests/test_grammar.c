@@ -354,6 +354,7 @@ struct good_cmd {
 	size_t nprefixes;
 	const char *path;
 	bool watch;
+	bool per_cpu;
 };
 
 static const struct good_cmd good_cmds[] = {
@@ -396,8 +397,12 @@ static const struct good_cmd good_cmds[] = {
 	{ "stats eth0", SL_CMD_STATS, "eth0" },
 	{ "stats eth0 -w", SL_CMD_STATS, "eth0", .watch = true },
 	{ "stats -w eth0", SL_CMD_STATS, "eth0", .watch = true },
+	{ "stats --per-cpu", SL_CMD_STATS, "", .per_cpu = true },
+	{ "stats -w --per-cpu eth0", SL_CMD_STATS, "eth0", .watch = true,
+	  .per_cpu = true },
 	{ "status", SL_CMD_STATUS },
 	{ "metrics", SL_CMD_METRICS },
+	{ "metrics --per-cpu", SL_CMD_METRICS, .per_cpu = true },
 	{ "reload", SL_CMD_RELOAD },
 };
 
@@ -436,6 +441,8 @@ static void test_good_cmds(void **state)
 			what = "path";
 		else if (cmd.watch != g->watch)
 			what = "watch";
+		else if (cmd.per_cpu != g->per_cpu)
+			what = "per_cpu";
 		if (what) {
 			print_error("\"%s\": field %s differs\n", g->line,
 				    what);
@@ -594,6 +601,8 @@ static const struct bad_line bad_lines[] = {
 	{ "stats eth0 eth1", "unexpected \"eth1\"" },
 	{ "status now", "unexpected \"now\"" },
 	{ "metrics x", "unexpected \"x\"" },
+	{ "metrics --per-cpu x", "unexpected \"x\"" },
+	{ "metrics -w", "unexpected \"-w\"" },
 	{ "reload x", "unexpected \"x\"" },
 };
 

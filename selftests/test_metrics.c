@@ -21,6 +21,7 @@
 #include "dataplane.h"
 #include "metrics.h"
 #include "pkt.h"
+#include "stats.h"
 
 #define CONF                                           \
 	"policy eth0 pass\n"                           \
@@ -232,12 +233,68 @@ static void test_per_cpu_sums(void **state)
 	free(per);
 }
 
+static void same(struct sluice_counter a, struct sluice_counter b)
+{
+	assert_int_equal(a.packets, b.packets);
+	assert_int_equal(a.bytes, b.bytes);
+}
+
+/* A read of some slots and rules: what it names as a whole read has it. */
+static void test_stats_selection(void **state)
+{
+	struct fixture *f = *state;
+	const unsigned int slots[] = { (unsigned int)f->slot, 0 };
+	const __u16 prios[] = { 20, SLUICE_PRIO_MAX, 10, 1 };
+	struct sl_stats_sel sel = { slots, 2, prios, 4 };
+	struct sl_stats all, some, none;
+	struct sl_stats_sel nothing = { 0 };
+	struct pkt p;
+	unsigned int h, k;
+	int cpu;
+
+	udp4(&p, "192.0.2.9", 9);
+	run(f, 0, &p, 2);
+	udp4(&p, "203.0.113.1", 53);
+	run(f, 1, &p, 3);
+	assert_int_equal(sl_stats_read(f->dp, &all), 0);
+	assert_int_equal(sl_stats_read_sel(f->dp, &sel, &some), 0);
+	assert_int_equal(sl_stats_read_sel(f->dp, &nothing, &none), 0);
+	assert_true(sl_stats_rule(&all, 10, -1).packets >= 2);
+	assert_true(sl_stats_rule(&all, 20, -1).packets >= 3);
+	for (cpu = -1; cpu < all.ncpus; cpu++) {
+		for (h = 0; h < SLUICE_HOOK__MAX; h++) {
+			for (k = 0; k < SLUICE_ACT__MAX; k++) {
+				same(sl_stats_iface(&all, f->slot, h, k, cpu),
+				     sl_stats_iface(&some, f->slot, h, k, cpu));
+				same(sl_stats_iface(&all, 0, h, k, cpu),
+				     sl_stats_iface(&some, 0, h, k, cpu));
+			}
+			for (k = 0; k < SLUICE_REASON__MAX; k++)
+				same(sl_stats_reason(&all, f->slot, h, k, cpu),
+				     sl_stats_reason(&some, f->slot, h, k,
+						     cpu));
+		}
+		for (k = 0; k < 4; k++)
+			same(sl_stats_rule(&all, prios[k], cpu),
+			     sl_stats_rule(&some, prios[k], cpu));
+	}
+	/* Not named: read as zero. */
+	assert_int_equal(sl_stats_rule(&none, 10, -1).packets, 0);
+	assert_int_equal(
+		sl_stats_iface(&none, f->slot, 0, SLUICE_ACT_DROP, -1).packets,
+		0);
+	sl_stats_free(&all);
+	sl_stats_free(&some);
+	sl_stats_free(&none);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counters_exact),
 		cmocka_unit_test(test_exceptions),
 		cmocka_unit_test(test_per_cpu_sums),
+		cmocka_unit_test(test_stats_selection),
 	};
 
 	return cmocka_run_group_tests_name("metrics", tests, setup, teardown);

@@ -2,7 +2,8 @@
 /*
  * sluiced: the process around the daemon library (user/lib/daemon.h):
  * options, bpffs, the lock, the socket's group, logging, signals, and the
- * one epoll loop over the control socket, netlink, signals and a timer.
+ * one epoll loop over the control socket, netlink, signals, a timer and,
+ * with -m, the HTTP endpoint of the Prometheus text.
  *
  * SIGTERM and SIGINT end it without detaching anything: the programs stay
  * attached and the maps pinned, so packets keep flowing and the next
@@ -40,6 +41,7 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "dataplane.h"
+#include "http.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
 
@@ -51,6 +53,7 @@ static struct {
 	int ready_fd; /* the parent waits on it until we serve, or fail */
 	struct sl_daemon *d;
 	struct sl_ctl_server *srv;
+	struct sl_http *http; /* -m, else NULL */
 } g = { .ready_fd = -1 };
 
 static void logmsg(int prio, const char *fmt, ...)
@@ -285,6 +288,11 @@ static unsigned int nclients(void *arg)
 	return g.srv ? sl_ctl_server_clients(g.srv) : 0;
 }
 
+static int http_metrics(void *arg, bool per_cpu, char **text, size_t *len)
+{
+	return sl_daemon_metrics(g.d, per_cpu, text, len);
+}
+
 static void reload(void)
 {
 	struct sl_ctl_result res = { 0 };
@@ -314,7 +322,7 @@ static int add_fd(int ep, int fd, int tag)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-enum { EV_CTL, EV_LINK, EV_SIGNAL, EV_TIMER };
+enum { EV_CTL, EV_LINK, EV_SIGNAL, EV_TIMER, EV_HTTP };
 
 int main(int argc, char **argv)
 {
@@ -379,9 +387,6 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
-	if (metrics)
-		logmsg(LOG_WARNING, "-m %s: not yet supported; ignored",
-		       metrics);
 	ensure_bpffs(pin_dir);
 	lock_pins(pin_dir);
 	socket_dir(sock);
@@ -392,11 +397,25 @@ int main(int argc, char **argv)
 	if (sl_ctl_server_open(&so, &g.srv, err, sizeof(err)))
 		fail("%s", err);
 
+	if (metrics) {
+		/*
+		 * Before the daemon touches anything: a bad or busy address
+		 * fails the start.  Nothing is served before the loop runs.
+		 */
+		g.http = sl_http_start(metrics, http_metrics, NULL, err,
+				       sizeof(err));
+		if (!g.http) {
+			sl_ctl_server_close(g.srv);
+			fail("%s", err);
+		}
+	}
+
 	dopts.config = config;
 	dopts.pin_dir = pin_dir;
 	dopts.log = daemon_log;
 	dopts.nclients = nclients;
 	if (sl_daemon_open(&dopts, &g.d, err, sizeof(err))) {
+		sl_http_stop(g.http);
 		sl_ctl_server_close(g.srv);
 		fail("%s", err);
 	}
@@ -408,22 +427,35 @@ int main(int argc, char **argv)
 	    timerfd_settime(tfd, 0, &its, NULL) ||
 	    add_fd(ep, sl_ctl_server_fd(g.srv), EV_CTL) ||
 	    add_fd(ep, sl_daemon_link_fd(g.d), EV_LINK) ||
-	    add_fd(ep, sfd, EV_SIGNAL) || add_fd(ep, tfd, EV_TIMER))
+	    add_fd(ep, sfd, EV_SIGNAL) || add_fd(ep, tfd, EV_TIMER) ||
+	    (g.http && add_fd(ep, sl_http_fd(g.http), EV_HTTP)))
 		fail("cannot set up the event loop: %s", strerror(errno));
-
-	logmsg(LOG_INFO, "serving %s (config %s, pins %s)", sock, config,
-	       pin_dir);
+	logmsg(LOG_INFO, "serving %s (config %s, pins %s%s%s)", sock, config,
+	       pin_dir, metrics ? ", metrics on " : "", metrics ? metrics : "");
 	ready();
 	while (!stop) {
-		n = epoll_wait(ep, ev, 16, -1);
+		/*
+		 * libmicrohttpd has no thread of its own: its epoll fd sits
+		 * in ours and its timeouts bound our wait, so a scrape is
+		 * served between two control requests and a client that
+		 * stalls costs a connection slot, never the loop.
+		 */
+		n = epoll_wait(ep, ev, 16,
+			       g.http ? sl_http_timeout(g.http) : -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			logmsg(LOG_ERR, "epoll: %s", strerror(errno));
 			break;
 		}
+		/* Its timeout came: idle connections are closed. */
+		if (g.http && !n)
+			sl_http_run(g.http);
 		for (i = 0; i < n; i++) {
 			switch (ev[i].data.u32) {
+			case EV_HTTP:
+				sl_http_run(g.http);
+				break;
 			case EV_CTL:
 				sl_ctl_server_run(g.srv);
 				break;
@@ -435,6 +467,9 @@ int main(int argc, char **argv)
 				(void)r;
 				sl_ctl_server_tick(g.srv);
 				sl_daemon_tick(g.d);
+				/* The tick may have hidden its timeout. */
+				if (g.http)
+					sl_http_run(g.http);
 				break;
 			case EV_SIGNAL:
 				while (read(sfd, &si, sizeof(si)) ==
@@ -449,6 +484,7 @@ int main(int argc, char **argv)
 		}
 	}
 	logmsg(LOG_INFO, "exiting; programs stay attached, maps pinned");
+	sl_http_stop(g.http);
 	sl_ctl_server_close(g.srv);
 	sl_daemon_close(g.d);
 	close(tfd);

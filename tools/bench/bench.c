@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bench.h"
 #include "bench_drop.skel.h"
 #include "dataplane.h"
 
@@ -226,8 +227,8 @@ int main(void)
 	struct bench_drop_bpf *drop;
 	struct sl_dp *none, *ten, *big;
 	struct bench_case cases[7];
+	__u16 dport, *prios;
 	__u32 src;
-	__u16 dport;
 	int n = 0, r, i;
 
 	drop = bench_drop_bpf__open_and_load();
@@ -272,5 +273,15 @@ int main(void)
 	printf("ratio 10k+set/10 rules, hit %.2f, miss %.2f\n",
 	       median(cases[4].ns) / median(cases[2].ns),
 	       median(cases[5].ns) / median(cases[3].ns));
-	return 0;
+
+	/* The set rule and the 10k others: priorities 1..NRULES_BIG + 1. */
+	prios = calloc(NRULES_BIG + 1, sizeof(*prios));
+	if (!prios)
+		return 1;
+	for (i = 0; i <= NRULES_BIG; i++)
+		prios[i] = 1 + i;
+	printf("\n");
+	r = bench_scrape(big, prios, NRULES_BIG + 1);
+	free(prios);
+	return r ? 1 : 0;
 }

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -43,15 +44,6 @@ static uint64_t u64(struct json_object *o, const char *key)
 static bool flag(struct json_object *o, const char *key)
 {
 	return json_object_get_boolean(get(o, key));
-}
-
-/* A counter or a rate: rates are doubles, totals 64-bit integers. */
-static void num(FILE *out, struct json_object *v, int width)
-{
-	if (v && json_object_is_type(v, json_type_double))
-		fprintf(out, "%*.0f", width, json_object_get_double(v));
-	else
-		fprintf(out, "%*" PRIu64, width, json_object_get_uint64(v));
 }
 
 static void show_attach(struct json_object *d, FILE *out)
@@ -205,55 +197,202 @@ static void show_status(struct json_object *d, FILE *out)
 		u64(maps, "prefixes_max"));
 }
 
-static void counter_rows(struct json_object *group, const char *title,
-			 bool rates, bool all, FILE *out)
-{
-	fprintf(out, "    %-12s %15s %15s\n", title,
-		rates ? "packets/s" : "packets", rates ? "bytes/s" : "bytes");
-	json_object_object_foreach(group, name, c) {
-		struct json_object *p = get(c, "packets");
+/* Rules "stats" shows, busiest first; -j gives them all. */
+#define SL_CLI_TOP_RULES 10
 
-		/* Zero reasons are noise; every action is always shown. */
-		if (!all && !json_object_get_double(p))
+/*
+ * A rate, to three significant digits with an SI prefix: operators read
+ * "14.9M" at a glance, and -j has the exact number.
+ */
+static void si(FILE *out, double v, int width)
+{
+	static const char *const pfx[] = { "", "k", "M", "G", "T", "P" };
+	char buf[32];
+	unsigned int i = 0;
+
+	while (v >= 999.5 && i < sizeof(pfx) / sizeof(pfx[0]) - 1) {
+		v /= 1000;
+		i++;
+	}
+	if (!i)
+		snprintf(buf, sizeof(buf), "%.0f", v);
+	else
+		snprintf(buf, sizeof(buf), "%.*f%s",
+			 v < 9.995 ? 2 :
+			 v < 99.95 ? 1 :
+				     0,
+			 v, pfx[i]);
+	fprintf(out, "%*s", width, buf);
+}
+
+/* Totals are exact integers; rates (doubles) are scaled. */
+static void value(FILE *out, struct json_object *c, bool rates, bool second)
+{
+	if (rates)
+		si(out,
+		   json_object_get_double(get(c, second ? "bits" : "packets")),
+		   15);
+	else
+		fprintf(out, "%15" PRIu64,
+			u64(c, second ? "bytes" : "packets"));
+}
+
+static bool zero(struct json_object *c)
+{
+	return json_object_get_double(get(c, "packets")) == 0;
+}
+
+static void row(FILE *out, const char *name, struct json_object *c, bool rates)
+{
+	struct json_object *cpus = get(c, "per_cpu");
+	size_t i, n = cpus ? json_object_array_length(cpus) : 0;
+	char label[32];
+
+	fprintf(out, "    %-14s ", name);
+	value(out, c, rates, false);
+	fputc(' ', out);
+	value(out, c, rates, true);
+	fputc('\n', out);
+	/* --per-cpu: each CPU's share, those that saw the packets. */
+	for (i = 0; i < n && !zero(c); i++) {
+		struct json_object *p = json_object_array_get_idx(cpus, i);
+
+		if (zero(p))
 			continue;
-		fprintf(out, "    %-12s ", name);
-		num(out, p, 15);
+		snprintf(label, sizeof(label), "cpu%zu", i);
+		fprintf(out, "      %-12s ", label);
+		value(out, p, rates, false);
 		fputc(' ', out);
-		num(out, get(c, "bytes"), 15);
+		value(out, p, rates, true);
 		fputc('\n', out);
 	}
 }
 
-void sl_cli_show_stats(struct json_object *d, bool rates, FILE *out)
+static void header(FILE *out, const char *title, bool rates)
 {
-	struct json_object *ifs = get(d, "interfaces"),
-			   *rules = get(d, "rules");
-	size_t i, n;
+	fprintf(out, "    %-14s %15s %15s\n", title,
+		rates ? "packets/s" : "packets", rates ? "bits/s" : "bytes");
+}
 
-	n = ifs ? json_object_array_length(ifs) : 0;
-	for (i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(ifs, i);
-		const char *name = str(e, "ifname");
+static void iface_stats(struct json_object *e, bool rates, FILE *out)
+{
+	struct json_object *acts = get(e, "actions"), *why = get(e, "reasons");
+	const char *name = str(e, "ifname");
+	bool any = false;
 
-		fprintf(out, "%s (%s):\n", name ? name : "(unknown interfaces)",
-			txt(e, "hook"));
-		counter_rows(get(e, "actions"), "action", rates, true, out);
-		counter_rows(get(e, "reasons"), "reason", rates, false, out);
+	fprintf(out, "%s: hook %s", name ? name : "(unknown interfaces)",
+		txt(e, "hook"));
+	if (str(e, "mode") && strcmp(txt(e, "mode"), "tc"))
+		fprintf(out, ", mode %s", txt(e, "mode"));
+	if (name && !flag(e, "attached"))
+		fprintf(out, ", not attached now");
+	fputs(":\n", out);
+	header(out, "action", rates);
+	json_object_object_foreach(acts, an, ac) {
+		/* Never a verdict of its own: shown only should it count. */
+		if (!strcmp(an, "rate-limit") && zero(ac))
+			continue;
+		row(out, an, ac, rates);
 	}
-	n = rules ? json_object_array_length(rules) : 0;
+	/* How the verdicts came about; zero reasons are noise. */
+	json_object_object_foreach(why, wn, wc) {
+		if (zero(wc))
+			continue;
+		if (!any)
+			header(out, "reason", rates);
+		any = true;
+		row(out, wn, wc, rates);
+	}
+}
+
+static int busier(const void *a, const void *b)
+{
+	struct json_object *x = *(struct json_object *const *)a;
+	struct json_object *y = *(struct json_object *const *)b;
+	double px = json_object_get_double(get(x, "packets"));
+	double py = json_object_get_double(get(y, "packets"));
+
+	if (px != py)
+		return px < py ? 1 : -1;
+	return u64(x, "prio") < u64(y, "prio") ? -1 : 1;
+}
+
+/* The rule's text without its priority, which has a column already. */
+static const char *rule_body(struct json_object *r)
+{
+	const char *t = txt(r, "rule");
+	char prio[24];
+	size_t n;
+
+	n = snprintf(prio, sizeof(prio), "%" PRIu64 " ", u64(r, "prio"));
+	return strncmp(t, prio, n) ? t : t + n;
+}
+
+static void top_rules(struct json_object *rules, bool rates, FILE *out)
+{
+	size_t i, n = rules ? json_object_array_length(rules) : 0, shown = 0;
+	struct json_object **v;
+
 	if (!n)
 		return;
-	fprintf(out, "rules:\n    %-12s %15s %15s\n", "prio",
-		rates ? "packets/s" : "packets", rates ? "bytes/s" : "bytes");
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return;
 	for (i = 0; i < n; i++) {
-		struct json_object *r = json_object_array_get_idx(rules, i);
-
-		fprintf(out, "    %-12" PRIu64 " ", u64(r, "prio"));
-		num(out, get(r, "packets"), 15);
-		fputc(' ', out);
-		num(out, get(r, "bytes"), 15);
-		fputc('\n', out);
+		v[i] = json_object_array_get_idx(rules, i);
+		if (!zero(v[i]))
+			shown++;
 	}
+	qsort(v, n, sizeof(*v), busier);
+	if (shown > SL_CLI_TOP_RULES)
+		shown = SL_CLI_TOP_RULES;
+	if (!shown) {
+		fprintf(out, "rules: %zu, none matched%s\n", n,
+			rates ? " in the interval" : " yet");
+		free(v);
+		return;
+	}
+	fprintf(out, "rules, busiest first (%zu of %zu):\n", shown, n);
+	fprintf(out, "    %-6s %15s %15s  %s\n", "prio",
+		rates ? "packets/s" : "packets", rates ? "bits/s" : "bytes", "rule");
+	for (i = 0; i < shown; i++) {
+		struct json_object *r = v[i], *cpus = get(r, "per_cpu");
+		size_t c, nc = cpus ? json_object_array_length(cpus) : 0;
+
+		fprintf(out, "    %-6" PRIu64 " ", u64(r, "prio"));
+		value(out, r, rates, false);
+		fputc(' ', out);
+		value(out, r, rates, true);
+		fprintf(out, "  %s\n", rule_body(r));
+		for (c = 0; c < nc; c++) {
+			struct json_object *p =
+				json_object_array_get_idx(cpus, c);
+
+			if (zero(p))
+				continue;
+			fprintf(out, "      cpu%-3zu ", c);
+			value(out, p, rates, false);
+			fputc(' ', out);
+			value(out, p, rates, true);
+			fputc('\n', out);
+		}
+	}
+	free(v);
+}
+
+void sl_cli_show_stats(struct json_object *d, bool rates, FILE *out)
+{
+	struct json_object *ifs = get(d, "interfaces");
+	size_t i, n = ifs ? json_object_array_length(ifs) : 0;
+
+	if (rates)
+		fprintf(out, "per second, over the last %.2f s\n",
+			json_object_get_double(get(d, "interval_s")));
+	if (!n)
+		fprintf(out, "interfaces: none\n");
+	for (i = 0; i < n; i++)
+		iface_stats(json_object_array_get_idx(ifs, i), rates, out);
+	top_rules(get(d, "rules"), rates, out);
 }
 
 static double delta(struct json_object *cur, struct json_object *prev,
@@ -268,16 +407,33 @@ static double delta(struct json_object *cur, struct json_object *prev,
 static struct json_object *rate_counter(struct json_object *cur,
 					struct json_object *prev, double dt)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = json_object_new_object(), *cpus, *pcpus, *arr;
+	double bytes = delta(cur, prev, "bytes") / dt;
+	size_t i, n;
 
 	if (!o)
 		return NULL;
 	json_object_object_add(
 		o, "packets",
 		json_object_new_double(delta(cur, prev, "packets") / dt));
-	json_object_object_add(
-		o, "bytes",
-		json_object_new_double(delta(cur, prev, "bytes") / dt));
+	json_object_object_add(o, "bytes", json_object_new_double(bytes));
+	json_object_object_add(o, "bits", json_object_new_double(bytes * 8));
+	cpus = get(cur, "per_cpu");
+	pcpus = get(prev, "per_cpu");
+	if (!cpus || !json_object_is_type(cpus, json_type_array))
+		return o;
+	arr = json_object_new_array();
+	if (!arr)
+		return o;
+	n = json_object_array_length(cpus);
+	for (i = 0; i < n; i++)
+		json_object_array_add(
+			arr, rate_counter(json_object_array_get_idx(cpus, i),
+					  pcpus ? json_object_array_get_idx(
+							  pcpus, i) :
+						  NULL,
+					  dt));
+	json_object_object_add(o, "per_cpu", arr);
 	return o;
 }
 
@@ -343,6 +499,8 @@ struct json_object *sl_cli_rates(struct json_object *prev,
 	json_object_object_add(out, "time_ns",
 			       json_object_new_uint64(u64(cur, "time_ns")));
 	json_object_object_add(out, "interval_s", json_object_new_double(dt));
+	json_object_object_add(out, "ncpus",
+			       json_object_get(get(cur, "ncpus")));
 	json_object_object_add(out, "interfaces", ifs);
 	json_object_object_add(out, "rules", rules);
 
@@ -362,6 +520,10 @@ struct json_object *sl_cli_rates(struct json_object *prev,
 				       json_object_get(get(e, "slot")));
 		json_object_object_add(o, "hook",
 				       json_object_get(get(e, "hook")));
+		json_object_object_add(o, "attached",
+				       json_object_get(get(e, "attached")));
+		json_object_object_add(o, "mode",
+				       json_object_get(get(e, "mode")));
 		json_object_object_add(o, "actions",
 				       rate_group(get(e, "actions"),
 						  get(p, "actions"), dt));
@@ -381,6 +543,10 @@ struct json_object *sl_cli_rates(struct json_object *prev,
 			continue;
 		json_object_object_add(o, "prio",
 				       json_object_get(get(r, "prio")));
+		json_object_object_add(o, "rule",
+				       json_object_get(get(r, "rule")));
+		json_object_object_add(o, "action",
+				       json_object_get(get(r, "action")));
 		json_object_array_add(rules, o);
 	}
 	return out;

@@ -64,13 +64,18 @@
  *   set list [{"set", "entries4", "entries6"}]
  *   set list NAME
  *            {"set", "entries4", "entries6", "prefixes": ["10.0.0.0/8", ...]}
- *   stats    {"time_ns": monotonic sampling time,
+ *   stats    {"time_ns": monotonic sampling time, "ncpus",
  *             "interfaces": [{"ifname" (null for slot 0: packets of
  *               interfaces sluice does not know), "slot", "hook",
+ *               "attached": at this hook now, "mode" (when attached:
+ *               "native"|"generic"|"tc"),
  *               "actions": {ACTION: COUNTER...}, "reasons": {REASON: COUNTER...}}],
- *             "rules": [{"prio", "packets", "bytes"}]}
+ *             "rules": [{"prio", "rule": TEXT, "action", "packets", "bytes"}]}
  *            One entry per interface and hook that is attached or has
- *            counted anything; every action and reason is present.
+ *            counted anything; every action and reason is present; rules
+ *            ordered by prio.  "stats --per-cpu": every counter also has
+ *            "per_cpu": [COUNTER...], one per CPU (index = CPU number),
+ *            from the same snapshot as the sum.
  *   status   {"version", "config", "pin_dir", "uptime_s", "clients",
  *             "programs": {"xdp": ID, "tc": ID},
  *             "interfaces": [{"ifname", "slot", "ifindex" (0: absent),
@@ -84,7 +89,9 @@
  *             "sets": [{"set", "entries4", "entries6"}],
  *             "maps": {"slots", "slots_max", "sets", "sets_max",
  *               "prefixes4", "prefixes6", "prefixes_max"}}
- *   metrics  not yet: an error reply until the Prometheus module lands.
+ *   metrics  "TEXT": the Prometheus text exposition, a JSON string, the
+ *            same as sluiced -m serves at /metrics ("metrics --per-cpu":
+ *            with a "cpu" label, as /metrics?per_cpu=1).
  *   reload   {"config", "rules" (all rules now, the file's and run-time
  *             ones), "sets", "interfaces" (those the file names),
  *             "notes": [TEXT...]}

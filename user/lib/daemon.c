@@ -247,12 +247,6 @@ out:
 	return ret;
 }
 
-static int not_yet(struct sl_ctl_result *res, const char *what)
-{
-	sl_derr(res->err, sizeof(res->err), "%s: not yet supported", what);
-	return -EOPNOTSUPP;
-}
-
 int sl_daemon_exec(void *arg, int argc, char **argv, int fd,
 		   struct sl_ctl_result *res)
 {
@@ -299,7 +293,7 @@ int sl_daemon_exec(void *arg, int argc, char **argv, int fd,
 		ret = sl_show_status(d, res);
 		break;
 	case SL_CMD_METRICS:
-		ret = not_yet(res, "metrics");
+		ret = sl_show_metrics(d, &cmd, res);
 		break;
 	case SL_CMD_RELOAD:
 		ret = sl_daemon_reload(d, res);

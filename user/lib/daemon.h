@@ -82,6 +82,13 @@ void sl_daemon_tick(struct sl_daemon *d);
 /* Re-read the configuration (SIGHUP, "reload"); err names FILE:LINE. */
 int sl_daemon_reload(struct sl_daemon *d, struct sl_ctl_result *res);
 
+/*
+ * The Prometheus text of everything counted (user/lib/metrics.h), for
+ * the HTTP endpoint and "metrics": *text is malloc'd, *len its length.
+ */
+int sl_daemon_metrics(struct sl_daemon *d, bool per_cpu, char **text,
+		      size_t *len);
+
 /* The control socket's handler: one command. */
 int sl_daemon_exec(void *d, int argc, char **argv, int fd,
 		   struct sl_ctl_result *res);

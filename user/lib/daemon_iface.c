@@ -673,6 +673,12 @@ int sl_ifaces_cmd(struct sl_daemon *d, const struct sl_cmd *cmd,
 	}
 }
 
+bool sl_iface_attachment(struct sl_daemon *d, int slot,
+			 const struct sluice_iface *i, struct sl_attachment *a)
+{
+	return attached(d, slot, i, a);
+}
+
 struct json_object *sl_ifaces_json(struct sl_daemon *d)
 {
 	struct json_object *arr = json_object_new_array(), *o;

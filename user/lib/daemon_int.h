@@ -126,10 +126,20 @@ int sl_ifaces_cmd(struct sl_daemon *d, const struct sl_cmd *cmd,
 struct json_object *sl_ifaces_json(struct sl_daemon *d);
 int sl_iface_slot_by_ifindex(struct sl_daemon *d, __u32 ifindex,
 			     struct sluice_iface *iface);
+/*
+ * The slot's attachment as the daemon knows it (cached: asking the
+ * kernel costs a leaked fd, see struct sl_slot_rt); false: not attached.
+ */
+bool sl_iface_attachment(struct sl_daemon *d, int slot,
+			 const struct sluice_iface *i, struct sl_attachment *a);
 
 /* daemon_show.c: stats and status. */
 int sl_show_stats(struct sl_daemon *d, const struct sl_cmd *cmd,
 		  struct sl_ctl_result *res);
 int sl_show_status(struct sl_daemon *d, struct sl_ctl_result *res);
+
+/* daemon_metrics.c: "metrics", the Prometheus text. */
+int sl_show_metrics(struct sl_daemon *d, const struct sl_cmd *cmd,
+		    struct sl_ctl_result *res);
 
 #endif /* __SLUICE_DAEMON_INT_H */

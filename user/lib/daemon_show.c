@@ -2,33 +2,90 @@
 /* "stats" and "status": the daemon's view of counters and state. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "daemon_int.h"
+#include "stats.h"
 
-static struct json_object *hook_stats(struct sl_daemon *d, unsigned int slot,
-				      unsigned int hook, bool always)
+/*
+ * A counter summed over CPUs and, when asked, each CPU's share in
+ * "per_cpu" (index = CPU), from one snapshot so that the parts add up.
+ */
+struct counter_src {
+	const struct sl_stats *s;
+	bool per_cpu;
+	struct sluice_counter (*get)(const struct sl_stats *s, unsigned int a,
+				     unsigned int b, unsigned int c, int cpu);
+	unsigned int a, b;
+};
+
+static struct sluice_counter get_iface(const struct sl_stats *s,
+				       unsigned int slot, unsigned int hook,
+				       unsigned int k, int cpu)
 {
-	struct sluice_counter act[SLUICE_ACT__MAX], why[SLUICE_REASON__MAX];
-	struct json_object *o, *acts, *reasons;
-	bool any = false;
+	return sl_stats_iface(s, slot, hook, k, cpu);
+}
+
+static struct sluice_counter get_reason(const struct sl_stats *s,
+					unsigned int slot, unsigned int hook,
+					unsigned int k, int cpu)
+{
+	return sl_stats_reason(s, slot, hook, k, cpu);
+}
+
+static struct sluice_counter get_rule(const struct sl_stats *s,
+				      unsigned int unused, unsigned int unused2,
+				      unsigned int prio, int cpu)
+{
+	return sl_stats_rule(s, prio, cpu);
+}
+
+static struct json_object *counter(const struct counter_src *src,
+				   unsigned int k)
+{
+	struct sluice_counter c = src->get(src->s, src->a, src->b, k, -1);
+	struct json_object *o = sl_json_counter(c.packets, c.bytes), *arr;
+	int cpu;
+
+	if (!o || !src->per_cpu)
+		return o;
+	arr = json_object_new_array();
+	if (!arr)
+		return o;
+	for (cpu = 0; cpu < src->s->ncpus; cpu++) {
+		c = src->get(src->s, src->a, src->b, k, cpu);
+		json_object_array_add(arr, sl_json_counter(c.packets, c.bytes));
+	}
+	json_object_object_add(o, "per_cpu", arr);
+	return o;
+}
+
+static bool hook_counted(const struct sl_stats *s, unsigned int slot,
+			 unsigned int hook)
+{
 	unsigned int k;
 
-	for (k = 0; k < SLUICE_ACT__MAX; k++) {
-		if (sl_dp_iface_counter(d->dp, slot, hook, k, -1, &act[k]))
-			memset(&act[k], 0, sizeof(act[k]));
-		any |= act[k].packets != 0;
-	}
-	for (k = 0; k < SLUICE_REASON__MAX; k++) {
-		if (sl_dp_reason_counter(d->dp, slot, hook, k, -1, &why[k]))
-			memset(&why[k], 0, sizeof(why[k]));
-		any |= why[k].packets != 0;
-	}
-	if (!any && !always)
-		return NULL;
+	for (k = 0; k < SLUICE_ACT__MAX; k++)
+		if (sl_stats_iface(s, slot, hook, k, -1).packets)
+			return true;
+	for (k = 0; k < SLUICE_REASON__MAX; k++)
+		if (sl_stats_reason(s, slot, hook, k, -1).packets)
+			return true;
+	return false;
+}
+
+static struct json_object *hook_stats(const struct sl_stats *s, bool per_cpu,
+				      unsigned int slot, unsigned int hook)
+{
+	struct counter_src act = { s, per_cpu, get_iface, slot, hook };
+	struct counter_src why = { s, per_cpu, get_reason, slot, hook };
+	struct json_object *o, *acts, *reasons;
+	unsigned int k;
+
 	o = json_object_new_object();
 	acts = json_object_new_object();
 	reasons = json_object_new_object();
@@ -40,12 +97,10 @@ static struct json_object *hook_stats(struct sl_daemon *d, unsigned int slot,
 	}
 	for (k = 0; k < SLUICE_ACT__MAX; k++)
 		json_object_object_add(acts, sl_action_name(k),
-				       sl_json_counter(act[k].packets,
-						       act[k].bytes));
+				       counter(&act, k));
 	for (k = 0; k < SLUICE_REASON__MAX; k++)
 		json_object_object_add(reasons, sl_reason_name(k),
-				       sl_json_counter(why[k].packets,
-						       why[k].bytes));
+				       counter(&why, k));
 	sl_json_add_int(o, "slot", slot);
 	sl_json_add_str(o, "hook", sl_hook_name(hook));
 	json_object_object_add(o, "actions", acts);
@@ -53,16 +108,69 @@ static struct json_object *hook_stats(struct sl_daemon *d, unsigned int slot,
 	return o;
 }
 
+/*
+ * One snapshot in a few batch reads: the numbers of one reply belong
+ * together, and only the slots in use and the rules there are get read.
+ */
+static int read_snapshot(struct sl_daemon *d, struct sl_stats *s)
+{
+	struct sl_stats_sel sel = { 0 };
+	unsigned int slots[SLUICE_MAX_IFACES];
+	struct sluice_iface i;
+	__u16 *prios;
+	unsigned int slot;
+	size_t k;
+	int ret;
+
+	prios = calloc(d->nrules + 1, sizeof(*prios));
+	if (!prios)
+		return -ENOMEM;
+	for (k = 0; k < d->nrules; k++)
+		prios[k] = d->rules[k].rule.prio;
+	slots[sel.nslots++] = 0; /* interfaces sluice does not know */
+	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++)
+		if (!sl_dp_iface_get(d->dp, slot, &i) && i.name[0])
+			slots[sel.nslots++] = slot;
+	sel.slots = slots;
+	sel.prios = prios;
+	sel.nprios = d->nrules;
+	ret = sl_stats_read_sel(d->dp, &sel, s);
+	free(prios);
+	return ret;
+}
+
+/* The rule as "rule list" shows it: without "rule add". */
+static const char *rule_text(const struct sl_rule *r, char *buf, size_t len)
+{
+	static const char head[] = "rule add ";
+
+	sl_rule_format(r, buf, len);
+	return strncmp(buf, head, sizeof(head) - 1) ? buf :
+						      buf + sizeof(head) - 1;
+}
+
 int sl_show_stats(struct sl_daemon *d, const struct sl_cmd *cmd,
 		  struct sl_ctl_result *res)
 {
 	struct json_object *data, *ifs, *rules, *o;
-	struct sluice_counter c;
+	struct counter_src rsrc = { .get = get_rule };
+	char text[SL_RULE_FMT_LEN];
+	struct sl_attachment a;
 	struct sluice_iface i;
-	bool known = false;
+	struct sl_stats s;
+	bool known = false, on;
 	unsigned int slot, hook;
 	size_t k;
+	int ret;
 
+	ret = read_snapshot(d, &s);
+	if (ret) {
+		sl_derr(res->err, sizeof(res->err),
+			"cannot read the counters: %s", strerror(-ret));
+		return ret;
+	}
+	rsrc.s = &s;
+	rsrc.per_cpu = cmd->per_cpu;
 	data = json_object_new_object();
 	ifs = json_object_new_array();
 	rules = json_object_new_array();
@@ -70,10 +178,12 @@ int sl_show_stats(struct sl_daemon *d, const struct sl_cmd *cmd,
 		json_object_put(data);
 		json_object_put(ifs);
 		json_object_put(rules);
+		sl_stats_free(&s);
 		return -ENOMEM;
 	}
 	json_object_object_add(data, "time_ns",
 			       json_object_new_uint64(sl_ctl_now_ns()));
+	sl_json_add_int(data, "ncpus", s.ncpus);
 	json_object_object_add(data, "interfaces", ifs);
 	json_object_object_add(data, "rules", rules);
 	for (slot = 0; slot < SLUICE_MAX_IFACES; slot++) {
@@ -84,34 +194,46 @@ int sl_show_stats(struct sl_daemon *d, const struct sl_cmd *cmd,
 		if (cmd->ifname[0] && (!slot || strcmp(i.name, cmd->ifname)))
 			continue;
 		known = true;
+		on = slot && (i.mode & SL_IFM_ATTACHED);
+		/* The mode obtained is the kernel's; the daemon caches it. */
+		if (on && !sl_iface_attachment(d, slot, &i, &a))
+			a.mode = SL_MODE_AUTO;
 		for (hook = 0; hook < SLUICE_HOOK__MAX; hook++) {
-			bool on = slot && (i.mode & SL_IFM_ATTACHED) &&
-				  i.hook == hook;
+			bool here = on && i.hook == hook;
 
-			o = hook_stats(d, slot, hook, on);
+			if (!here && !hook_counted(&s, slot, hook))
+				continue;
+			o = hook_stats(&s, cmd->per_cpu, slot, hook);
 			if (!o)
 				continue;
 			sl_json_add_str(o, "ifname", slot ? i.name : NULL);
+			sl_json_add_bool(o, "attached", here);
+			sl_json_add_str(o, "mode",
+					here && a.mode != SL_MODE_AUTO ?
+						sl_mode_name(a.mode) :
+						NULL);
 			json_object_array_add(ifs, o);
 		}
 	}
 	if (cmd->ifname[0] && !known) {
+		sl_stats_free(&s);
 		json_object_put(data);
 		sl_derr(res->err, sizeof(res->err), "%s: not known to sluiced",
 			cmd->ifname);
 		return -ENOENT;
 	}
 	for (k = 0; k < d->nrules; k++) {
-		unsigned int prio = d->rules[k].rule.prio;
+		const struct sl_rule *r = &d->rules[k].rule;
 
-		if (sl_dp_rule_counter(d->dp, prio, -1, &c))
-			memset(&c, 0, sizeof(c));
-		o = sl_json_counter(c.packets, c.bytes);
+		o = counter(&rsrc, r->prio);
 		if (!o)
 			continue;
-		sl_json_add_int(o, "prio", prio);
+		sl_json_add_int(o, "prio", r->prio);
+		sl_json_add_str(o, "rule", rule_text(r, text, sizeof(text)));
+		sl_json_add_str(o, "action", sl_action_name(r->action));
 		json_object_array_add(rules, o);
 	}
+	sl_stats_free(&s);
 	res->data = data;
 	return 0;
 }

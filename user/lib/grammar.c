@@ -915,6 +915,8 @@ static int parse_stats(int argc, char **argv, struct sl_cmd *cmd, char *err,
 				return seterr(err, errlen,
 					      "\"-w\" given twice");
 			cmd->watch = true;
+		} else if (!strcmp(w, "--per-cpu")) {
+			cmd->per_cpu = true;
 		} else if (w[0] == '-') {
 			return seterr(err, errlen, "unknown option \"%s\"", w);
 		} else if (have_if) {
@@ -927,6 +929,17 @@ static int parse_stats(int argc, char **argv, struct sl_cmd *cmd, char *err,
 		}
 	}
 	return 0;
+}
+
+static int parse_metrics(int argc, char **argv, struct sl_cmd *cmd, char *err,
+			 size_t errlen)
+{
+	cmd->kind = SL_CMD_METRICS;
+	if (argc > 1 && !strcmp(argv[1], "--per-cpu")) {
+		cmd->per_cpu = true;
+		return no_more(argc, argv, 2, err, errlen);
+	}
+	return no_more(argc, argv, 1, err, errlen);
 }
 
 static int parse_cmd(int argc, char **argv, struct sl_cmd *cmd, char *err,
@@ -959,7 +972,7 @@ static int parse_cmd(int argc, char **argv, struct sl_cmd *cmd, char *err,
 	if (!strcmp(w, "status"))
 		cmd->kind = SL_CMD_STATUS;
 	else if (!strcmp(w, "metrics"))
-		cmd->kind = SL_CMD_METRICS;
+		return parse_metrics(argc, argv, cmd, err, errlen);
 	else if (!strcmp(w, "reload"))
 		cmd->kind = SL_CMD_RELOAD;
 	else

@@ -112,6 +112,7 @@ struct sl_cmd {
 	struct sl_prefix_list prefixes; /* set add, set del */
 	char path[4096]; /* set load */
 	bool watch; /* stats -w */
+	bool per_cpu; /* stats, metrics: --per-cpu */
 };
 
 /*

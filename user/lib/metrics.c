@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -46,27 +47,66 @@ static bool is_exception(unsigned int reason)
 	return reason != SLUICE_REASON_RULE && reason != SLUICE_REASON_POLICY;
 }
 
-/* One sample per CPU when asked, else the sum; prefix has the labels. */
+/*
+ * One line "name{labels[,cpu="N"]} value".  A scrape of 10,000 rules is
+ * some 40,000 of these: put together by hand into one buffer, not by
+ * fprintf's format parsing, which was a third of the scrape's time.
+ */
+static void sample(FILE *out, const char *name, const char *labels, int cpu,
+		   unsigned long long v)
+{
+	char line[512], num[24], *p = line, *end = line + sizeof(line) - 48;
+	size_t n;
+	int k = 0;
+
+	n = strlen(name);
+	if (n + strlen(labels) + 2 > (size_t)(end - line)) {
+		/* A label too long for the buffer: the slow way. */
+		if (cpu < 0)
+			fprintf(out, "%s{%s} %llu\n", name, labels, v);
+		else
+			fprintf(out, "%s{%s,cpu=\"%d\"} %llu\n", name, labels,
+				cpu, v);
+		return;
+	}
+	memcpy(p, name, n);
+	p += n;
+	*p++ = '{';
+	n = strlen(labels);
+	memcpy(p, labels, n);
+	p += n;
+	if (cpu >= 0)
+		p += sprintf(p, ",cpu=\"%d\"", cpu);
+	*p++ = '}';
+	*p++ = ' ';
+	do {
+		num[k++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	while (k)
+		*p++ = num[--k];
+	*p++ = '\n';
+	fwrite_unlocked(line, 1, p - line, out);
+}
+
+/* One sample per CPU when asked, else the sum; labels without braces. */
 static void samples(FILE *out, const struct sl_metrics_opts *o,
 		    const char *name, const char *labels,
 		    struct sluice_counter (*get)(const struct sl_stats *,
 						 const void *, int),
 		    const struct sl_stats *s, const void *arg, bool bytes)
 {
+	struct sluice_counter c;
 	int cpu;
 
 	if (!o->per_cpu) {
-		struct sluice_counter c = get(s, arg, -1);
-
-		fprintf(out, "%s{%s} %llu\n", name, labels,
-			(unsigned long long)(bytes ? c.bytes : c.packets));
+		c = get(s, arg, -1);
+		sample(out, name, labels, -1, bytes ? c.bytes : c.packets);
 		return;
 	}
 	for (cpu = 0; cpu < s->ncpus; cpu++) {
-		struct sluice_counter c = get(s, arg, cpu);
-
-		fprintf(out, "%s{%s,cpu=\"%d\"} %llu\n", name, labels, cpu,
-			(unsigned long long)(bytes ? c.bytes : c.packets));
+		c = get(s, arg, cpu);
+		sample(out, name, labels, cpu, bytes ? c.bytes : c.packets);
 	}
 }
 
@@ -96,19 +136,20 @@ static struct sluice_counter get_rule(const struct sl_stats *s, const void *arg,
 	return sl_stats_rule(s, *(const __u16 *)arg, cpu);
 }
 
+/* device="...",hook="...",key="val" into buf, the device escaped. */
 static void device_labels(char *buf, size_t len, const char *dev,
 			  unsigned int hook, const char *key, const char *val)
 {
-	FILE *f = fmemopen(buf, len, "w");
+	char esc[2 * SLUICE_IFNAME_LEN + 1], *p = esc;
 
-	if (!f) {
-		buf[0] = '\0';
-		return;
+	for (; *dev && p < esc + sizeof(esc) - 2; dev++) {
+		if (*dev == '\\' || *dev == '"' || *dev == '\n')
+			*p++ = '\\';
+		*p++ = *dev == '\n' ? 'n' : *dev;
 	}
-	fputs("device=\"", f);
-	label(f, dev);
-	fprintf(f, "\",hook=\"%s\",%s=\"%s\"", hook_name(hook), key, val);
-	fclose(f);
+	*p = '\0';
+	snprintf(buf, len, "device=\"%s\",hook=\"%s\",%s=\"%s\"", esc,
+		 hook_name(hook), key, val);
 }
 
 static void iface_families(FILE *out, const struct sl_metrics_opts *o,
@@ -292,12 +333,26 @@ static void map_family(FILE *out, const struct sl_dp *dp)
 int sl_metrics_write(const struct sl_dp *dp, const struct sl_metrics_opts *o,
 		     FILE *out)
 {
+	struct sl_stats_sel sel = { .prios = o->rules, .nprios = o->nrules };
+	unsigned int *slots;
 	struct sl_stats s;
+	size_t i;
 	int ret;
 
-	ret = sl_stats_read(dp, &s);
+	/* Only what is shown is read: 65,536 rule slots per CPU are not. */
+	slots = calloc(o->nifaces + 1, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (i = 0; i < o->nifaces; i++)
+		slots[i] = o->ifaces[i].slot;
+	sel.slots = slots;
+	sel.nslots = o->nifaces;
+	ret = sl_stats_read_sel(dp, &sel, &s);
+	free(slots);
 	if (ret)
 		return ret;
+	/* sample() writes unlocked: the stream is ours for the while. */
+	flockfile(out);
 	family(out, "sluice_build_info", "gauge",
 	       "The sluice build: always 1, the version in a label.");
 	fputs("sluice_build_info{version=\"", out);
@@ -307,6 +362,7 @@ int sl_metrics_write(const struct sl_dp *dp, const struct sl_metrics_opts *o,
 	rule_families(out, o, &s);
 	program_family(out, o);
 	map_family(out, dp);
+	funlockfile(out);
 	sl_stats_free(&s);
 	return ferror(out) ? -EIO : 0;
 }

@@ -9,34 +9,99 @@
 #include "dataplane_int.h"
 #include "stats.h"
 
-/* All n entries of a per-CPU array, in as few batch calls as it takes. */
-static int read_percpu(int fd, __u32 n, int ncpus, struct sluice_counter **out)
+/*
+ * Indexes that are near each other are read in one batch call: a gap of
+ * a few entries costs less to copy than a call of its own.
+ */
+#define RUN_GAP 32
+
+struct run {
+	__u32 lo, hi; /* [lo, hi) */
+};
+
+static int run_cmp(const void *a, const void *b)
+{
+	const struct run *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Sort and merge runs that overlap or nearly touch; the new count. */
+static size_t merge_runs(struct run *r, size_t n)
+{
+	size_t i, k = 0;
+
+	if (!n)
+		return 0;
+	qsort(r, n, sizeof(*r), run_cmp);
+	for (i = 1; i < n; i++) {
+		if (r[i].lo <= r[k].hi + RUN_GAP) {
+			if (r[i].hi > r[k].hi)
+				r[k].hi = r[i].hi;
+		} else {
+			r[++k] = r[i];
+		}
+	}
+	return k + 1;
+}
+
+/*
+ * Entries [lo, hi) of a per-CPU array into v (indexed from 0, not lo),
+ * in as few batch calls as it takes.  A batch starts after the key it is
+ * given, so entry lo is reached by giving lo - 1 (or nothing for 0).
+ */
+static int read_run(int fd, __u32 lo, __u32 hi, int ncpus,
+		    struct sluice_counter *v, __u32 *keys)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 done = 0, in, out, count;
+	int ret;
+
+	while (lo + done < hi) {
+		in = lo + done - 1;
+		count = hi - lo - done;
+		ret = bpf_map_lookup_batch(fd, lo + done ? &in : NULL, &out,
+					   keys, v + (size_t)done * ncpus,
+					   &count, &opts);
+		done += count;
+		if (ret)
+			return errno == ENOENT ? 0 :
+						 -errno; /* ENOENT: the end */
+		if (!count)
+			return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * The runs of a per-CPU array of n entries; what no run covers reads as
+ * zero.  The whole array is allocated so that indexes stay direct: with
+ * many CPUs it is a fresh mapping whose untouched pages cost nothing.
+ */
+static int read_percpu(int fd, __u32 n, int ncpus, struct run *runs,
+		       size_t nruns, struct sluice_counter **out)
 {
 	struct sluice_counter *v;
-	__u32 *keys, batch = 0, done = 0, count;
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 *keys = NULL, most = 0;
+	size_t i;
 	int ret = 0;
 
+	for (i = 0; i < nruns; i++) {
+		if (runs[i].hi > n)
+			runs[i].hi = n;
+		if (runs[i].lo < runs[i].hi && runs[i].hi - runs[i].lo > most)
+			most = runs[i].hi - runs[i].lo;
+	}
 	v = calloc((size_t)n * ncpus, sizeof(*v));
-	keys = calloc(n, sizeof(*keys));
+	keys = calloc(most ? most : 1, sizeof(*keys));
 	if (!v || !keys) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	while (done < n) {
-		count = n - done;
-		ret = bpf_map_lookup_batch(fd, done ? &batch : NULL, &batch,
-					   keys + done,
-					   v + (size_t)done * ncpus, &count,
-					   &opts);
-		done += count;
-		if (ret) {
-			ret = -errno;
-			if (ret == -ENOENT) /* the end of the map */
-				ret = 0;
-			break;
-		}
-	}
+	for (i = 0; i < nruns && !ret; i++)
+		if (runs[i].lo < runs[i].hi)
+			ret = read_run(fd, runs[i].lo, runs[i].hi, ncpus,
+				       v + (size_t)runs[i].lo * ncpus, keys);
 out:
 	free(keys);
 	if (ret) {
@@ -47,25 +112,95 @@ out:
 	return 0;
 }
 
-int sl_stats_read(const struct sl_dp *dp, struct sl_stats *s)
+/* One run per slot of per_slot entries, or one for the whole map. */
+static int slot_runs(const struct sl_stats_sel *sel, __u32 per_slot, __u32 n,
+		     struct run **out, size_t *nout)
 {
+	struct run *r;
+	size_t i;
+
+	r = calloc(sel ? sel->nslots + 1 : 1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	if (!sel) {
+		r[0] = (struct run){ 0, n };
+		*nout = 1;
+	} else {
+		for (i = 0; i < sel->nslots; i++)
+			r[i] = (struct run){ sel->slots[i] * per_slot,
+					     (sel->slots[i] + 1) * per_slot };
+		*nout = merge_runs(r, sel->nslots);
+	}
+	*out = r;
+	return 0;
+}
+
+static int prio_runs(const struct sl_stats_sel *sel, struct run **out,
+		     size_t *nout)
+{
+	struct run *r;
+	size_t i;
+
+	r = calloc(sel ? sel->nprios + 1 : 1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	if (!sel) {
+		r[0] = (struct run){ 0, SLUICE_PRIO_MAX + 1 };
+		*nout = 1;
+	} else {
+		for (i = 0; i < sel->nprios; i++)
+			r[i] = (struct run){ sel->prios[i],
+					     sel->prios[i] + 1u };
+		*nout = merge_runs(r, sel->nprios);
+	}
+	*out = r;
+	return 0;
+}
+
+int sl_stats_read_sel(const struct sl_dp *dp, const struct sl_stats_sel *sel,
+		      struct sl_stats *s)
+{
+	const __u32 per_slot_act = SLUICE_HOOK__MAX * SLUICE_ACT_SLOTS;
+	const __u32 per_slot_why = SLUICE_HOOK__MAX * SLUICE_REASON_SLOTS;
+	struct run *r = NULL;
+	size_t n;
 	int ret;
 
 	memset(s, 0, sizeof(*s));
 	s->ncpus = sl_dp_ncpus();
 	if (s->ncpus <= 0)
 		return -EINVAL;
-	ret = read_percpu(bpf_map__fd(dp->skel->maps.sl_iface_stats),
-			  SLUICE_IFACE_COUNTERS, s->ncpus, &s->iface);
+	ret = slot_runs(sel, per_slot_act, SLUICE_IFACE_COUNTERS, &r, &n);
+	if (!ret)
+		ret = read_percpu(bpf_map__fd(dp->skel->maps.sl_iface_stats),
+				  SLUICE_IFACE_COUNTERS, s->ncpus, r, n,
+				  &s->iface);
+	free(r);
+	r = NULL;
+	if (!ret)
+		ret = slot_runs(sel, per_slot_why, SLUICE_REASON_COUNTERS, &r,
+				&n);
 	if (!ret)
 		ret = read_percpu(bpf_map__fd(dp->skel->maps.sl_reason_stats),
-				  SLUICE_REASON_COUNTERS, s->ncpus, &s->reason);
+				  SLUICE_REASON_COUNTERS, s->ncpus, r, n,
+				  &s->reason);
+	free(r);
+	r = NULL;
+	if (!ret)
+		ret = prio_runs(sel, &r, &n);
 	if (!ret)
 		ret = read_percpu(bpf_map__fd(dp->skel->maps.sl_rule_stats),
-				  SLUICE_PRIO_MAX + 1, s->ncpus, &s->rule);
+				  SLUICE_PRIO_MAX + 1, s->ncpus, r, n,
+				  &s->rule);
+	free(r);
 	if (ret)
 		sl_stats_free(s);
 	return ret;
+}
+
+int sl_stats_read(const struct sl_dp *dp, struct sl_stats *s)
+{
+	return sl_stats_read_sel(dp, NULL, s);
 }
 
 void sl_stats_free(struct sl_stats *s)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * A snapshot of every per-CPU counter of the data plane, read with one
- * batch call per map, so a reader pays three syscalls however many
- * interfaces and rules there are.
+ * A snapshot of the per-CPU counters of the data plane, read with batch
+ * calls: the whole maps, or only the slots and rules a reader names (a
+ * scrape of 64 interfaces and 10,000 rules copies their counters, not
+ * the 65,536 rule slots of every CPU).
  */
 #ifndef __SLUICE_STATS_H
 #define __SLUICE_STATS_H
@@ -20,7 +21,17 @@ struct sl_stats {
 	struct sluice_counter *rule; /* [prio][cpu] */
 };
 
+/* What to read; counters of slots and priorities not named read as zero. */
+struct sl_stats_sel {
+	const unsigned int *slots; /* interface slots, any order */
+	size_t nslots;
+	const __u16 *prios; /* rule priorities, any order */
+	size_t nprios;
+};
+
 int sl_stats_read(const struct sl_dp *dp, struct sl_stats *s);
+int sl_stats_read_sel(const struct sl_dp *dp, const struct sl_stats_sel *sel,
+		      struct sl_stats *s);
 void sl_stats_free(struct sl_stats *s);
 
 /* Summed over CPUs when cpu < 0. */
