@@ -182,6 +182,8 @@ static void test_counters_exact(void **state)
 	assert_int_equal(sample(text, "sluice_build_info{version=\"test\"}"),
 			 1);
 	assert_int_equal(sample(text, "sluice_attached{device=\"eth0\"}"), 0);
+	assert_int_equal(sample(text, "sluice_attach_wanted{device=\"eth0\"}"),
+			 0);
 	promtool_accepts(text);
 	free(text);
 }

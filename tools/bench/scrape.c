@@ -161,6 +161,7 @@ int bench_scrape(struct sl_dp *dp, const __u16 *prios, size_t nrules)
 			return -1;
 		}
 		ifs[i].name = names[i];
+		ifs[i].wanted = true;
 		ifs[i].attached = true;
 		ifs[i].hook = SLUICE_HOOK_XDP;
 		ifs[i].mode = "native";

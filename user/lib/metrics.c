@@ -241,6 +241,17 @@ static void program_family(FILE *out, const struct sl_metrics_opts *o)
 		label(out, o->ifaces[i].name);
 		fprintf(out, "\"} %d\n", o->ifaces[i].attached);
 	}
+	/*
+	 * An interface can have a slot (a policy, "in" rules) without an
+	 * attach asked for: alerts on a detached program compare with this.
+	 */
+	family(out, "sluice_attach_wanted", "gauge",
+	       "1 while sluice is asked to keep its program attached to the interface.");
+	for (i = 0; i < o->nifaces; i++) {
+		fputs("sluice_attach_wanted{device=\"", out);
+		label(out, o->ifaces[i].name);
+		fprintf(out, "\"} %d\n", o->ifaces[i].wanted);
+	}
 	family(out, "sluice_program_info", "gauge",
 	       "The program attached to an interface: id, tag, hook, mode.");
 	for (i = 0; i < o->nifaces; i++) {

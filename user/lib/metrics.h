@@ -18,6 +18,7 @@
 struct sl_metrics_iface {
 	unsigned int slot;
 	const char *name;
+	bool wanted; /* attach asked for: it should be attached */
 	bool attached;
 	unsigned int hook; /* enum sluice_hook, when attached */
 	const char *mode; /* "native", "generic", "tc" */
