@@ -46,7 +46,7 @@ TOOL_BINS  := $(BUILD)/bench $(if $(wildcard tools/pktgen/pktgen.c),$(BUILD)/pkt
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test bench demo install check format help clean
+.PHONY: all deps test bench demo install uninstall check format help clean
 
 all: $(PROGS) $(TEST_BINS) $(TOOL_BINS)
 
@@ -57,6 +57,7 @@ help:
 	@echo 'make bench      bpf_prog_test_run ns/packet against a bare XDP_DROP'
 	@echo 'make demo       the lab: namespaces, sluiced, traffic, stats, teardown'
 	@echo 'make install    install binaries, unit, man pages, completion (PREFIX, DESTDIR)'
+	@echo 'make uninstall  remove what make install put (the configuration stays)'
 	@echo 'make check      clang-format check of every C file'
 	@echo 'make format     reformat every C file in place'
 	@echo 'make clean      remove $(BUILD)/'
@@ -141,9 +142,36 @@ check:
 format:
 	$(Q)$(CLANG_FORMAT) -i $$(git ls-files '*.c' '*.h')
 
+# Where "make install" puts things; DESTDIR is prepended to every one.
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR	?= /etc
+
+# The unit names /usr/local/sbin/sluiced and /etc/sluice/sluice.conf;
+# they become $(SBINDIR) and $(SYSCONFDIR).  An existing sluice.conf is
+# never overwritten.  Nothing is started, stopped, attached or detached.
 install: $(PROGS)
-	install -D -m 0755 $(BUILD)/sluiced $(DESTDIR)$(PREFIX)/sbin/sluiced
-	install -D -m 0755 $(BUILD)/sluice $(DESTDIR)$(PREFIX)/sbin/sluice
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/sluice
+	install -m 0755 $(BUILD)/sluiced $(BUILD)/sluice $(DESTDIR)$(SBINDIR)/
+	install -m 0644 user/man/sluice.8 user/man/sluiced.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 user/sluice.bash-completion $(DESTDIR)$(BASHCOMPDIR)/sluice
+	sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|/etc/sluice/|$(SYSCONFDIR)/sluice/|g' \
+		user/sluiced.service > $(DESTDIR)$(UNITDIR)/sluiced.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sluiced.service
+	test -e $(DESTDIR)$(SYSCONFDIR)/sluice/sluice.conf || \
+		install -m 0644 user/sluice.conf.example $(DESTDIR)$(SYSCONFDIR)/sluice/sluice.conf
+
+# Leaves $(SYSCONFDIR)/sluice/sluice.conf, and whatever sluiced left in
+# the kernel (attachments, /sys/fs/bpf/sluice): see sluiced(8), STATE.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/sluiced $(DESTDIR)$(SBINDIR)/sluice
+	rm -f $(DESTDIR)$(MANDIR)/man8/sluice.8 $(DESTDIR)$(MANDIR)/man8/sluiced.8
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/sluice
+	rm -f $(DESTDIR)$(UNITDIR)/sluiced.service
 
 clean:
 	rm -rf $(BUILD)
