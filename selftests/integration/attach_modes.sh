@@ -8,7 +8,7 @@
 # Rules: 10 drops ICMP from a, 20 drops UDP to port 7000; the rest passes.
 . "$(dirname "$0")/../lib/tap.sh"
 
-plan 62
+plan 68
 lab_init am
 ns_add r && ns_add a && ns_add b &&
 	veth a 10.201.1.2/24 r 10.201.1.1/24 0 &&
@@ -86,5 +86,32 @@ for mode in native generic tc auto; do
 	is "$mode: after detach the blocked source gets replies again" \
 		"$(ping_rx a 10.201.1.1 2 0.1)" 2
 done
+# A device without native XDP (a bridge): native is refused in one line
+# naming it, and leaves nothing; auto falls back to generic.
+BR=${TAG}br
+nsx r ip link add "$BR" type bridge && nsx r ip link set "$BR" up
+out=$(sl attach "$BR" mode native 2>&1)
+rc=$?
+diag "attach $BR mode native: exit $rc: $out"
+is "bridge: native attach fails, one line naming $BR" \
+	"$rc $(printf '%s\n' "$out" | wc -l) $(printf '%s\n' "$out" | grep -c "$BR")" "1 1 1"
+is "bridge: the failed attach left no program" "$(link_xdp r "$BR")" none
+# Either no entry, or the truth: present, its ifindex, not attached.
+got=$(sl -j status | jx "[(i['present'], i['ifindex'], i['attached'])
+	for i in d['interfaces'] if i['ifname'] == '$BR'] or 'none'")
+ifx=$(nsx r cat "/sys/class/net/$BR/ifindex")
+case $got in
+none | "(True, $ifx, False)") pass "bridge: status after the failed attach is true to it ($got)" ;;
+*)
+	fail "bridge: status after the failed attach is true to it"
+	diag "got: $got" "want: none, or (True, $ifx, False): $BR exists, ifindex $ifx"
+	;;
+esac
+is "bridge: auto falls back to generic" \
+	"$(sl -j attach "$BR" mode auto 2>&1 | jx "d['mode']") $(link_xdp r "$BR")" \
+	"generic xdpgeneric"
+check "bridge: detach" sl detach "$BR"
+is "bridge: detach leaves no program" "$(link_xdp r "$BR")" none
+
 daemon_alive || diag "sluiced died; its log:" "$(cat "$DLOG")"
 check "sluiced is still running" daemon_alive
