@@ -6,22 +6,28 @@
 #
 #   a (10.202.1.2) --- r0 [router: sluiced, XDP native]
 #   b (10.202.2.2) --- r1 [tc]
+#   c (10.202.3.2) --- r2 [XDP generic, policy drop]
 #
 # Rule 10 (configuration) drops ICMP from a; rule 30 (runtime) drops UDP
 # to port 7000; rule 40 (runtime) drops what comes from the set "blk".
 . "$(dirname "$0")/../lib/tap.sh"
 
-plan 28
+plan 32
 lab_init rs
-ns_add r && ns_add a && ns_add b &&
+ns_add r && ns_add a && ns_add b && ns_add c &&
 	veth a 10.202.1.2/24 r 10.202.1.1/24 0 &&
-	veth b 10.202.2.2/24 r 10.202.2.1/24 1 || exit 1
+	veth b 10.202.2.2/24 r 10.202.2.1/24 1 &&
+	veth c 10.202.3.2/24 r 10.202.3.1/24 2 || exit 1
 A=${TAG}r0
 B=${TAG}r1
+C=${TAG}r2
 echo 'rule add 10 src 10.202.1.2 proto icmp drop' >"$CONF"
 daemon_start r || exit 1
 check "attach $A native" sl attach "$A" mode native
 check "attach $B tc" sl attach "$B" mode tc
+check "attach $C generic, policy drop" sh -c "
+	'$SLUICE' -s '$SOCK' attach '$C' mode generic &&
+	'$SLUICE' -s '$SOCK' policy '$C' drop"
 check "runtime rules and set" sh -c "
 	'$SLUICE' -s '$SOCK' rule add 30 proto udp dport 7000 drop &&
 	'$SLUICE' -s '$SOCK' set add blk 10.202.9.0/24 192.0.2.1 &&
@@ -43,6 +49,9 @@ lab_pid $pa
 nsx b ping -n -D -c 120 -i 0.05 -W 1 10.202.2.1 >"$LAB_DIR/ping-b" 2>&1 &
 pb=$!
 lab_pid $pb
+nsx c ping -n -D -c 120 -i 0.05 -W 1 10.202.3.1 >"$LAB_DIR/ping-c" 2>&1 &
+pc=$!
+lab_pid $pc
 sleep 1.5
 
 d1=$(stat_pk "$A" xdp actions drop)
@@ -71,6 +80,9 @@ is "status: $A attached, xdp native" \
 	"true xdp native"
 is "status: $B attached, tc" \
 	"$(iface_field "$B" attached) $(iface_field "$B" hook)" "true tc"
+is "status: $C attached, xdp generic, policy drop" \
+	"$(iface_field "$C" attached) $(iface_field "$C" mode) $(iface_field "$C" policy)" \
+	"true generic drop"
 is "rule list is the same after the restart" "$(rules_text)" "$rules_before"
 is "set blk is the same after the restart" \
 	"$(sl -j set list blk | jx "sorted(d['prefixes'])")" "$sets_before"
@@ -87,14 +99,18 @@ cmp_ok "the drops made during the outage were counted (+20 at least)" \
 
 wait $pa
 wait $pb
+wait $pc
 sleep 0.2
 tx_a=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$LAB_DIR/ping-a")
 rx_a=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$LAB_DIR/ping-a")
 tx_b=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$LAB_DIR/ping-b")
 rx_b=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$LAB_DIR/ping-b")
-diag "a: $tx_a sent, $rx_a received; b: $tx_b sent, $rx_b received"
+tx_c=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$LAB_DIR/ping-c")
+rx_c=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$LAB_DIR/ping-c")
+diag "a: $tx_a sent, $rx_a received; b: $tx_b sent, $rx_b received; c: $tx_c sent, $rx_c received"
 is "the blocked source got no reply, ever ($tx_a sent)" "$rx_a" 0
 is "the allowed source got every reply ($tx_b sent)" "$rx_b" "$tx_b"
+is "the source behind policy drop got no reply, ever ($tx_c sent)" "$rx_c" 0
 # Replies b got while no daemon ran.
 during=$(awk -v a="$t_kill" -v z="$t_restart" -F'[][]' \
 	'/bytes from/ && $2 >= a && $2 <= z { n++ } END { print n + 0 }' \
@@ -112,6 +128,8 @@ is "$A dropped exactly a's echo requests" \
 	"$(stat_pk "$A" xdp actions drop)" "$tx_a"
 is "$B passed exactly b's echo requests and 3 datagrams by policy" \
 	"$(stat_pk "$B" tc reasons policy)" "$((tx_b + 3))"
+is "$C dropped by policy exactly c's echo requests" \
+	"$(stat_pk "$C" xdp reasons policy) $(stat_pk "$C" xdp actions drop)" "$tx_c $tx_c"
 is "rule 30 counted the 3 datagrams of the outage" "$(rule_pk 30)" 3
 is "rule 40 counted nothing" "$(rule_pk 40)" 0
 
