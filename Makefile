@@ -128,8 +128,11 @@ test: all
 	$(Q)sh tools/deps.sh --test
 	$(Q)BUILD=$(BUILD) sh selftests/run.sh
 
+# bpf_prog_test_run costs first, then live traffic through veths.
 bench: all
 	$(Q)$(BUILD)/bench
+	$(Q)if [ -f tools/bench/live.sh ]; then sh tools/deps.sh --test && \
+		BUILD=$(BUILD) sh tools/bench/live.sh; fi
 
 demo: all
 	$(Q)sh tools/deps.sh --test
