@@ -354,7 +354,8 @@ static void top_rules(struct json_object *rules, bool rates, FILE *out)
 	}
 	fprintf(out, "rules, busiest first (%zu of %zu):\n", shown, n);
 	fprintf(out, "    %-6s %15s %15s  %s\n", "prio",
-		rates ? "packets/s" : "packets", rates ? "bits/s" : "bytes", "rule");
+		rates ? "packets/s" : "packets", rates ? "bits/s" : "bytes",
+		"rule");
 	for (i = 0; i < shown; i++) {
 		struct json_object *r = v[i], *cpus = get(r, "per_cpu");
 		size_t c, nc = cpus ? json_object_array_length(cpus) : 0;
