@@ -143,9 +143,10 @@ TAG=""
 
 _lab_cleanup() {
 	_rc=$?
-	trap - EXIT INT TERM HUP
-	# Output may be a closed pipe: clean up all the same.
-	trap '' PIPE
+	trap - EXIT
+	# A second signal (timeout(1) signals the whole group; Ctrl-C twice)
+	# must not cut the cleanup short, nor a closed pipe on our output.
+	trap '' INT TERM HUP PIPE
 	# The plan's unreached checks are failures.
 	while [ "$_t_n" -lt "$_t_planned" ]; do
 		fail "not reached (the test ended early)"

@@ -75,7 +75,10 @@ ns() {
 
 teardown() {
 	rc=$?
-	trap - EXIT INT TERM HUP
+	set +e
+	trap - EXIT
+	# A second Ctrl-C must not cut the teardown short.
+	trap '' INT TERM HUP
 	step "Teardown"
 	[ -n "$flood" ] && kill "$flood" 2>/dev/null
 	for n in "$NS_CLIENT" "$NS_ATTACK" "$NS_ROUTER" "$NS_SERVER"; do
