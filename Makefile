@@ -137,6 +137,7 @@ bench: all
 demo: all
 	$(Q)sh tools/deps.sh --test
 	$(Q)BUILD=$(BUILD) sh tools/demo/offline.sh
+	$(Q)BUILD=$(BUILD) sh tools/demo/lab.sh
 
 check:
 	$(Q)$(CLANG_FORMAT) --dry-run --Werror $$(git ls-files '*.c' '*.h')

@@ -272,6 +272,9 @@ static void handle_line(struct sl_ctl_server *srv, struct client *c,
 		reply_error(srv, c, "out of memory", NULL);
 		return;
 	}
+	/* Replies echo request words: only valid UTF-8 gets that far. */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+					    JSON_TOKENER_VALIDATE_UTF8);
 	req = json_tokener_parse_ex(tok, line, (int)len);
 	if (!req || json_tokener_get_error(tok) != json_tokener_success ||
 	    json_tokener_get_parse_end(tok) != len) {

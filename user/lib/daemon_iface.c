@@ -565,10 +565,12 @@ static int cmd_attach(struct sl_daemon *d, const struct sl_cmd *cmd,
 	struct sl_attachment a;
 	struct sluice_iface i;
 	int slot, ifindex, ret;
+	bool fresh;
 
 	ifindex = sl_ifindex(cmd->ifname, res->err, sizeof(res->err));
 	if (ifindex < 0)
 		return ifindex;
+	fresh = sl_dp_slot(d->dp, cmd->ifname, false) < 0;
 	slot = sl_dp_slot(d->dp, cmd->ifname, true);
 	if (slot < 0) {
 		sl_derr(res->err, sizeof(res->err), "%s: %s", cmd->ifname,
@@ -595,8 +597,12 @@ static int cmd_attach(struct sl_daemon *d, const struct sl_cmd *cmd,
 	set_req_mode(&i, cmd->mode);
 	i.mode &= ~SL_IFM_ATTACH_CFG;
 	ret = do_attach(d, slot, &i, ifindex, &a, res->err, sizeof(res->err));
-	if (ret)
+	if (ret) {
+		/* A failed attach leaves no trace: not even a slot. */
+		if (fresh)
+			sl_dp_iface_release(d->dp, slot);
 		return ret;
+	}
 	sl_dlog(d, LOG_INFO, "%s: attached, mode %s, prog id %u", i.name,
 		sl_mode_name(a.mode), a.prog_id);
 	res->data = attach_json(&i, &a, false);
