@@ -207,6 +207,23 @@ static void iface_families(FILE *out, const struct sl_metrics_opts *o,
 			}
 }
 
+/* rule="PRIO" without snprintf: 20,000 of them in a scrape of 10k rules. */
+static void rule_label(char *buf, unsigned int prio)
+{
+	char num[8];
+	int k = 0;
+
+	memcpy(buf, "rule=\"", 6);
+	buf += 6;
+	do {
+		num[k++] = '0' + prio % 10;
+		prio /= 10;
+	} while (prio && k < (int)sizeof(num));
+	while (k)
+		*buf++ = num[--k];
+	memcpy(buf, "\"", 2);
+}
+
 static void rule_families(FILE *out, const struct sl_metrics_opts *o,
 			  const struct sl_stats *s)
 {
@@ -222,8 +239,7 @@ static void rule_families(FILE *out, const struct sl_metrics_opts *o,
 		       f ? "Bytes decided by each rule, named by its priority." :
 			   "Packets decided by each rule, named by its priority.");
 		for (i = 0; i < o->nrules; i++) {
-			snprintf(labels, sizeof(labels), "rule=\"%u\"",
-				 o->rules[i]);
+			rule_label(labels, o->rules[i]);
 			samples(out, o, name, labels, get_rule, s, &o->rules[i],
 				f);
 		}
