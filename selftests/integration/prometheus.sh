@@ -37,7 +37,7 @@ for b in "$PROM" "$PROMTOOL" /usr/bin/curl; do
 		exit 0
 	fi
 done
-plan 59
+plan 62
 lab_init pm
 ns_add r && ns_add s &&
 	veth s 10.205.1.2/24 r 10.205.1.1/24 0 &&
@@ -435,3 +435,14 @@ kill "$idle" 2>/dev/null
 check "Prometheus still scrapes after the bad clients" wait_scrape
 is "and still reads rule 10's exact count" \
 	"$(pq 'sluice_rule_packets_total{rule="10"}')" "$((N_DROP + M_DROP))"
+
+# An address that cannot be served fails the start, and says why.
+out=$(nsx r "$SLUICED" -f -c /dev/null -s "$LAB_DIR/other.sock" \
+	-p "$LAB_DIR/bpffs/other" -m "127.0.0.1:$MPORT" 2>&1)
+is "sluiced -m on an address in use: the start fails" "$?" 1
+like "... and says why" "$out" \
+	"cannot serve metrics on 127.0.0.1:$MPORT: Address already in use"
+like "sluiced -m nonsense: the start fails and says why" \
+	"$(nsx r "$SLUICED" -f -c /dev/null -s "$LAB_DIR/other.sock" \
+		-p "$LAB_DIR/bpffs/other" -m nonsense 2>&1)" \
+	'bad metrics address "nonsense"'
