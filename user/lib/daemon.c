@@ -104,11 +104,8 @@ static bool prio_in(const struct sl_config *cfg, __u16 prio)
 	return false;
 }
 
-static void note(struct json_object *notes, struct sl_daemon *d,
-		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void note(struct json_object *notes, struct sl_daemon *d,
-		 const char *fmt, ...)
+void sl_dnote(struct json_object *notes, struct sl_daemon *d, const char *fmt,
+	      ...)
 {
 	char msg[SL_CTL_ERR_LEN];
 	va_list ap;
@@ -139,9 +136,10 @@ static int merge_rules(struct sl_daemon *d, const struct sl_config *cfg,
 		if (d->rules[i].origin != SL_ORIGIN_RUNTIME)
 			continue;
 		if (prio_in(cfg, d->rules[i].rule.prio)) {
-			note(notes, d,
-			     "rule %u added at run time is replaced by the configuration's",
-			     d->rules[i].rule.prio);
+			sl_dnote(
+				notes, d,
+				"rule %u added at run time is replaced by the configuration's",
+				d->rules[i].rule.prio);
 			continue;
 		}
 		list[k++] = d->rules[i];
@@ -167,8 +165,8 @@ int sl_daemon_reload(struct sl_daemon *d, struct sl_ctl_result *res)
 		return -ENOMEM;
 	/* Only the file itself missing is an empty configuration. */
 	if (stat(d->config, &st) && errno == ENOENT) {
-		note(notes, d, "%s does not exist: an empty configuration",
-		     d->config);
+		sl_dnote(notes, d, "%s does not exist: an empty configuration",
+			 d->config);
 	} else {
 		ret = sl_config_load(d->config, &cfg, res->err,
 				     sizeof(res->err));

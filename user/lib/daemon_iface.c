@@ -433,22 +433,6 @@ void sl_ifaces_retry(struct sl_daemon *d)
 	}
 }
 
-static void note(struct json_object *notes, struct sl_daemon *d,
-		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void note(struct json_object *notes, struct sl_daemon *d,
-		 const char *fmt, ...)
-{
-	char msg[SL_CTL_ERR_LEN];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	json_object_array_add(notes, json_object_new_string(msg));
-	sl_dlog(d, LOG_NOTICE, "%s", msg);
-}
-
 static void apply_one(struct sl_daemon *d, const struct sl_iface_def *def,
 		      struct json_object *notes)
 {
@@ -459,9 +443,9 @@ static void apply_one(struct sl_daemon *d, const struct sl_iface_def *def,
 
 	slot = sl_dp_slot(d->dp, def->ifname, true);
 	if (slot < 0 || iface_get(d, slot, &i)) {
-		note(notes, d, "%s: %s", def->ifname,
-		     slot == -ENOSPC ? "too many interfaces" :
-				       "no slot for it");
+		sl_dnote(notes, d, "%s: %s", def->ifname,
+			 slot == -ENOSPC ? "too many interfaces" :
+					   "no slot for it");
 		return;
 	}
 	i.policy = def->policy;
@@ -469,11 +453,12 @@ static void apply_one(struct sl_daemon *d, const struct sl_iface_def *def,
 	if (!def->attach) {
 		if (i.mode & SL_IFM_ATTACH_CFG) {
 			if (do_detach(d, slot, &i, err, sizeof(err)))
-				note(notes, d, "%s", err);
+				sl_dnote(notes, d, "%s", err);
 			else
-				note(notes, d,
-				     "%s: detached: the configuration no longer attaches it",
-				     i.name);
+				sl_dnote(
+					notes, d,
+					"%s: detached: the configuration no longer attaches it",
+					i.name);
 		}
 		iface_put(d, slot, &i);
 		return;
@@ -482,9 +467,10 @@ static void apply_one(struct sl_daemon *d, const struct sl_iface_def *def,
 	i.mode |= SL_IFM_WANTED | SL_IFM_ATTACH_CFG;
 	if (attached(d, slot, &i, &a)) {
 		if (!mode_fits(def->mode, a.mode))
-			note(notes, d,
-			     "%s: stays attached in mode %s (detach and attach to change it)",
-			     i.name, sl_mode_name(a.mode));
+			sl_dnote(
+				notes, d,
+				"%s: stays attached in mode %s (detach and attach to change it)",
+				i.name, sl_mode_name(a.mode));
 		iface_put(d, slot, &i);
 		return;
 	}
@@ -492,14 +478,14 @@ static void apply_one(struct sl_daemon *d, const struct sl_iface_def *def,
 	if (!ifindex) {
 		i.ifindex = 0;
 		iface_put(d, slot, &i);
-		note(notes, d, "%s: not present; attaching when it appears",
-		     i.name);
+		sl_dnote(notes, d, "%s: not present; attaching when it appears",
+			 i.name);
 		return;
 	}
 	if (do_attach(d, slot, &i, ifindex, &a, err, sizeof(err))) {
 		i.ifindex = ifindex;
 		iface_put(d, slot, &i);
-		note(notes, d, "%s; will retry", err);
+		sl_dnote(notes, d, "%s; will retry", err);
 		attach_failed(d, slot, err);
 		return;
 	}
@@ -528,12 +514,13 @@ void sl_ifaces_apply_config(struct sl_daemon *d, const struct sl_config *cfg,
 		}
 		if (i.mode & SL_IFM_ATTACH_CFG) {
 			if (do_detach(d, slot, &i, err, sizeof(err))) {
-				note(notes, d, "%s", err);
+				sl_dnote(notes, d, "%s", err);
 				continue;
 			}
-			note(notes, d,
-			     "%s: detached: the configuration no longer attaches it",
-			     i.name);
+			sl_dnote(
+				notes, d,
+				"%s: detached: the configuration no longer attaches it",
+				i.name);
 		}
 		iface_put(d, slot, &i);
 	}
