@@ -37,7 +37,7 @@ for b in "$PROM" "$PROMTOOL" /usr/bin/curl; do
 		exit 0
 	fi
 done
-plan 62
+plan 65
 lab_init pm
 ns_add r && ns_add s &&
 	veth s 10.205.1.2/24 r 10.205.1.1/24 0 &&
@@ -301,6 +301,16 @@ is "sluice metrics --per-cpu sums to rule 10's count" \
 	"$N_DROP"
 is "sluice stats agrees: $A drop" "$(stat_pk "$A" xdp actions drop)" \
 	"$N_DROP"
+is "sluice -j stats --per-cpu: the CPUs' shares add up to $A's drops" \
+	"$(sl -j stats --per-cpu | jx "sum(c['packets'] for e in d['interfaces'] if e.get('ifname') == '$A' and e['hook'] == 'xdp' for c in e['actions']['drop']['per_cpu'])")" \
+	"$N_DROP"
+table=$(sl stats)
+diag "$table"
+like "sluice stats: the busiest rules first, rule 10 on top" \
+	"$(printf '%s\n' "$table" | sed -n '/^rules, busiest first (3 of 4)/{n;n;p;}')" \
+	"^ +10 +$N_DROP +$((N_DROP * FRAME)) +proto udp dport 7001 drop$"
+like "sluice stats --per-cpu: a row per CPU that counted" "$(sl stats --per-cpu)" \
+	"^ +cpu[0-9]+ +[0-9]+ +[0-9]+$"
 
 # --- the alerting rules and the dashboard, on the real server -----------
 i=0
