@@ -133,6 +133,7 @@ bench: all
 	$(Q)$(BUILD)/bench
 	$(Q)if [ -f tools/bench/live.sh ]; then sh tools/deps.sh --test && \
 		BUILD=$(BUILD) sh tools/bench/live.sh; fi
+	$(Q)BUILD=$(BUILD) sh tools/bench/scrape_daemon.sh
 
 demo: all
 	$(Q)sh tools/deps.sh --test

@@ -178,9 +178,11 @@ int sl_daemon_reload(struct sl_daemon *d, struct sl_ctl_result *res)
 		goto out;
 
 	/*
-	 * Rules first: they can still fail (an action this data plane lacks,
-	 * too many shapes) while nothing packets see has changed.  Their
-	 * sets must exist for that, empty if new.
+	 * Check the rules first: they can still fail (an action this data
+	 * plane lacks, too many shapes) while nothing packets see has
+	 * changed.  Their sets must exist for that, empty if new.  Then fill
+	 * the sets, and only then publish the rules, so that a new rule
+	 * never meets its set half filled.
 	 */
 	for (i = 0; i < cfg.nsets; i++) {
 		id = sl_dp_set_id(d->dp, cfg.sets[i].name, true);
@@ -193,10 +195,9 @@ int sl_daemon_reload(struct sl_daemon *d, struct sl_ctl_result *res)
 			goto out;
 		}
 	}
-	ret = sl_rules_apply(d, list, n, res->err, sizeof(res->err));
+	ret = sl_rules_check(d, list, n, res->err, sizeof(res->err));
 	if (ret)
 		goto out;
-	list = NULL;
 
 	for (i = 0; i < cfg.nsets; i++) {
 		const struct sl_set_def *s = &cfg.sets[i];
@@ -222,6 +223,10 @@ int sl_daemon_reload(struct sl_daemon *d, struct sl_ctl_result *res)
 				s->name, after.count4, after.count6,
 				before.count4, before.count6);
 	}
+	ret = sl_rules_apply(d, list, n, res->err, sizeof(res->err));
+	if (ret)
+		goto out;
+	list = NULL;
 	sl_ifaces_apply_config(d, &cfg, notes);
 
 	data = json_object_new_object();

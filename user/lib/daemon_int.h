@@ -98,6 +98,9 @@ struct json_object *sl_json_counter(unsigned long long packets,
 int sl_rules_open(struct sl_daemon *d, char *err, size_t errlen);
 void sl_rules_close(struct sl_daemon *d);
 /* Make list (n entries, any order; taken over on success) the rule set. */
+/* What sl_rules_apply() would refuse, without changing anything. */
+int sl_rules_check(struct sl_daemon *d, struct sl_rent *list, size_t n,
+		   char *err, size_t errlen);
 int sl_rules_apply(struct sl_daemon *d, struct sl_rent *list, size_t n,
 		   char *err, size_t errlen);
 /* Rewrite "in old" as "in new" after a rename (same slot, no recompile). */

@@ -217,12 +217,12 @@ static int store_sync(struct sl_daemon *d, const struct sl_rent *old,
 	return ret;
 }
 
-int sl_rules_apply(struct sl_daemon *d, struct sl_rent *list, size_t n,
-		   char *err, size_t errlen)
+/* Sort the list, refuse a priority given twice, and take out the rules. */
+static int rules_of(struct sl_rent *list, size_t n, struct sl_rule **out,
+		    char *err, size_t errlen)
 {
 	struct sl_rule *rules;
 	size_t i;
-	int ret;
 
 	if (n)
 		qsort(list, n, sizeof(*list), rent_cmp);
@@ -238,6 +238,33 @@ int sl_rules_apply(struct sl_daemon *d, struct sl_rent *list, size_t n,
 		return -ENOMEM;
 	for (i = 0; i < n; i++)
 		rules[i] = list[i].rule;
+	*out = rules;
+	return 0;
+}
+
+int sl_rules_check(struct sl_daemon *d, struct sl_rent *list, size_t n,
+		   char *err, size_t errlen)
+{
+	struct sl_rule *rules;
+	int ret;
+
+	ret = rules_of(list, n, &rules, err, errlen);
+	if (ret)
+		return ret;
+	ret = sl_dp_rules_check(d->dp, rules, n, err, errlen);
+	free(rules);
+	return ret;
+}
+
+int sl_rules_apply(struct sl_daemon *d, struct sl_rent *list, size_t n,
+		   char *err, size_t errlen)
+{
+	struct sl_rule *rules;
+	int ret;
+
+	ret = rules_of(list, n, &rules, err, errlen);
+	if (ret)
+		return ret;
 	ret = sl_dp_rules_replace(d->dp, rules, n, err, errlen);
 	free(rules);
 	if (ret)

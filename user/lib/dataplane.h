@@ -68,6 +68,9 @@ int sl_dp_set_walk(const struct sl_dp *dp, unsigned int id,
  * new one).  Interfaces named by "in" get slots, sets named must exist.
  * On error nothing that packets see has changed.
  */
+/* Everything sl_dp_rules_replace() checks, without replacing anything. */
+int sl_dp_rules_check(struct sl_dp *dp, const struct sl_rule *rules, size_t n,
+		      char *err, size_t errlen);
 int sl_dp_rules_replace(struct sl_dp *dp, const struct sl_rule *rules, size_t n,
 			char *err, size_t errlen);
 

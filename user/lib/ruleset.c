@@ -474,15 +474,22 @@ static int publish(struct sl_dp *dp, struct sl_compiled *c, __u32 gen,
 	return 0;
 }
 
-int sl_dp_rules_replace(struct sl_dp *dp, const struct sl_rule *rules, size_t n,
-			char *err, size_t errlen)
+static void compiled_free(struct sl_compiled *c)
+{
+	if (!c)
+		return;
+	free(c->entries);
+	free(c);
+}
+
+/* Compile rules in priority order; nothing packets see changes. */
+static int compile(struct sl_dp *dp, const struct sl_rule *rules, size_t n,
+		   struct sl_compiled **out, char *err, size_t errlen)
 {
 	struct sl_compiled *c;
-	struct sluice_state st;
 	struct sl_rule *sorted = NULL;
-	__u32 zero = 0, next;
 	size_t i;
-	int ret;
+	int ret = 0;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -496,12 +503,39 @@ int sl_dp_rules_replace(struct sl_dp *dp, const struct sl_rule *rules, size_t n,
 		memcpy(sorted, rules, n * sizeof(*sorted));
 		qsort(sorted, n, sizeof(*sorted), cmp_prio);
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !ret; i++)
 		ret = compile_rule(dp, &sorted[i], c, err, errlen);
-		if (ret)
-			goto out;
+out:
+	free(sorted);
+	if (ret) {
+		compiled_free(c);
+		return ret;
 	}
+	*out = c;
+	return 0;
+}
 
+int sl_dp_rules_check(struct sl_dp *dp, const struct sl_rule *rules, size_t n,
+		      char *err, size_t errlen)
+{
+	struct sl_compiled *c = NULL;
+	int ret = compile(dp, rules, n, &c, err, errlen);
+
+	compiled_free(c);
+	return ret;
+}
+
+int sl_dp_rules_replace(struct sl_dp *dp, const struct sl_rule *rules, size_t n,
+			char *err, size_t errlen)
+{
+	struct sl_compiled *c = NULL;
+	struct sluice_state st;
+	__u32 zero = 0, next;
+	int ret;
+
+	ret = compile(dp, rules, n, &c, err, errlen);
+	if (ret)
+		return ret;
 	ret = read_state(dp, &st);
 	if (ret)
 		goto out;
@@ -528,8 +562,6 @@ int sl_dp_rules_replace(struct sl_dp *dp, const struct sl_rule *rules, size_t n,
 		sl_errf(err, errlen, "cannot retire the old rule set: %s",
 			strerror(-ret));
 out:
-	free(sorted);
-	free(c->entries);
-	free(c);
+	compiled_free(c);
 	return ret;
 }
