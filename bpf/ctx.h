@@ -25,6 +25,7 @@ struct sl_ctx {
 	void *data_end;
 	__u32 ifindex;
 	__u32 len;
+	__u32 gso_size; /* an skb aggregate of segments this long, or 0 */
 	__u16 meta_vlan; /* outer tag the stack already took off */
 	bool has_meta_vlan;
 	enum sluice_hook hook;
@@ -38,6 +39,7 @@ static __always_inline void sl_ctx_from_xdp(struct sl_ctx *c,
 	c->data_end = (void *)(long)xdp->data_end;
 	c->ifindex = xdp->ingress_ifindex;
 	c->len = c->data_end - c->data;
+	c->gso_size = 0;
 	c->meta_vlan = 0;
 	c->has_meta_vlan = false;
 	c->hook = SLUICE_HOOK_XDP;
@@ -63,6 +65,7 @@ static __always_inline void sl_ctx_from_skb(struct sl_ctx *c,
 	c->data_end = (void *)(long)skb->data_end;
 	c->ifindex = skb->ifindex;
 	c->len = len;
+	c->gso_size = skb->gso_size;
 	/* The stack moves the outer tag into the skb before tc ingress. */
 	c->has_meta_vlan = skb->vlan_present;
 	c->meta_vlan = skb->vlan_tci & 0x0fff;

@@ -114,6 +114,17 @@ static __always_inline int sl_fib_send(const struct sl_ctx *ctx,
 	return bpf_redirect_map(&sl_tx_ports, fib->ifindex, 0);
 }
 
+/*
+ * The length the FIB checks against the egress MTU.  A GRO or TSO
+ * aggregate (tc only) is far over it and is segmented on the way out:
+ * 0 makes the helper ask the skb itself whether it can be forwarded.
+ */
+static __always_inline __u16 sl_fib_tot_len(const struct sl_ctx *ctx,
+					    __u32 ip_len)
+{
+	return ctx->gso_size ? 0 : ip_len;
+}
+
 static __always_inline void sl_fib_ports(struct bpf_fib_lookup *fib,
 					 const struct sl_ctx *ctx,
 					 const struct sl_pkt *p)
@@ -145,7 +156,7 @@ static __always_inline int sl_forward4(const struct sl_ctx *ctx,
 		return sl_to_kernel(ctx, d, SLUICE_REASON_TTL_EXCEEDED);
 	sl_fib_ports(&fib, ctx, p);
 	fib.tos = iph->tos;
-	fib.tot_len = bpf_ntohs(iph->tot_len);
+	fib.tot_len = sl_fib_tot_len(ctx, bpf_ntohs(iph->tot_len));
 	fib.ipv4_src = iph->saddr;
 	fib.ipv4_dst = iph->daddr;
 	rc = bpf_fib_lookup(ctx->raw, &fib, sizeof(fib), 0);
@@ -166,11 +177,15 @@ static __always_inline int sl_forward6(const struct sl_ctx *ctx,
 
 	if ((void *)(ip6 + 1) > ctx->data_end)
 		return sl_to_kernel(ctx, d, SLUICE_REASON_MALFORMED);
+	/* Multicast (MLD, ND) is the kernel's, whatever its hop limit. */
+	if (ip6->daddr.in6_u.u6_addr8[0] == 0xff)
+		return sl_to_kernel(ctx, d, SLUICE_REASON_NOT_FORWARDED);
 	if (ip6->hop_limit <= 1)
 		return sl_to_kernel(ctx, d, SLUICE_REASON_TTL_EXCEEDED);
 	sl_fib_ports(&fib, ctx, p);
 	fib.flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0fffffff);
-	fib.tot_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+	fib.tot_len =
+		sl_fib_tot_len(ctx, sizeof(*ip6) + bpf_ntohs(ip6->payload_len));
 	__builtin_memcpy(fib.ipv6_src, &ip6->saddr, 16);
 	__builtin_memcpy(fib.ipv6_dst, &ip6->daddr, 16);
 	rc = bpf_fib_lookup(ctx->raw, &fib, sizeof(fib), 0);

@@ -46,10 +46,21 @@ struct sl_pkt {
 
 /* What remains of the L3 payload: the frame end and the length claimed. */
 struct sl_cursor {
+	void *start; /* the frame's first byte */
 	void *pos;
-	void *end;
+	void *end; /* end of what can be read directly */
+	__u32 wire; /* the frame's whole length: on tc, more than is read */
 	__u32 left;
 };
+
+/* Bytes of the frame from the cursor on, read directly or not. */
+static __always_inline __u32 sl_cursor_avail(const struct sl_cursor *c,
+					     const void *at)
+{
+	__u32 off = at - c->start;
+
+	return off < c->wire ? c->wire - off : 0;
+}
 
 static __always_inline bool sl_is_vlan(__u16 proto_be)
 {
@@ -119,7 +130,7 @@ static __always_inline int sl_parse_ipv4(struct sl_cursor *c, struct sl_pkt *p)
 		return -1;
 	ihl = iph->ihl * 4;
 	tot = bpf_ntohs(iph->tot_len);
-	avail = c->end - c->pos;
+	avail = sl_cursor_avail(c, c->pos);
 	if (ihl < sizeof(*iph) || tot < ihl || tot > avail)
 		return -1;
 	if (c->pos + ihl > c->end)
@@ -154,7 +165,7 @@ static __always_inline int sl_parse_ipv6(struct sl_cursor *c, struct sl_pkt *p)
 	if (ip6->version != 6)
 		return -1;
 	plen = bpf_ntohs(ip6->payload_len);
-	avail = c->end - (void *)(ip6 + 1);
+	avail = sl_cursor_avail(c, ip6 + 1);
 	if (plen > avail)
 		return -1;
 
@@ -225,7 +236,10 @@ static __always_inline int sl_parse_ipv6(struct sl_cursor *c, struct sl_pkt *p)
  */
 static __always_inline void sl_parse(const struct sl_ctx *ctx, struct sl_pkt *p)
 {
-	struct sl_cursor c = { .pos = ctx->data, .end = ctx->data_end };
+	struct sl_cursor c = { .start = ctx->data,
+			       .pos = ctx->data,
+			       .end = ctx->data_end,
+			       .wire = ctx->len };
 	struct ethhdr *eth = c.pos;
 	__u16 proto;
 	int depth = 0, i;

@@ -28,7 +28,11 @@ static __always_inline __u32 sl_flow_hash(const struct sl_pkt *p)
 	/* XOR and sums are symmetric in source and destination. */
 	h = (s[0] ^ d[0]) + (s[1] ^ d[1]) + (s[2] ^ d[2]) + (s[3] ^ d[3]);
 	h ^= (__u32)(p->key.sport ^ p->key.dport) << 16 | p->key.proto;
-	h *= 0x9e3779b1;
+	/* Fold the high bytes down, then spread every bit over the word. */
+	h ^= h >> 16;
+	h *= 0x7feb352d;
+	h ^= h >> 15;
+	h *= 0x846ca68b;
 	return h ^ (h >> 16);
 }
 
@@ -44,7 +48,8 @@ static __always_inline int sl_steer(const struct sl_ctx *ctx,
 	st = bpf_map_lookup_elem(&sl_steer_cpus, &idx);
 	if (!st || !st->ncpus)
 		return sl_to_kernel(ctx, d, SLUICE_REASON_NO_EGRESS);
-	i = sl_flow_hash(p) % st->ncpus;
+	/* The hash's high bits pick, so no byte of it is left out. */
+	i = ((__u64)sl_flow_hash(p) * st->ncpus) >> 32;
 	if (i >= SLUICE_STEER_MAX_CPUS)
 		return sl_to_kernel(ctx, d, SLUICE_REASON_NO_EGRESS);
 	return bpf_redirect_map(&sl_cpus, st->cpus[i], XDP_PASS);
