@@ -9,7 +9,8 @@ set -u
 BUILD=${BUILD:-build}
 filter=${1:-}
 export CMOCKA_MESSAGE_OUTPUT=TAP
-export SLUICE_BUILD=$(cd "$BUILD" && pwd)
+SLUICE_BUILD=$(cd "$BUILD" && pwd)
+export SLUICE_BUILD
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 

@@ -371,7 +371,7 @@ is "Prometheus: $A drop went on counting too" \
 resets=0
 for m in sluice_packets_total sluice_bytes_total sluice_exceptions_total \
 	sluice_rule_packets_total sluice_rule_bytes_total; do
-	resets="$resets + sum(resets($m[10m]))"
+	resets="$resets + sum(resets(${m}[10m]))"
 done
 is "Prometheus saw no counter reset in any sluice counter" "$(pq "$resets")" 0
 
