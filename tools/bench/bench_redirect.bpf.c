@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The floor of XDP forwarding: every frame out of the one port in a
+ * devmap, with no lookup and no rewrite (xdp-bench redirect-map).  The
+ * live bench (tools/bench/live.sh) puts the egress ifindex at key 0.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} bench_ports SEC(".maps");
+
+SEC("xdp")
+int bench_redirect(struct xdp_md *ctx)
+{
+	return bpf_redirect_map(&bench_ports, 0, XDP_DROP);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
