@@ -42,6 +42,7 @@
 
 #include "apply.h"
 #include "config.h"
+#include "counters.h"
 #include "dataplane.h"
 #include "grammar.h"
 #include "pcapw.h"
@@ -1296,116 +1297,21 @@ static struct loaded *load(const char *config, int (*prepare)(struct sl_dp *))
 
 /* Counters before and after. */
 
-#define MAX_PRIOS 64
-
-struct snap {
-	struct sluice_counter act[2][SLUICE_HOOK__MAX][SLUICE_ACT__MAX];
-	struct sluice_counter why[2][SLUICE_HOOK__MAX][SLUICE_REASON__MAX];
-	struct sluice_counter rule[MAX_PRIOS];
-};
-
 struct want {
 	enum sluice_action action;
 	unsigned int prio;
 	enum sluice_reason reason;
 };
 
-/* The rule prios a run checks: the configuration's, and 1 and 65535. */
-struct prios {
-	unsigned int v[MAX_PRIOS];
-	unsigned int n;
-};
-
-static void prios_add(struct prios *ps, unsigned int prio)
-{
-	unsigned int i;
-
-	for (i = 0; i < ps->n; i++)
-		if (ps->v[i] == prio)
-			return;
-	assert_true(ps->n < MAX_PRIOS);
-	ps->v[ps->n++] = prio;
-}
-
-static void prios_from(struct prios *ps, const struct sl_config *cfg)
+/* The rules a run looks at: the configuration's, and 1 and 65535. */
+static void prios_from(struct cnt_scope *sc, const struct sl_config *cfg)
 {
 	size_t i;
 
 	for (i = 0; i < cfg->nrules; i++)
-		prios_add(ps, cfg->rules[i].prio);
-	prios_add(ps, 1);
-	prios_add(ps, SLUICE_PRIO_MAX);
-}
-
-/* slots[1] is where the packet counts, slots[0] one where it must not. */
-static void snap_take(const struct sl_dp *dp, const unsigned int *slots,
-		      const struct prios *ps, struct snap *s)
-{
-	unsigned int sl, h, i;
-
-	for (sl = 0; sl < 2; sl++) {
-		for (h = 0; h < SLUICE_HOOK__MAX; h++) {
-			for (i = 0; i < SLUICE_ACT__MAX; i++)
-				assert_int_equal(sl_dp_iface_counter(
-							 dp, slots[sl], h, i,
-							 -1, &s->act[sl][h][i]),
-						 0);
-			for (i = 0; i < SLUICE_REASON__MAX; i++)
-				assert_int_equal(sl_dp_reason_counter(
-							 dp, slots[sl], h, i,
-							 -1, &s->why[sl][h][i]),
-						 0);
-		}
-	}
-	for (i = 0; i < ps->n; i++)
-		assert_int_equal(
-			sl_dp_rule_counter(dp, ps->v[i], -1, &s->rule[i]), 0);
-}
-
-static bool delta_ok(const char *what, unsigned int a, unsigned int b,
-		     const struct sluice_counter *before,
-		     const struct sluice_counter *after, bool moved, size_t len)
-{
-	uint64_t dp = after->packets - before->packets;
-	uint64_t db = after->bytes - before->bytes;
-	uint64_t wp = moved ? 1 : 0, wb = moved ? len : 0;
-
-	if (dp == wp && db == wb)
-		return true;
-	print_message(
-		"# counter %s[%u][%u]: +%llu packets +%llu bytes, want +%llu +%llu\n",
-		what, a, b, (unsigned long long)dp, (unsigned long long)db,
-		(unsigned long long)wp, (unsigned long long)wb);
-	return false;
-}
-
-static void snap_check(const struct snap *before, const struct snap *after,
-		       const struct prios *ps, enum sluice_hook hook,
-		       const struct want *w, size_t len)
-{
-	unsigned int sl, h, i;
-	bool ok = true;
-
-	for (sl = 0; sl < 2; sl++) {
-		for (h = 0; h < SLUICE_HOOK__MAX; h++) {
-			for (i = 0; i < SLUICE_ACT__MAX; i++)
-				ok &= delta_ok(
-					sl ? "action" : "other-slot-action", h,
-					i, &before->act[sl][h][i],
-					&after->act[sl][h][i],
-					sl && h == hook && i == w->action, len);
-			for (i = 0; i < SLUICE_REASON__MAX; i++)
-				ok &= delta_ok(
-					sl ? "reason" : "other-slot-reason", h,
-					i, &before->why[sl][h][i],
-					&after->why[sl][h][i],
-					sl && h == hook && i == w->reason, len);
-		}
-	}
-	for (i = 0; i < ps->n; i++)
-		ok &= delta_ok("rule", ps->v[i], 0, &before->rule[i],
-			       &after->rule[i], ps->v[i] == w->prio, len);
-	assert_true(ok);
+		cnt_scope_prio(sc, cfg->rules[i].prio);
+	cnt_scope_prio(sc, 1);
+	cnt_scope_prio(sc, SLUICE_PRIO_MAX);
 }
 
 /* One packet through one entry, checked from verdict to counters. */
@@ -1420,18 +1326,6 @@ static __u32 want_retval(enum sluice_hook hook, enum sluice_action a)
 	if (hook == SLUICE_HOOK_TC)
 		return a == SLUICE_ACT_DROP ? TC_ACT_SHOT : TC_ACT_OK;
 	return a == SLUICE_ACT_DROP ? XDP_DROP : XDP_PASS;
-}
-
-static void trace_poison(const struct sl_dp *dp)
-{
-	struct bpf_map *m;
-	struct sluice_trace t = { 0xdead, 0xdead, 0xdead, 0 };
-	__u32 zero = 0;
-
-	m = bpf_object__find_map_by_name(sl_dp_object(dp), "sl_last");
-	assert_non_null(m);
-	assert_int_equal(
-		bpf_map_update_elem(bpf_map__fd(m), &zero, &t, BPF_ANY), 0);
 }
 
 /*
@@ -1449,37 +1343,34 @@ static bool short_of_ip(const struct pkt *p)
 }
 
 /* The packet arrives on slot; other is a slot whose counters stay. */
-static void run_one(const struct sl_dp *dp, unsigned int slot,
-		    unsigned int other, const struct prios *ps,
+static void run_one(const struct sl_dp *dp, const struct cnt_scope *sc,
 		    enum sluice_hook hook, const struct pkt *p,
 		    const struct want *w)
 {
 	static uint8_t out[PKT_MAX + 256];
-	const unsigned int slots[2] = { other, slot };
-	struct snap before, after;
+	struct cnt_snap before, after;
 	struct sluice_trace t;
 	int ret;
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->buf,
 		    .data_size_in = p->len, .data_out = out,
 		    .data_size_out = sizeof(out), .repeat = 1);
 
-	snap_take(dp, slots, ps, &before);
-	trace_poison(dp);
+	cnt_take(dp, sc, &before);
+	cnt_trace_poison(dp);
 	memset(out, 0xa5, sizeof(out));
 	ret = bpf_prog_test_run_opts(sl_dp_prog_fd(dp, hook), &o);
 	if (ret == -EINVAL && hook == SLUICE_HOOK_TC && short_of_ip(p)) {
 		/* The kernel's refusal: the program never ran. */
-		struct want none = { SLUICE_ACT__MAX, 0, SLUICE_REASON__MAX };
-
 		print_message(
 			"# tc: test run refuses an untagged frame shorter than its IP header; nothing may count\n");
-		snap_take(dp, slots, ps, &after);
-		snap_check(&before, &after, ps, hook, &none, 0);
+		cnt_take(dp, sc, &after);
+		cnt_check(sc, &before, &after, hook, SLUICE_ACT__MAX,
+			  SLUICE_REASON__MAX, 0, 0);
 		return;
 	}
 	assert_int_equal(ret, 0);
 	assert_int_equal(sl_dp_last_trace(dp, &t), 0);
-	snap_take(dp, slots, ps, &after);
+	cnt_take(dp, sc, &after);
 
 	if (o.retval != want_retval(hook, w->action) || t.prio != w->prio ||
 	    t.reason != w->reason || t.action != w->action) {
@@ -1499,7 +1390,8 @@ static void run_one(const struct sl_dp *dp, unsigned int slot,
 	assert_int_equal(o.data_size_out, p->len);
 	assert_true(pkt_bytes_equal("output", out, o.data_size_out, p->buf,
 				    p->len));
-	snap_check(&before, &after, ps, hook, w, p->len);
+	cnt_check(sc, &before, &after, hook, w->action, w->reason, w->prio,
+		  p->len);
 }
 
 struct inst {
@@ -1527,18 +1419,18 @@ static void run_case(void **state)
 	const struct inst *in = *state;
 	const struct dp_case *c = in->c;
 	struct want w = { c->action, c->prio, c->reason };
-	struct prios ps = {};
+	struct cnt_scope sc = {};
 	struct loaded *l;
 	struct pkt p;
 
 	pkt_init(&p);
 	c->build(&p, c);
 	l = load(c->config, c->unbound ? unbind : c->prepare);
-	prios_from(&ps, &l->cfg);
-	if (c->unbound)
-		run_one(l->dp, 0, l->slot, &ps, in->hook, &p, &w);
-	else
-		run_one(l->dp, l->slot, 0, &ps, in->hook, &p, &w);
+	prios_from(&sc, &l->cfg);
+	/* Unbound, the packet counts on slot 0 and the ingress's must stay. */
+	sc.slot = c->unbound ? 0 : l->slot;
+	sc.other = c->unbound ? l->slot : 0;
+	run_one(l->dp, &sc, in->hook, &p, &w);
 }
 
 /* Frames shorter than Ethernet never reach the programs. */
@@ -1548,10 +1440,8 @@ static void test_short_frame(void **state)
 	static const struct dp_case c =
 		CASE("short", P_DROP, ip4, DROP, 0, POLICY);
 	uint8_t out[64];
-	struct snap before, after;
-	struct want w = { SLUICE_ACT__MAX, 0, SLUICE_REASON__MAX };
-	unsigned int slots[2] = { 0, 0 };
-	struct prios ps = {};
+	struct cnt_snap before, after;
+	struct cnt_scope sc = {};
 	struct loaded *l;
 	struct pkt p;
 	int ret;
@@ -1560,9 +1450,9 @@ static void test_short_frame(void **state)
 	ip4(&p, &c);
 	pkt_truncate(&p, 13);
 	l = load(c.config, NULL);
-	slots[1] = l->slot;
-	prios_from(&ps, &l->cfg);
-	snap_take(l->dp, slots, &ps, &before);
+	sc.slot = l->slot;
+	prios_from(&sc, &l->cfg);
+	cnt_take(l->dp, &sc, &before);
 	{
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p.buf,
 			    .data_size_in = p.len, .data_out = out,
@@ -1572,8 +1462,9 @@ static void test_short_frame(void **state)
 					     &o);
 	}
 	assert_int_equal(ret, -EINVAL);
-	snap_take(l->dp, slots, &ps, &after);
-	snap_check(&before, &after, &ps, in->hook, &w, 0);
+	cnt_take(l->dp, &sc, &after);
+	cnt_check(&sc, &before, &after, in->hook, SLUICE_ACT__MAX,
+		  SLUICE_REASON__MAX, 0, 0);
 }
 
 /*
@@ -1628,7 +1519,7 @@ static void test_swap(void **state)
 		  { SLUICE_ACT_PASS, 0, SLUICE_REASON_POLICY } },
 	};
 	const struct inst *in = *state;
-	struct prios ps = {};
+	struct cnt_scope sc = {};
 	struct pkt p80, p443, p8080;
 	struct loaded *l;
 	unsigned int i;
@@ -1642,17 +1533,16 @@ static void test_swap(void **state)
 	/* A load of its own: the swaps change it. */
 	l = &swap_load;
 	load_into(l, config, NULL);
-	prios_add(&ps, 10);
-	prios_add(&ps, 20);
-	prios_add(&ps, 30);
+	sc.slot = l->slot;
+	cnt_scope_prio(&sc, 10);
+	cnt_scope_prio(&sc, 20);
+	cnt_scope_prio(&sc, 30);
 	for (i = 0; i < ARRAY_SIZE(steps); i++) {
 		if (steps[i].rules)
 			swap_rules(l->dp, steps[i].rules);
-		run_one(l->dp, l->slot, 0, &ps, in->hook, &p80, &steps[i].w80);
-		run_one(l->dp, l->slot, 0, &ps, in->hook, &p443,
-			&steps[i].w443);
-		run_one(l->dp, l->slot, 0, &ps, in->hook, &p8080,
-			&steps[i].w8080);
+		run_one(l->dp, &sc, in->hook, &p80, &steps[i].w80);
+		run_one(l->dp, &sc, in->hook, &p443, &steps[i].w443);
+		run_one(l->dp, &sc, in->hook, &p8080, &steps[i].w8080);
 	}
 	loaded_free(l);
 }

@@ -50,6 +50,7 @@
 
 #include "apply.h"
 #include "config.h"
+#include "counters.h"
 #include "dataplane.h"
 #include "grammar.h"
 #include "pkt.h"
@@ -678,96 +679,7 @@ static void no_port(struct sl_dp *dp, __u32 ifindex)
 		assert_int_equal(errno, ENOENT);
 }
 
-/* Counters before and after: in0's slot counts, out0's must not. */
-
 #define PRIO 10 /* the rule of every rule configuration */
-
-struct snap {
-	struct sluice_counter act[2][SLUICE_HOOK__MAX][SLUICE_ACT__MAX];
-	struct sluice_counter why[2][SLUICE_HOOK__MAX][SLUICE_REASON__MAX];
-	struct sluice_counter rule;
-};
-
-static void snap_take(const struct sl_dp *dp, const unsigned int *slots,
-		      struct snap *s)
-{
-	unsigned int sl, h, i;
-
-	for (sl = 0; sl < 2; sl++) {
-		for (h = 0; h < SLUICE_HOOK__MAX; h++) {
-			for (i = 0; i < SLUICE_ACT__MAX; i++)
-				assert_int_equal(sl_dp_iface_counter(
-							 dp, slots[sl], h, i,
-							 -1, &s->act[sl][h][i]),
-						 0);
-			for (i = 0; i < SLUICE_REASON__MAX; i++)
-				assert_int_equal(sl_dp_reason_counter(
-							 dp, slots[sl], h, i,
-							 -1, &s->why[sl][h][i]),
-						 0);
-		}
-	}
-	assert_int_equal(sl_dp_rule_counter(dp, PRIO, -1, &s->rule), 0);
-}
-
-static bool delta_ok(const char *what, const char *name, unsigned int h,
-		     const struct sluice_counter *before,
-		     const struct sluice_counter *after, bool moved, size_t len)
-{
-	uint64_t dp = after->packets - before->packets;
-	uint64_t db = after->bytes - before->bytes;
-	uint64_t wp = moved ? 1 : 0, wb = moved ? len : 0;
-
-	if (dp == wp && db == wb)
-		return true;
-	print_message(
-		"# counter %s %s [%s]: +%llu packets +%llu bytes, want +%llu +%llu\n",
-		what, name, sl_hook_name(h), (unsigned long long)dp,
-		(unsigned long long)db, (unsigned long long)wp,
-		(unsigned long long)wb);
-	return false;
-}
-
-static void snap_check(const struct snap *b, const struct snap *a,
-		       enum sluice_hook hook, unsigned int action,
-		       unsigned int reason, unsigned int prio, size_t len)
-{
-	static const char *const what[2][2] = {
-		{ "in0 action", "in0 reason" }, { "out0 action", "out0 reason" }
-	};
-	unsigned int sl, h, i;
-	bool ok = true;
-
-	for (sl = 0; sl < 2; sl++) {
-		for (h = 0; h < SLUICE_HOOK__MAX; h++) {
-			for (i = 0; i < SLUICE_ACT__MAX; i++)
-				ok &= delta_ok(what[sl][0], sl_action_name(i),
-					       h, &b->act[sl][h][i],
-					       &a->act[sl][h][i],
-					       !sl && h == hook && i == action,
-					       len);
-			for (i = 0; i < SLUICE_REASON__MAX; i++)
-				ok &= delta_ok(what[sl][1], sl_reason_name(i),
-					       h, &b->why[sl][h][i],
-					       &a->why[sl][h][i],
-					       !sl && h == hook && i == reason,
-					       len);
-		}
-	}
-	ok &= delta_ok("rule", "10", hook, &b->rule, &a->rule, prio == PRIO,
-		       len);
-	assert_true(ok);
-}
-
-static void trace_poison(const struct sl_dp *dp)
-{
-	struct sluice_trace t = { 0xdead, 0xdead, 0xdead, 0 };
-	int fd = bpf_object__find_map_fd_by_name(sl_dp_object(dp), "sl_last");
-	__u32 zero = 0;
-
-	assert_true(fd >= 0);
-	assert_int_equal(bpf_map_update_elem(fd, &zero, &t, BPF_ANY), 0);
-}
 
 /* One packet through one entry, arriving on in0. */
 
@@ -846,9 +758,10 @@ static void run_one(const struct fwd_case *c, enum sluice_hook hook,
 {
 	static uint8_t out[PKT_MAX + 256];
 	const struct hook_want *w = &c->want[hook];
-	unsigned int reason = w->reason, slots[2];
+	unsigned int reason = w->reason;
+	struct cnt_scope sc = { .prios = { PRIO }, .nprios = 1 };
 	struct pkt in, want;
-	struct snap before, after;
+	struct cnt_snap before, after;
 	struct sluice_trace t;
 	struct loaded *l;
 	__u32 retval, outsize;
@@ -858,8 +771,9 @@ static void run_one(const struct fwd_case *c, enum sluice_hook hook,
 		reason = prio ? SLUICE_REASON_RULE : SLUICE_REASON_POLICY;
 	l = load(config);
 	defroute(c->defroute);
-	slots[0] = port(l->dp, "in0", ifx.in0, true, true);
-	slots[1] = port(l->dp, "out0", ifx.out0, c->ports != OUT0_UNBOUND,
+	/* in0's slot counts, out0's must not. */
+	sc.slot = port(l->dp, "in0", ifx.in0, true, true);
+	sc.other = port(l->dp, "out0", ifx.out0, c->ports != OUT0_UNBOUND,
 			c->ports == PORTS_ALL);
 	no_port(l->dp, ifx.out1);
 
@@ -880,14 +794,14 @@ static void run_one(const struct fwd_case *c, enum sluice_hook hook,
 		break;
 	}
 
-	snap_take(l->dp, slots, &before);
-	trace_poison(l->dp);
+	cnt_take(l->dp, &sc, &before);
+	cnt_trace_poison(l->dp);
 	memset(out, 0xa5, sizeof(out));
 	assert_int_equal(test_run(l->dp, hook, &in, out, sizeof(out), &retval,
 				  &outsize),
 			 0);
 	assert_int_equal(sl_dp_last_trace(l->dp, &t), 0);
-	snap_take(l->dp, slots, &after);
+	cnt_take(l->dp, &sc, &after);
 
 	if (retval != w->ret || t.action != w->action || t.reason != reason ||
 	    t.prio != prio)
@@ -906,7 +820,7 @@ static void run_one(const struct fwd_case *c, enum sluice_hook hook,
 		pkt_bytes_equal("output", out, outsize, want.buf, want.len));
 	if (c->family)
 		check_rewrite(out, outsize, &in, c, w->out);
-	snap_check(&before, &after, hook, w->action, reason, prio, in.len);
+	cnt_check(&sc, &before, &after, hook, w->action, reason, prio, in.len);
 }
 
 struct inst {
