@@ -19,7 +19,7 @@ struct {
 	__type(value, struct sluice_state);
 } sl_state SEC(".maps");
 
-/* Per generation: how many tuples. */
+/* Per generation: its header, see struct sluice_ruleset. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 2);
@@ -27,31 +27,65 @@ struct {
 	__type(value, struct sluice_ruleset);
 } sl_rulesets SEC(".maps");
 
-/* Per generation, SLUICE_MAX_TUPLES tuples sorted by min_prio. */
+/*
+ * The classifier (bpf/classify.h).  Every map holds both generations,
+ * the second after the first; user space writes the idle one through
+ * mmap and publishes it by flipping sl_state.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * SLUICE_MAX_TUPLES);
-	__type(key, __u32);
-	__type(value, struct sluice_tuple);
-} sl_tuples SEC(".maps");
-
-/* Both generations' entries, in buckets: see sluice_bucket_slot(). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SLUICE_TABLE_SLOTS);
+	__uint(max_entries, 2 * SLUICE_MAX_RULES);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, struct sluice_slot);
-} sl_table SEC(".maps");
+	__type(value, struct sluice_crule);
+} sl_crules SEC(".maps");
 
-/* Entries whose bucket was full: masked key -> decision. */
+/*
+ * Candidate lists: see SLUICE_LIST_HDR.  The index maps hold 64-bit
+ * values because an mmapped array lays its elements out 8 bytes apart.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SLUICE_MAX_OVERFLOW);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct sluice_key);
-	__type(value, struct sluice_verdict);
-} sl_rules SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SLUICE_POOL_ENTRIES);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} sl_pool SEC(".maps");
+
+/* Exact-value indexes (slot, VLAN, protocol, ICMP type) -> list. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SLUICE_SMALL_ENTRIES);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} sl_small_idx SEC(".maps");
+
+/* Source and destination port -> list of the narrowest block. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * 2 * 65536);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} sl_port_idx SEC(".maps");
+
+/* Address roots: the top 16 bits -> a list, or a run of sl_addr_ivs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SLUICE_ADDR__MAX * SLUICE_ADDR_ROOT);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} sl_addr_root SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SLUICE_ADDR_IVS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct sluice_iv);
+} sl_addr_ivs SEC(".maps");
 
 /* ifindex -> slot; 0 is "not ours". */
 struct {

@@ -12,22 +12,21 @@
 #include <linux/types.h>
 #endif
 
-#define SLUICE_ABI_VERSION 2
+#define SLUICE_ABI_VERSION 3
 
 /* Limits. */
 #define SLUICE_MAX_IFACES 256 /* attached interfaces (slots) */
 #define SLUICE_PRIO_MAX 65535 /* rule priorities are 1..65535 */
-#define SLUICE_MAX_TUPLES 64 /* distinct rule shapes per rule set */
+#define SLUICE_MAX_RULES 65536 /* compiled rules per generation, 0 unused */
 /*
- * Classifier entries live in a table of buckets, one half per generation;
- * entries that find their bucket full go to a hash map, and the bucket
- * says so.  2^15 buckets of 4 slots: 128K entries per generation.
+ * The classifier's index (see bpf/classify.h), per generation: list
+ * entries of the pool, address intervals, anchored sets.
  */
-#define SLUICE_TABLE_SHIFT 15
-#define SLUICE_BUCKET_SLOTS 4
-#define SLUICE_GEN_SLOTS ((1 << SLUICE_TABLE_SHIFT) * SLUICE_BUCKET_SLOTS)
-#define SLUICE_TABLE_SLOTS (2 * SLUICE_GEN_SLOTS)
-#define SLUICE_MAX_OVERFLOW (1 << 16)
+#define SLUICE_POOL_ENTRIES (1 << 20)
+#define SLUICE_ADDR_ROOT_BITS 16
+#define SLUICE_ADDR_ROOT (1 << SLUICE_ADDR_ROOT_BITS)
+#define SLUICE_ADDR_IVS (1 << 18)
+#define SLUICE_MAX_SET_ANCHORS 128
 #define SLUICE_MAX_SETS 64 /* set ids 1..63; 0 means "no set" */
 #define SLUICE_SET_MAX_PREFIXES (1 << 22) /* per family, all sets together */
 #define SLUICE_SET_NAME_LEN 32
@@ -90,14 +89,12 @@ enum sluice_has {
 };
 
 /*
- * The classifier key: every field a rule can match, 48 bytes.  A packet
- * fills it once; each tuple masks it, stamps its generation and tuple
- * number, and looks the result up.  IPv4 addresses sit in the first four
- * bytes of src/dst.
+ * The packet's fields as the classifier sees them, 48 bytes.  A rule is a
+ * mask and a value over it (ports aside: they are ranges).  IPv4
+ * addresses sit in the first four bytes of src/dst.
  */
 struct sluice_key {
-	__u8 gen;
-	__u8 tuple;
+	__u8 pad0[2];
 	__u8 family; /* 4 or 6, 0 when the rule does not care */
 	__u8 proto;
 	__u16 slot; /* ingress interface slot */
@@ -106,42 +103,104 @@ struct sluice_key {
 	__u16 dport;
 	__u8 tcp_flags;
 	__u8 icmp_type;
-	__u16 pad;
+	__u16 pad1;
 	__u8 src[16];
 	__u8 dst[16];
 };
 
 #define SLUICE_KEY_WORDS (sizeof(struct sluice_key) / sizeof(__u64))
 
-/* One rule shape: the mask, what it needs, and the sets it consults. */
-struct sluice_tuple {
-	struct sluice_key mask;
+/*
+ * A compiled rule: what a candidate the index found must also match.
+ * Rules of a generation are numbered in priority order, so a lower index
+ * is a better rule.  Two cache lines.
+ */
+struct sluice_crule {
+	struct sluice_key mask; /* ports masked out: see the ranges */
+	struct sluice_key value; /* already masked */
+	__u16 sport_lo, sport_hi;
+	__u16 dport_lo, dport_hi;
 	__u32 needs; /* enum sluice_has */
-	__u16 min_prio; /* best rule in the tuple, for early exit */
+	__u16 prio;
+	__u8 action; /* enum sluice_action */
 	__u8 src_set; /* 0, or a set the source must be in */
 	__u8 dst_set;
+	__u8 pad[3];
+	__u32 arg; /* action argument */
+	__u8 pad2[8];
 };
 
-/* What a classifier entry decides. */
-struct sluice_verdict {
-	__u16 prio; /* 0: an empty slot */
-	__u8 action; /* enum sluice_action */
-	__u8 pad;
-	__u32 arg; /* action argument (later actions) */
+/*
+ * Where a rule is indexed: the one field the compiler anchored it by.
+ * Address anchors are prefixes, port anchors aligned blocks of the range;
+ * the others an exact value.
+ */
+enum sluice_anchor {
+	SLUICE_AN_ANY,
+	SLUICE_AN_SLOT,
+	SLUICE_AN_VLAN,
+	SLUICE_AN_PROTO,
+	SLUICE_AN_ICMP,
+	SLUICE_AN_SPORT,
+	SLUICE_AN_DPORT,
+	SLUICE_AN_SRC4,
+	SLUICE_AN_DST4,
+	SLUICE_AN_SRC6,
+	SLUICE_AN_DST6,
+	SLUICE_AN_SRCSET,
+	SLUICE_AN_DSTSET,
+	SLUICE_AN__MAX,
 };
 
-/* One slot of the classifier table: a cache line. */
-struct sluice_slot {
-	struct sluice_key key;
-	struct sluice_verdict verdict;
-	__u32 overflow; /* last slot of a bucket: look in sl_rules too */
-	__u32 pad;
+/* Exact-value indexes share one array, per generation, at these offsets. */
+#define SLUICE_SMALL_SLOT 0
+#define SLUICE_SMALL_VLAN (SLUICE_SMALL_SLOT + SLUICE_MAX_IFACES)
+#define SLUICE_SMALL_PROTO (SLUICE_SMALL_VLAN + 4096)
+#define SLUICE_SMALL_ICMP (SLUICE_SMALL_PROTO + 256)
+#define SLUICE_SMALL_ENTRIES (SLUICE_SMALL_ICMP + 256)
+
+/* Address roots: src4, dst4, src6, dst6, indexed by the top 16 bits. */
+enum sluice_addr_field {
+	SLUICE_ADDR_SRC4,
+	SLUICE_ADDR_DST4,
+	SLUICE_ADDR_SRC6,
+	SLUICE_ADDR_DST6,
+	SLUICE_ADDR__MAX,
+};
+
+/* A root entry with this bit is a run of intervals, not a list. */
+#define SLUICE_ROOT_RUN 0x80000000u
+
+/*
+ * One interval of an address run: from start (as a 128-bit big-endian
+ * number, IPv4 in the top 32 bits) up to the next interval's start, the
+ * list to probe.  A run's first interval holds the run's length in n.
+ */
+struct sluice_iv {
+	__u64 hi;
+	__u64 lo;
+	__u32 list;
+	__u32 n;
+};
+
+struct sluice_set_anchor {
+	__u8 dst; /* 0: the source must be in the set, 1: the destination */
+	__u8 set;
+	__u16 pad;
+	__u32 list;
 };
 
 /* One generation of the rule set: the packets see one or the other. */
 struct sluice_ruleset {
-	__u32 ntuples;
-	__u32 nentries;
+	__u32 nrules; /* compiled rules */
+	__u32 anchors; /* 1 << enum sluice_anchor, for each index in use */
+	__u32 any; /* the list every packet probes, or 0 */
+	__u32 nsets;
+	__u32 pool_used; /* list entries */
+	__u32 ivs_used;
+	__u32 unindexed; /* rules in the any list for want of room */
+	__u32 pad;
+	struct sluice_set_anchor sets[SLUICE_MAX_SET_ANCHORS];
 };
 
 struct sluice_state {
@@ -239,49 +298,31 @@ struct sluice_trace {
 };
 
 /*
- * The classifier's hash: both sides must compute it identically, the
- * data plane to find a key's bucket, user space to fill it.  The words
- * are multiplied independently and summed, so the CPU overlaps the
- * multiplies: a chained hash costs the data plane several nanoseconds
- * more per tuple.  A collision costs a compare, never a wrong verdict.
+ * A list in the pool: a header, next << 32 | len, then len rule indexes
+ * in ascending (priority) order; next is the list of the next shorter
+ * prefix or wider block holding rules (0: none).  Offsets are absolute;
+ * 0 is "no list" (entry 0 of generation 0 is never used).
  */
-static inline __u64 sluice_key_hash6(__u64 w0, __u64 w1, __u64 w2, __u64 w3,
-				     __u64 w4, __u64 w5)
-{
-	__u64 h;
+#define SLUICE_LIST_HDR 1
 
-	h = (w0 ^ 0x736c756963650001ULL) * 0x9e3779b97f4a7c15ULL +
-	    (w1 ^ 0x2545f4914f6cdd1dULL) * 0xbf58476d1ce4e5b9ULL +
-	    (w2 ^ 0x94d049bb133111ebULL) * 0xd6e8feb86659fd93ULL +
-	    (w3 ^ 0x2127599bf4325c37ULL) * 0xff51afd7ed558ccdULL +
-	    (w4 ^ 0xc4ceb9fe1a85ec53ULL) * 0x9fb21c651e98df25ULL +
-	    (w5 ^ 0x8cb92ba72f3d8dd7ULL) * 0xa0761d6478bd642fULL;
-	h ^= h >> 31;
-	h *= 0x94d049bb133111ebULL;
-	return h ^ (h >> 29);
+static inline __u64 sluice_list_hdr(__u32 len, __u32 next)
+{
+	return (__u64)next << 32 | len;
 }
 
-static inline __u64 sluice_key_hash(const __u64 *w)
+static inline __u32 sluice_pool_base(__u32 gen)
 {
-	return sluice_key_hash6(w[0], w[1], w[2], w[3], w[4], w[5]);
+	return gen * SLUICE_POOL_ENTRIES;
 }
 
-/* gen and tuple, the first two bytes of a key, as its first word holds them. */
-static inline __u64 sluice_key_stamp(__u32 gen, __u32 tuple)
+static inline __u32 sluice_root_idx(__u32 gen, __u32 field, __u32 top)
 {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return (__u64)gen | (__u64)tuple << 8;
-#else
-	return (__u64)gen << 56 | (__u64)tuple << 48;
-#endif
+	return (gen * SLUICE_ADDR__MAX + field) * SLUICE_ADDR_ROOT + top;
 }
 
-/* The first slot of a key's bucket in generation gen's half of the table. */
-static inline __u32 sluice_bucket_slot(__u32 gen, __u64 hash)
+static inline __u32 sluice_port_idx(__u32 gen, __u32 dport, __u32 port)
 {
-	__u32 bucket = (__u32)(hash >> (64 - SLUICE_TABLE_SHIFT));
-
-	return gen * SLUICE_GEN_SLOTS + bucket * SLUICE_BUCKET_SLOTS;
+	return (gen * 2 + dport) * 65536 + port;
 }
 
 #endif /* __SLUICE_ABI_H */

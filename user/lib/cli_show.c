@@ -177,10 +177,10 @@ static void show_status(struct json_object *d, FILE *out)
 	for (i = 0; i < n; i++)
 		iface_line(json_object_array_get_idx(ifs, i), out);
 	fprintf(out,
-		"rules: %" PRIu64 ", tuples %" PRIu64 "/%" PRIu64
-		", entries %" PRIu64 "\n",
-		u64(rules, "count"), u64(rules, "tuples"),
-		u64(rules, "tuples_max"), u64(rules, "entries"));
+		"rules: %" PRIu64 ", index entries %" PRIu64 "/%" PRIu64
+		", unindexed %" PRIu64 "\n",
+		u64(rules, "count"), u64(rules, "index_entries"),
+		u64(rules, "index_entries_max"), u64(rules, "unindexed"));
 	n = sets ? json_object_array_length(sets) : 0;
 	fprintf(out, "sets:%s\n", n ? "" : " none");
 	for (i = 0; i < n; i++) {

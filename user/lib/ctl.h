@@ -85,7 +85,8 @@
  *               attached), "multiprog", "policy",
  *               "origin": "config"|"runtime", "error" (only after a
  *               failed attach: the last reason)}],
- *             "rules": {"count", "tuples", "tuples_max", "entries"},
+ *             "rules": {"count", "index_entries", "index_entries_max",
+ *               "unindexed"},
  *             "sets": [{"set", "entries4", "entries6"}],
  *             "maps": {"slots", "slots_max", "sets", "sets_max",
  *               "prefixes4", "prefixes6", "prefixes_max"}}

@@ -256,9 +256,9 @@ static void ruleset_fill(struct sl_daemon *d, struct json_object *o)
 			bpf_map_lookup_elem(fd, &gen, &rs);
 	}
 	sl_json_add_int(o, "count", d->nrules);
-	sl_json_add_int(o, "tuples", rs.ntuples);
-	sl_json_add_int(o, "tuples_max", SLUICE_MAX_TUPLES);
-	sl_json_add_int(o, "entries", rs.nentries);
+	sl_json_add_int(o, "index_entries", rs.pool_used);
+	sl_json_add_int(o, "index_entries_max", SLUICE_POOL_ENTRIES);
+	sl_json_add_int(o, "unindexed", rs.unindexed);
 }
 
 static void maps_fill(struct sl_daemon *d, struct json_object *o)

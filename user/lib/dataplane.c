@@ -144,6 +144,62 @@ static int check_state(struct sl_dp *dp, char *err, size_t errlen)
 	return 0;
 }
 
+/* The classifier's maps, which classifier.c writes through mmap. */
+struct mapped {
+	void **at;
+	struct bpf_map *map;
+};
+
+#define SL_IX_MAPS 6
+
+static void classifier_maps(struct sl_dp *dp, struct mapped *m)
+{
+	m[0] = (struct mapped){ (void **)&dp->ix.rules,
+				dp->skel->maps.sl_crules };
+	m[1] = (struct mapped){ (void **)&dp->ix.pool, dp->skel->maps.sl_pool };
+	m[2] = (struct mapped){ (void **)&dp->ix.small,
+				dp->skel->maps.sl_small_idx };
+	m[3] = (struct mapped){ (void **)&dp->ix.ports,
+				dp->skel->maps.sl_port_idx };
+	m[4] = (struct mapped){ (void **)&dp->ix.roots,
+				dp->skel->maps.sl_addr_root };
+	m[5] = (struct mapped){ (void **)&dp->ix.ivs,
+				dp->skel->maps.sl_addr_ivs };
+}
+
+static size_t map_bytes(const struct bpf_map *m)
+{
+	return (size_t)bpf_map__value_size(m) * bpf_map__max_entries(m);
+}
+
+static int map_classifier(struct sl_dp *dp)
+{
+	struct mapped m[SL_IX_MAPS];
+	void *p;
+	int i;
+
+	classifier_maps(dp, m);
+	for (i = 0; i < SL_IX_MAPS; i++) {
+		p = mmap(NULL, map_bytes(m[i].map), PROT_READ | PROT_WRITE,
+			 MAP_SHARED, bpf_map__fd(m[i].map), 0);
+		if (p == MAP_FAILED)
+			return -errno;
+		*m[i].at = p;
+	}
+	return 0;
+}
+
+static void unmap_classifier(struct sl_dp *dp)
+{
+	struct mapped m[SL_IX_MAPS];
+	int i;
+
+	classifier_maps(dp, m);
+	for (i = 0; i < SL_IX_MAPS; i++)
+		if (*m[i].at)
+			munmap(*m[i].at, map_bytes(m[i].map));
+}
+
 int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **out, char *err,
 	       size_t errlen)
 {
@@ -191,19 +247,9 @@ int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **out, char *err,
 	ret = check_state(dp, err, errlen);
 	if (ret)
 		goto fail;
-	dp->table = mmap(NULL, SLUICE_TABLE_SLOTS * sizeof(*dp->table),
-			 PROT_READ | PROT_WRITE, MAP_SHARED,
-			 bpf_map__fd(dp->skel->maps.sl_table), 0);
-	if (dp->table == MAP_FAILED) {
-		ret = -errno;
-		dp->table = NULL;
-		sl_errf(err, errlen, "cannot map the classifier table: %s",
-			strerror(-ret));
-		goto fail;
-	}
-	ret = sl_dp_rules_sweep(dp);
+	ret = map_classifier(dp);
 	if (ret) {
-		sl_errf(err, errlen, "cannot sweep stale rule entries: %s",
+		sl_errf(err, errlen, "cannot map the classifier: %s",
 			strerror(-ret));
 		goto fail;
 	}
@@ -224,8 +270,7 @@ void sl_dp_close(struct sl_dp *dp)
 		if (dp->set4_bits[i])
 			munmap(dp->set4_bits[i],
 			       SLUICE_SET4_BITMAP_WORDS * sizeof(__u64));
-	if (dp->table)
-		munmap(dp->table, SLUICE_TABLE_SLOTS * sizeof(*dp->table));
+	unmap_classifier(dp);
 	if (dp->sync_inner_fd > 0)
 		close(dp->sync_inner_fd);
 	sluice_bpf__destroy(dp->skel);

@@ -7,12 +7,13 @@
 
 #include <sluice/abi.h>
 
+#include "classifier.h"
 #include "sluice.skel.h"
 
 struct sl_dp {
 	struct sluice_bpf *skel;
 	char pin_dir[4096];
-	struct sluice_slot *table; /* sl_table, mapped */
+	struct sl_ix_maps ix; /* the classifier's maps, mapped */
 	__u64 *set4_bits[SLUICE_MAX_SETS]; /* inner bitmaps, mapped */
 	int sync_inner_fd;
 };
@@ -22,7 +23,5 @@ void sl_errf(char *err, size_t errlen, const char *fmt, ...)
 int sl_dp_percpu_sum(int map_fd, __u32 idx, int cpu, struct sluice_counter *c);
 /* Wait until no packet runs on data the caller just unpublished. */
 int sl_dp_sync(struct sl_dp *dp);
-/* Delete entries of the inactive generation left by an interrupted swap. */
-int sl_dp_rules_sweep(struct sl_dp *dp);
 
 #endif /* __SLUICE_DATAPLANE_INT_H */

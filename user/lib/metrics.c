@@ -300,8 +300,9 @@ static void map_family(FILE *out, const struct sl_dp *dp)
 		const char *name;
 		const struct bpf_map *map;
 	} maps[] = {
-		{ "sl_table", dp->skel->maps.sl_table },
-		{ "sl_rules", dp->skel->maps.sl_rules },
+		{ "sl_crules", dp->skel->maps.sl_crules },
+		{ "sl_pool", dp->skel->maps.sl_pool },
+		{ "sl_addr_ivs", dp->skel->maps.sl_addr_ivs },
 		{ "sl_set4", dp->skel->maps.sl_set4 },
 		{ "sl_set6", dp->skel->maps.sl_set6 },
 		{ "sl_ifaces", dp->skel->maps.sl_ifaces },
@@ -336,22 +337,26 @@ static void map_family(FILE *out, const struct sl_dp *dp)
 			slots++;
 	}
 	family(out, "sluice_map_entries", "gauge",
-	       "Entries in use in a data-plane map (sl_table: both slots and overflow of the active rule set).");
-	fprintf(out, "sluice_map_entries{map=\"sl_table\"} %u\n", rs.nentries);
+	       "Entries in use in a data-plane map (sl_crules, sl_pool, sl_addr_ivs: the active rule set's).");
+	fprintf(out, "sluice_map_entries{map=\"sl_crules\"} %u\n", rs.nrules);
+	fprintf(out, "sluice_map_entries{map=\"sl_pool\"} %u\n", rs.pool_used);
+	fprintf(out, "sluice_map_entries{map=\"sl_addr_ivs\"} %u\n",
+		rs.ivs_used);
 	fprintf(out, "sluice_map_entries{map=\"sl_set4\"} %llu\n",
 		(unsigned long long)n4);
 	fprintf(out, "sluice_map_entries{map=\"sl_set6\"} %llu\n",
 		(unsigned long long)n6);
 	fprintf(out, "sluice_map_entries{map=\"sl_ifaces\"} %u\n", slots);
 	family(out, "sluice_map_max_entries", "gauge",
-	       "Capacity of a data-plane map (sl_table: one rule-set generation).");
+	       "Capacity of a data-plane map (sl_crules, sl_pool, sl_addr_ivs: one rule-set generation).");
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
 		__u32 max = bpf_map__max_entries(maps[i].map);
 
-		if (!strcmp(maps[i].name, "sl_table"))
+		/* The classifier's maps hold two generations. */
+		if (!strcmp(maps[i].name, "sl_crules") ||
+		    !strcmp(maps[i].name, "sl_pool") ||
+		    !strcmp(maps[i].name, "sl_addr_ivs"))
 			max /= 2;
-		if (!strcmp(maps[i].name, "sl_rules"))
-			continue;
 		fprintf(out, "sluice_map_max_entries{map=\"%s\"} %u\n",
 			maps[i].name, max);
 	}
