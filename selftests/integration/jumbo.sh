@@ -67,7 +67,7 @@ sum(r['bytes'] for r in d['rules'] if r['prio'] == $1)"
 
 # ping_big: replies to 3 pings of 8,900 bytes that may not be fragmented.
 ping_big() {
-	nsx a ping -n -q -c 3 -i 0.2 -W 1 -s 8900 -M do $R 2>/dev/null |
+	nsx a ping -n -q -c 3 -i 0.2 -W 1 -s 8900 -M "do" $R 2>/dev/null |
 		sed -n 's/.* \([0-9]*\) received.*/\1/p'
 }
 
