@@ -21,10 +21,10 @@
 
 struct sl_ctx {
 	void *raw; /* the hook's own context, for helpers */
-	void *data;
+	void *data; /* the linear part: all of it direct access can see */
 	void *data_end;
 	__u32 ifindex;
-	__u32 len;
+	__u32 len; /* the whole frame, fragments or paged data included */
 	__u32 gso_size; /* an skb aggregate of segments this long, or 0 */
 	__u16 meta_vlan; /* outer tag the stack already took off */
 	bool has_meta_vlan;
@@ -38,7 +38,12 @@ static __always_inline void sl_ctx_from_xdp(struct sl_ctx *c,
 	c->data = (void *)(long)xdp->data;
 	c->data_end = (void *)(long)xdp->data_end;
 	c->ifindex = xdp->ingress_ifindex;
-	c->len = c->data_end - c->data;
+	/*
+	 * A multi-buffer frame (a jumbo frame, or any frame over a page) has
+	 * page fragments past data_end: lengths are judged, and bytes
+	 * counted, on the whole of it.
+	 */
+	c->len = bpf_xdp_get_buff_len(xdp);
 	c->gso_size = 0;
 	c->meta_vlan = 0;
 	c->has_meta_vlan = false;

@@ -44,22 +44,63 @@ struct sl_pkt {
 	__u32 reason; /* what no matching rule leaves: enum sluice_reason */
 };
 
-/* What remains of the L3 payload: the frame end and the length claimed. */
+/*
+ * Headers are read where they lie.  A frame larger than a page arrives in
+ * pieces: on XDP a multi-buffer frame (a linear part and page fragments,
+ * BPF_F_XDP_HAS_FRAGS), on tc an skb with paged data.  Direct access sees
+ * only the linear part, so every length check is against the whole frame
+ * (ctx->len), and each header is taken in place when the linear part holds
+ * it, else copied out with bpf_xdp_load_bytes() or bpf_skb_load_bytes()
+ * into a small buffer, as the kernel's skb_header_pointer() does.  The copy
+ * costs a helper call per header, and is taken only by frames whose linear
+ * part ends inside their headers; a header split nowhere else reads as
+ * before.  One header is looked at a time, so one buffer serves them all.
+ */
+
+/* The largest header read at once: IPv6's. */
+#define SL_HDR_BUF 40
+/*
+ * No header we walk starts further in (eight extension headers of at most
+ * 2,048 bytes each): the bound lets the verifier add an offset to a packet
+ * pointer.
+ */
+#define SL_HDR_OFF_MAX 0x7fff
+
+/* Where the parse is in the frame, and what the L3 header says remains. */
 struct sl_cursor {
-	void *start; /* the frame's first byte */
-	void *pos;
-	void *end; /* end of what can be read directly */
-	__u32 wire; /* the frame's whole length: on tc, more than is read */
+	const struct sl_ctx *ctx;
+	void *buf; /* SL_HDR_BUF bytes, for a header outside the linear part */
+	__u32 off; /* the next header's offset from the frame's first byte */
+	__u32 wire; /* the frame's whole length */
 	__u32 left;
 };
 
-/* Bytes of the frame from the cursor on, read directly or not. */
+/* Bytes of the frame from off on, in the linear part or not. */
 static __always_inline __u32 sl_cursor_avail(const struct sl_cursor *c,
-					     const void *at)
+					     __u32 off)
 {
-	__u32 off = at - c->start;
-
 	return off < c->wire ? c->wire - off : 0;
+}
+
+/* n bytes at off, in place or copied into c->buf; NULL past the frame. */
+static __always_inline const void *sl_hdr(const struct sl_cursor *c, __u32 off,
+					  __u32 n)
+{
+	const struct sl_ctx *ctx = c->ctx;
+	const __u8 *h;
+
+	if (off > SL_HDR_OFF_MAX || off + n > c->wire)
+		return NULL;
+	h = (const __u8 *)ctx->data + off;
+	if ((const void *)(h + n) <= ctx->data_end)
+		return h;
+	if (ctx->hook == SLUICE_HOOK_XDP) {
+		if (bpf_xdp_load_bytes(ctx->raw, off, c->buf, n))
+			return NULL;
+	} else if (bpf_skb_load_bytes(ctx->raw, off, c->buf, n)) {
+		return NULL;
+	}
+	return c->buf;
 }
 
 static __always_inline bool sl_is_vlan(__u16 proto_be)
@@ -70,27 +111,29 @@ static __always_inline bool sl_is_vlan(__u16 proto_be)
 
 static __always_inline int sl_parse_l4(struct sl_cursor *c, struct sl_pkt *p)
 {
-	void *l4 = c->pos;
-
 	switch (p->key.proto) {
 	case SL_IPPROTO_TCP: {
-		struct tcphdr *th = l4;
+		const struct tcphdr *th;
 
-		if (c->left < sizeof(*th) || (void *)(th + 1) > c->end)
+		if (c->left < sizeof(*th))
 			goto truncated;
-		if (th->doff < 5 || th->doff * 4U > c->left)
+		th = sl_hdr(c, c->off, sizeof(*th));
+		if (!th || th->doff < 5 || th->doff * 4U > c->left)
 			goto truncated;
 		p->key.sport = bpf_ntohs(th->source);
 		p->key.dport = bpf_ntohs(th->dest);
 		/* Byte 13 of the header: CWR ECE URG ACK PSH RST SYN FIN. */
-		p->key.tcp_flags = ((__u8 *)th)[13];
+		p->key.tcp_flags = ((const __u8 *)th)[13];
 		p->has |= SLUICE_HAS_PORTS | SLUICE_HAS_TCP;
 		return 0;
 	}
 	case SL_IPPROTO_UDP: {
-		struct udphdr *uh = l4;
+		const struct udphdr *uh;
 
-		if (c->left < sizeof(*uh) || (void *)(uh + 1) > c->end)
+		if (c->left < sizeof(*uh))
+			goto truncated;
+		uh = sl_hdr(c, c->off, sizeof(*uh));
+		if (!uh)
 			goto truncated;
 		p->key.sport = bpf_ntohs(uh->source);
 		p->key.dport = bpf_ntohs(uh->dest);
@@ -99,12 +142,15 @@ static __always_inline int sl_parse_l4(struct sl_cursor *c, struct sl_pkt *p)
 	}
 	case SL_IPPROTO_ICMP:
 	case SL_IPPROTO_ICMPV6: {
-		__u8 *ih = l4;
+		const __u8 *ih;
 
 		/* ICMP is an IPv4 protocol, ICMPv6 an IPv6 one. */
 		if ((p->key.proto == SL_IPPROTO_ICMP) != (p->key.family == 4))
 			return 0;
-		if (c->left < 8 || (void *)(ih + 8) > c->end)
+		if (c->left < 8)
+			goto truncated;
+		ih = sl_hdr(c, c->off, 8);
+		if (!ih)
 			goto truncated;
 		p->key.icmp_type = ih[0];
 		p->has |= SLUICE_HAS_ICMP;
@@ -120,20 +166,18 @@ truncated:
 
 static __always_inline int sl_parse_ipv4(struct sl_cursor *c, struct sl_pkt *p)
 {
-	struct iphdr *iph = c->pos;
+	const struct iphdr *iph = sl_hdr(c, c->off, sizeof(*iph));
 	__u32 ihl, tot, avail;
 	__u16 frag;
 
-	if ((void *)(iph + 1) > c->end)
+	if (!iph)
 		return -1;
 	if (iph->version != 4)
 		return -1;
 	ihl = iph->ihl * 4;
 	tot = bpf_ntohs(iph->tot_len);
-	avail = sl_cursor_avail(c, c->pos);
+	avail = sl_cursor_avail(c, c->off);
 	if (ihl < sizeof(*iph) || tot < ihl || tot > avail)
-		return -1;
-	if (c->pos + ihl > c->end)
 		return -1;
 
 	p->key.family = 4;
@@ -148,24 +192,24 @@ static __always_inline int sl_parse_ipv4(struct sl_cursor *c, struct sl_pkt *p)
 		p->reason = SLUICE_REASON_FRAGMENT;
 		return 0;
 	}
-	c->pos += ihl;
+	c->off += ihl;
 	c->left = tot - ihl;
 	return sl_parse_l4(c, p);
 }
 
 static __always_inline int sl_parse_ipv6(struct sl_cursor *c, struct sl_pkt *p)
 {
-	struct ipv6hdr *ip6 = c->pos;
+	const struct ipv6hdr *ip6 = sl_hdr(c, c->off, sizeof(*ip6));
 	__u32 plen, avail, len;
 	__u8 nexthdr;
 	int i;
 
-	if ((void *)(ip6 + 1) > c->end)
+	if (!ip6)
 		return -1;
 	if (ip6->version != 6)
 		return -1;
 	plen = bpf_ntohs(ip6->payload_len);
-	avail = sl_cursor_avail(c, ip6 + 1);
+	avail = sl_cursor_avail(c, c->off + sizeof(*ip6));
 	if (plen > avail)
 		return -1;
 
@@ -174,32 +218,38 @@ static __always_inline int sl_parse_ipv6(struct sl_cursor *c, struct sl_pkt *p)
 	__builtin_memcpy(p->key.dst, &ip6->daddr, 16);
 	p->has |= SLUICE_HAS_IP;
 	nexthdr = ip6->nexthdr;
-	c->pos = ip6 + 1;
+	c->off += sizeof(*ip6);
 	c->left = plen;
 
 	for (i = 0; i < SLUICE_MAX_EXTHDRS; i++) {
-		__u8 *h = c->pos;
+		const __u8 *h;
 
 		switch (nexthdr) {
 		case SL_IPPROTO_HOPOPTS:
 		case SL_IPPROTO_ROUTING:
 		case SL_IPPROTO_DSTOPTS:
-			if (c->left < 8 || (void *)(h + 8) > c->end)
+			if (c->left < 8)
+				return -1;
+			h = sl_hdr(c, c->off, 8);
+			if (!h)
 				return -1;
 			len = (h[1] + 1) * 8;
 			if (len > c->left)
 				return -1;
 			nexthdr = h[0];
-			c->pos += len;
+			c->off += len;
 			c->left -= len;
 			break;
 		case SL_IPPROTO_FRAGMENT: {
-			struct frag_hdr *fh = c->pos;
+			const struct frag_hdr *fh;
 
-			if (c->left < sizeof(*fh) || (void *)(fh + 1) > c->end)
+			if (c->left < sizeof(*fh))
+				return -1;
+			fh = sl_hdr(c, c->off, sizeof(*fh));
+			if (!fh)
 				return -1;
 			nexthdr = fh->nexthdr;
-			c->pos += sizeof(*fh);
+			c->off += sizeof(*fh);
 			c->left -= sizeof(*fh);
 			if (bpf_ntohs(fh->frag_off) & ~7) {
 				p->key.proto = nexthdr;
@@ -236,21 +286,19 @@ static __always_inline int sl_parse_ipv6(struct sl_cursor *c, struct sl_pkt *p)
  */
 static __always_inline void sl_parse(const struct sl_ctx *ctx, struct sl_pkt *p)
 {
-	struct sl_cursor c = { .start = ctx->data,
-			       .pos = ctx->data,
-			       .end = ctx->data_end,
-			       .wire = ctx->len };
-	struct ethhdr *eth = c.pos;
+	__u64 buf[SL_HDR_BUF / 8];
+	struct sl_cursor c = { .ctx = ctx, .buf = buf, .wire = ctx->len };
+	const struct ethhdr *eth = sl_hdr(&c, 0, sizeof(*eth));
 	__u16 proto;
 	int depth = 0, i;
 
 	p->reason = SLUICE_REASON_POLICY;
-	if ((void *)(eth + 1) > c.end) {
+	if (!eth) {
 		p->reason = SLUICE_REASON_MALFORMED;
 		return;
 	}
 	proto = eth->h_proto;
-	c.pos = eth + 1;
+	c.off = sizeof(*eth);
 
 	if (ctx->has_meta_vlan) {
 		p->key.vlan = ctx->meta_vlan;
@@ -258,11 +306,12 @@ static __always_inline void sl_parse(const struct sl_ctx *ctx, struct sl_pkt *p)
 		depth = 1;
 	}
 	for (i = 0; i < SLUICE_MAX_VLAN_DEPTH; i++) {
-		struct vlan_hdr *vh = c.pos;
+		const struct vlan_hdr *vh;
 
 		if (!sl_is_vlan(proto) || depth >= SLUICE_MAX_VLAN_DEPTH)
 			break;
-		if ((void *)(vh + 1) > c.end) {
+		vh = sl_hdr(&c, c.off, sizeof(*vh));
+		if (!vh) {
 			p->reason = SLUICE_REASON_MALFORMED;
 			return;
 		}
@@ -272,7 +321,7 @@ static __always_inline void sl_parse(const struct sl_ctx *ctx, struct sl_pkt *p)
 		}
 		depth++;
 		proto = vh->h_vlan_encapsulated_proto;
-		c.pos = vh + 1;
+		c.off += sizeof(*vh);
 	}
 	if (sl_is_vlan(proto)) {
 		p->reason = SLUICE_REASON_PARSE_LIMIT;

@@ -6,7 +6,13 @@
 #include "ctx.h"
 #include "pipeline.h"
 
-SEC("xdp")
+/*
+ * xdp.frags: the program takes multi-buffer frames (BPF_F_XDP_HAS_FRAGS),
+ * so it attaches where the MTU is over a page (veth, multi-buffer drivers)
+ * and sees jumbo frames whole; it reads them as parse.h says.  A cpumap or
+ * devmap entry given a program must be frags-aware too.
+ */
+SEC("xdp.frags")
 int sl_xdp(struct xdp_md *xdp)
 {
 	struct sl_ctx ctx;
