@@ -25,6 +25,7 @@
 #include "cli_show.h"
 #include "ctl.h"
 #include "grammar.h"
+#include "pktdesc.h"
 #include "testrun.h"
 
 static volatile sig_atomic_t interrupted;
@@ -47,13 +48,16 @@ static void usage(FILE *f)
 	      "  status\n"
 	      "  metrics [--per-cpu]        the Prometheus text\n"
 	      "  reload\n"
-	      "  test-run -c FILE [--hook xdp|tc] [--in IFACE] --pcap FILE\n"
+	      "  test-run -c FILE [--hook xdp|tc] [--in IFACE] [--pcap FILE]\n"
+	      "           [--packet PACKET]...\n"
 	      "MATCH  := in IFACE | src PREFIX|@SET | dst PREFIX|@SET\n"
 	      "        | proto tcp|udp|icmp|icmpv6|NUM | sport N[-M] | dport N[-M]\n"
 	      "        | tcp-flags FLAG[,FLAG] | icmp-type N | vlan N\n"
 	      "ACTION := drop | pass | forward | redirect IFACE | steer [CPU[,CPU...]]\n"
-	      "        | rate-limit PPS[/BURST] [per src|src/LEN]\n"
-	      "  -s  control socket (default " SL_CTL_SOCKET ")\n"
+	      "        | rate-limit PPS[/BURST] [per src|src/LEN]\n",
+	      f);
+	fputs(sl_pktdesc_usage, f);
+	fputs("  -s  control socket (default " SL_CTL_SOCKET ")\n"
 	      "  -j  JSON on stdout\n",
 	      f);
 }

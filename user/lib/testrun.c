@@ -15,6 +15,7 @@
 #include "config.h"
 #include "dataplane.h"
 #include "grammar.h"
+#include "pktdesc.h"
 #include "testrun.h"
 
 /* bpf_prog_test_run runs on the caller's netns loopback: ifindex 1. */
@@ -62,17 +63,32 @@ static const char *verdict_name(enum sluice_hook hook, __u32 retval,
 	return "aborted";
 }
 
-static void report(FILE *out, json_object *arr, unsigned long n,
-		   const char *verdict, const struct sluice_trace *t,
-		   const char *why)
+struct run {
+	struct sl_dp *dp;
+	int prog_fd;
+	enum sluice_hook hook;
+	json_object *arr; /* -j: the verdicts so far */
+	FILE *out;
+	unsigned long n; /* frames so far */
+};
+
+/*
+ * One line (or object) per frame.  t is NULL when no program ran: then
+ * why says what is wrong, and harness, if set, what bpf_prog_test_run
+ * refused the frame with.
+ */
+static void report(struct run *r, const char *verdict,
+		   const struct sluice_trace *t, const char *why,
+		   const char *harness)
 {
 	const char *reason = why ? why : sl_reason_name(t->reason);
 	char rule[16];
 
-	if (arr) {
+	if (r->arr) {
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "packet", json_object_new_int64(n));
+		json_object_object_add(o, "packet",
+				       json_object_new_int64(r->n));
 		json_object_object_add(o, "verdict",
 				       json_object_new_string(verdict));
 		json_object_object_add(
@@ -80,7 +96,10 @@ static void report(FILE *out, json_object *arr, unsigned long n,
 			t && t->prio ? json_object_new_int(t->prio) : NULL);
 		json_object_object_add(o, "reason",
 				       json_object_new_string(reason));
-		json_object_array_add(arr, o);
+		if (harness)
+			json_object_object_add(o, "error",
+					       json_object_new_string(harness));
+		json_object_array_add(r->arr, o);
 		return;
 	}
 	if (t && t->prio)
@@ -93,77 +112,104 @@ static void report(FILE *out, json_object *arr, unsigned long n,
 						 SLUICE_REASON_PARSE_LIMIT ?
 				 "policy" :
 				 "-");
-	fprintf(out, "packet %lu verdict %s rule %s reason %s\n", n, verdict,
-		rule, reason);
+	fprintf(r->out, "packet %lu verdict %s rule %s reason %s", r->n,
+		verdict, rule, reason);
+	if (harness)
+		fprintf(r->out, " error \"%s\"", harness);
+	fputc('\n', r->out);
 }
 
-static int run_pcap(struct sl_dp *dp, const struct sl_testrun_opts *opts,
-		    FILE *out)
+/*
+ * Run one frame of caplen bytes (len on the wire).  Whatever the frame,
+ * it gets its line and the run goes on: the kernel's harness refuses
+ * some frames the hook would meet live (on tc, an IPv4 or IPv6 ethertype
+ * with less than a whole IP header after it; on both, frames larger than
+ * it can lay out), and that is a verdict about the frame, not a failure
+ * of the run.
+ */
+static void run_frame(struct run *r, const void *data, size_t caplen,
+		      size_t len)
 {
-	static unsigned char data_out[65536 + 256];
+	/* No data_out: the verdict is all we want, and a buffer too
+	 * small for a large frame would fail the run with ENOSPC. */
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = data,
+		    .data_size_in = caplen, .repeat = 1);
+	struct sluice_trace tr = {};
+
+	r->n++;
+	if (caplen < SL_ETH_HLEN) {
+		report(r, "error", NULL, "shorter than Ethernet", NULL);
+		return;
+	}
+	if (caplen < len) {
+		report(r, "error", NULL, "truncated capture", NULL);
+		return;
+	}
+	if (bpf_prog_test_run_opts(r->prog_fd, &t)) {
+		report(r, "error", NULL, "harness", strerror(errno));
+		return;
+	}
+	sl_dp_last_trace(r->dp, &tr);
+	report(r, verdict_name(r->hook, t.retval, &tr), &tr, NULL, NULL);
+}
+
+static int run_pcap(struct run *r, const char *path)
+{
 	char perr[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
 	const unsigned char *bytes;
-	json_object *arr = NULL;
-	unsigned long n = 0;
 	pcap_t *pc;
-	int prog_fd = sl_dp_prog_fd(dp, opts->hook), r, ret = 0;
+	int ret = 0, k;
 
-	pc = pcap_open_offline(opts->pcap, perr);
+	pc = pcap_open_offline(path, perr);
 	if (!pc) {
 		fprintf(stderr, "sluice: %s\n", perr);
 		return -EINVAL;
 	}
 	if (pcap_datalink(pc) != DLT_EN10MB) {
 		fprintf(stderr, "sluice: %s: link type %s, not Ethernet\n",
-			opts->pcap,
+			path,
 			pcap_datalink_val_to_name(pcap_datalink(pc)) ?: "?");
 		pcap_close(pc);
 		return -EINVAL;
 	}
-	if (opts->json)
-		arr = json_object_new_array();
-
-	while ((r = pcap_next_ex(pc, &h, &bytes)) == 1) {
-		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = bytes,
-			    .data_size_in = h->caplen, .data_out = data_out,
-			    .data_size_out = sizeof(data_out), .repeat = 1);
-		struct sluice_trace tr = {};
-
-		n++;
-		if (h->caplen < SL_ETH_HLEN) {
-			report(out, arr, n, "error", NULL,
-			       "shorter than Ethernet");
-			continue;
-		}
-		if (h->caplen < h->len) {
-			report(out, arr, n, "error", NULL, "truncated capture");
-			continue;
-		}
-		if (bpf_prog_test_run_opts(prog_fd, &t)) {
-			fprintf(stderr, "sluice: %s: packet %lu: %s\n",
-				opts->pcap, n, strerror(errno));
-			ret = -errno;
-			break;
-		}
-		sl_dp_last_trace(dp, &tr);
-		report(out, arr, n, verdict_name(opts->hook, t.retval, &tr),
-		       &tr, NULL);
-	}
-	if (r == PCAP_ERROR) {
-		fprintf(stderr, "sluice: %s: %s\n", opts->pcap,
-			pcap_geterr(pc));
+	while ((k = pcap_next_ex(pc, &h, &bytes)) == 1)
+		run_frame(r, bytes, h->caplen, h->len);
+	if (k == PCAP_ERROR) {
+		fprintf(stderr, "sluice: %s: %s\n", path, pcap_geterr(pc));
 		ret = -EINVAL;
 	}
 	pcap_close(pc);
-	if (arr) {
+	return ret;
+}
+
+static int run_all(struct sl_dp *dp, const struct sl_testrun_opts *opts,
+		   FILE *out)
+{
+	struct run r = {
+		.dp = dp,
+		.prog_fd = sl_dp_prog_fd(dp, opts->hook),
+		.hook = opts->hook,
+		.out = out,
+	};
+	size_t i;
+	int ret = 0;
+
+	if (opts->json)
+		r.arr = json_object_new_array();
+	if (opts->pcap)
+		ret = run_pcap(&r, opts->pcap);
+	for (i = 0; !ret && i < opts->nframes; i++)
+		run_frame(&r, opts->frames[i].data, opts->frames[i].len,
+			  opts->frames[i].len);
+	if (r.arr) {
 		if (!ret)
 			fprintf(out, "%s\n",
 				json_object_to_json_string_ext(
-					arr,
+					r.arr,
 					JSON_C_TO_STRING_PRETTY |
 						JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(arr);
+		json_object_put(r.arr);
 	}
 	return ret;
 }
@@ -185,7 +231,7 @@ int sl_testrun(const struct sl_testrun_opts *opts, FILE *out)
 	if (!ret)
 		ret = bind_ingress(dp, &cfg, opts->in, err, sizeof(err));
 	if (!ret)
-		ret = run_pcap(dp, opts, out);
+		ret = run_all(dp, opts, out);
 out:
 	if (ret && err[0])
 		fprintf(stderr, "sluice: %s\n", err);
@@ -197,7 +243,54 @@ out:
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: sluice test-run -c FILE [--hook xdp|tc] [--in IFACE] --pcap FILE [-j]\n");
+		"usage: sluice test-run -c FILE [--hook xdp|tc] [--in IFACE] [--pcap FILE]\n"
+		"                       [--packet PACKET]... [-j]\n%s",
+		sl_pktdesc_usage);
+}
+
+static void free_frames(struct sl_testrun_frame *f, size_t n)
+{
+	while (n--)
+		free(f[n].data);
+	free(f);
+}
+
+/* The frames of the --packet descriptions, or NULL after a one-line
+ * error naming the description. */
+static struct sl_testrun_frame *build_frames(char **descs, size_t n)
+{
+	struct sl_testrun_frame *f = calloc(n ?: 1, sizeof(*f));
+	struct pkt *p = malloc(sizeof(*p));
+	char err[256];
+	size_t i;
+
+	if (!f || !p) {
+		fprintf(stderr, "sluice: test-run: %s\n", strerror(ENOMEM));
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		if (sl_pktdesc_build(descs[i], p, err, sizeof(err))) {
+			fprintf(stderr,
+				"sluice: test-run: --packet \"%s\": %s\n",
+				descs[i], err);
+			goto fail;
+		}
+		f[i].data = malloc(p->len);
+		if (!f[i].data) {
+			fprintf(stderr, "sluice: test-run: %s\n",
+				strerror(ENOMEM));
+			goto fail;
+		}
+		memcpy(f[i].data, p->buf, p->len);
+		f[i].len = p->len;
+	}
+	free(p);
+	return f;
+fail:
+	free(p);
+	if (f)
+		free_frames(f, n);
+	return NULL;
 }
 
 int sl_testrun_main(int argc, char **argv, bool json)
@@ -207,12 +300,22 @@ int sl_testrun_main(int argc, char **argv, bool json)
 		{ "hook", required_argument, NULL, 'H' },
 		{ "in", required_argument, NULL, 'i' },
 		{ "pcap", required_argument, NULL, 'p' },
+		{ "packet", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'j' },
 		{}
 	};
 	struct sl_testrun_opts o = { .hook = SLUICE_HOOK_XDP, .json = json };
-	int c;
+	struct sl_testrun_frame *frames;
+	char **descs;
+	size_t ndescs = 0;
+	int c, ret;
 
+	/* At most one description per argument. */
+	descs = calloc(argc, sizeof(*descs));
+	if (!descs) {
+		fprintf(stderr, "sluice: test-run: %s\n", strerror(ENOMEM));
+		return 1;
+	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:j", longopts, NULL)) != -1) {
 		switch (c) {
@@ -228,6 +331,7 @@ int sl_testrun_main(int argc, char **argv, bool json)
 				fprintf(stderr,
 					"sluice: test-run: unknown hook \"%s\" (xdp or tc)\n",
 					optarg);
+				free(descs);
 				return 2;
 			}
 			break;
@@ -237,21 +341,37 @@ int sl_testrun_main(int argc, char **argv, bool json)
 		case 'p':
 			o.pcap = optarg;
 			break;
+		case 'P':
+			descs[ndescs++] = optarg;
+			break;
 		case 'j':
 			o.json = true;
 			break;
 		default:
 			usage();
+			free(descs);
 			return 2;
 		}
 	}
-	if (!o.config || !o.pcap || optind != argc) {
+	if (!o.config || (!o.pcap && !ndescs) || optind != argc) {
 		if (optind != argc)
 			fprintf(stderr,
 				"sluice: test-run: unexpected argument \"%s\"\n",
 				argv[optind]);
+		else if (o.config)
+			fprintf(stderr,
+				"sluice: test-run: no packets: --pcap FILE or --packet PACKET\n");
 		usage();
+		free(descs);
 		return 2;
 	}
-	return sl_testrun(&o, stdout) ? 1 : 0;
+	frames = build_frames(descs, ndescs);
+	free(descs);
+	if (!frames)
+		return 2;
+	o.frames = frames;
+	o.nframes = ndescs;
+	ret = sl_testrun(&o, stdout) ? 1 : 0;
+	free_frames(frames, ndescs);
+	return ret;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * sluice test-run: feed the packets of a pcap file through the real
- * programs with a configuration's rule set, offline, and tell the verdict
- * of each.
+ * sluice test-run: feed the packets of a pcap file, then those described
+ * on the command line, through the real programs with a configuration's
+ * rule set, offline, and tell the verdict of each.  Every frame gets a
+ * line, also one the kernel's test harness refuses; only a broken file or
+ * configuration stops the run.
  */
 #ifndef __SLUICE_TESTRUN_H
 #define __SLUICE_TESTRUN_H
@@ -12,15 +14,25 @@
 
 #include <sluice/abi.h>
 
+#include <stddef.h>
+
+struct sl_testrun_frame {
+	unsigned char *data;
+	size_t len;
+};
+
 struct sl_testrun_opts {
 	const char *config;
-	const char *pcap;
+	const char *pcap; /* NULL: none */
+	const struct sl_testrun_frame *frames; /* after the pcap's */
+	size_t nframes;
 	const char *in; /* NULL: the first interface the config names */
 	enum sluice_hook hook;
 	bool json;
 };
 
-/* Runs it, prints to out; errors are one line on stderr. 0 or -errno. */
+/* Runs it, prints to out; errors are one line on stderr.  0, or -errno
+ * for a file or configuration that cannot be used. */
 int sl_testrun(const struct sl_testrun_opts *opts, FILE *out);
 
 /* "test-run" as the CLI gets it: argv[0] is "test-run". */
