@@ -639,5 +639,5 @@ for LAYOUT in $LAYOUTS; do
 	else
 		LROWS=$ROWS
 	fi
-	[ -n "$LROWS" ] && measure
+	if [ -n "$LROWS" ]; then measure; fi
 done
