@@ -37,6 +37,19 @@ const volatile __u32 pg_l4_sum; /* pseudo-header, L4 header, payload */
 const volatile __u32 pg_src_first; /* last 32 bits, host order */
 const volatile __u32 pg_src_count; /* addresses in the range; 0: 2^32 */
 const volatile __u32 pg_ifindex; /* the device the test run sends out of */
+const volatile __u32 pg_src_table; /* sources from pg_srcs, not a range */
+
+/*
+ * Sources listed one by one (--src-file), network order, cycled in the
+ * list's order: a flood spread over addresses no range describes, such
+ * as a million members of a set.  User space sizes it before loading.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 1);
+} pg_srcs SEC(".maps");
 
 /*
  * Only test runs get past the guard below, one at a time and each on one
@@ -82,7 +95,15 @@ int pg_xmit(struct xdp_md *ctx)
 				((const volatile __u16 *)pg_hdr)[words * 4 + i];
 
 	idx = pg_next;
-	src = bpf_htonl(pg_src_first + idx);
+	if (pg_src_table) {
+		__u32 *v = bpf_map_lookup_elem(&pg_srcs, &idx);
+
+		if (!v)
+			return XDP_ABORTED;
+		src = *v;
+	} else {
+		src = bpf_htonl(pg_src_first + idx);
+	}
 	/* A count of 0 means 2^32: idx then wraps to 0 by itself. */
 	pg_next = ++idx == pg_src_count ? 0 : idx;
 	pg_frames++;

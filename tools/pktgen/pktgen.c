@@ -88,6 +88,9 @@ struct pg {
 	unsigned char src_lo[16], src_hi[16], dst[16];
 	bool have_src;
 	const char *src_arg, *dst_arg;
+	const char *src_file; /* --src-file */
+	__u32 *srcs; /* its addresses, network order */
+	__u32 nsrcs;
 	__u16 sport, dport;
 	unsigned int size; /* 0: 64, or the headers if they are longer */
 	double rate; /* frames per second; 0: unpaced */
@@ -119,6 +122,8 @@ static void usage(FILE *f)
 		"      --src IP[-IP]    source, or a range cycled through frame\n"
 		"                       by frame (IPv6: the last 32 bits vary)\n"
 		"                       (default: DEV's first address)\n"
+		"      --src-file FILE  IPv4 sources, one a line, cycled in order\n"
+		"                       (up to 2^24; '#' comments)\n"
 		"  -6                   IPv6 (default: the family of --dst)\n"
 		"      --udp            UDP (default)\n"
 		"      --tcp-syn        TCP SYN, no payload, padded to --size\n"
@@ -257,6 +262,7 @@ enum {
 	OPT_DURATION,
 	OPT_CPU,
 	OPT_BATCH,
+	OPT_SRC_FILE,
 };
 
 static const struct option long_opts[] = {
@@ -275,6 +281,7 @@ static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "cpu", required_argument, NULL, OPT_CPU },
 	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "src-file", required_argument, NULL, OPT_SRC_FILE },
 	{ "json", no_argument, NULL, 'j' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -285,6 +292,54 @@ static void bad_arg(const char *opt, const char *arg)
 {
 	fprintf(stderr, "pktgen: invalid %s '%s'\n", opt, arg);
 	exit(2);
+}
+
+/* A source table this long is 64 MB of map: more is a mistake. */
+#define PG_SRCS_MAX (1u << 24)
+
+/* --src-file: the addresses, in order; the first stands for the range. */
+static void read_src_file(struct pg *pg)
+{
+	char line[256], *p, *end;
+	unsigned long n = 0;
+	__u32 cap = 0;
+	FILE *f;
+
+	f = fopen(pg->src_file, "re");
+	if (!f)
+		die("--src-file %s: %s", pg->src_file, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		n++;
+		line[strcspn(line, "#\n")] = '\0';
+		for (p = line; *p == ' ' || *p == '\t'; p++)
+			;
+		for (end = p + strlen(p); end > p && strchr(" \t\r", end[-1]);)
+			*--end = '\0';
+		if (!*p)
+			continue;
+		if (pg->nsrcs == cap) {
+			cap = cap ? cap * 2 : 4096;
+			if (cap > PG_SRCS_MAX)
+				die("--src-file %s: more than %u addresses",
+				    pg->src_file, PG_SRCS_MAX);
+			pg->srcs = realloc(pg->srcs, cap * sizeof(*pg->srcs));
+			if (!pg->srcs)
+				die("%s", strerror(ENOMEM));
+		}
+		if (inet_pton(AF_INET, p, &pg->srcs[pg->nsrcs]) != 1)
+			die("--src-file %s:%lu: not an IPv4 address: '%s'",
+			    pg->src_file, n, p);
+		pg->nsrcs++;
+	}
+	if (ferror(f))
+		die("--src-file %s: %s", pg->src_file, strerror(errno));
+	fclose(f);
+	if (!pg->nsrcs)
+		die("--src-file %s: no address in it", pg->src_file);
+	memset(pg->src_lo, 0, 16);
+	memcpy(pg->src_lo, &pg->srcs[0], 4);
+	memcpy(pg->src_hi, pg->src_lo, 16);
+	pg->have_src = true;
 }
 
 static void parse_args(struct pg *pg, int argc, char **argv)
@@ -329,6 +384,9 @@ static void parse_args(struct pg *pg, int argc, char **argv)
 			break;
 		case OPT_DST:
 			pg->dst_arg = optarg;
+			break;
+		case OPT_SRC_FILE:
+			pg->src_file = optarg;
 			break;
 		case OPT_UDP:
 			pg->tcp = false;
@@ -396,6 +454,13 @@ static void parse_args(struct pg *pg, int argc, char **argv)
 		bad_arg("--dst", pg->dst_arg);
 	if (want6 && pg->family != AF_INET6)
 		die("-6 with the IPv4 destination %s", pg->dst_arg);
+	if (pg->src_arg && pg->src_file)
+		die("--src and --src-file: one or the other");
+	if (pg->src_file) {
+		if (pg->family != AF_INET)
+			die("--src-file: IPv4 sources only");
+		read_src_file(pg);
+	}
 	if (pg->src_arg) {
 		int f = parse_src(pg, pg->src_arg);
 
@@ -578,8 +643,31 @@ static void build_frame(struct pg *pg, struct pktgen_bpf__rodata *ro)
 	ro->pg_l4_sum = l4_sum;
 	ro->pg_src_first = first;
 	ro->pg_src_count = last - first + 1; /* 2^32 wraps to 0, as meant */
+	if (pg->nsrcs) {
+		ro->pg_src_table = 1;
+		ro->pg_src_count = pg->nsrcs;
+	}
 	ro->pg_ifindex = pg->ifindex;
 	pg->frame = f;
+}
+
+/* The source table, in one batch call where the kernel has them. */
+static void fill_srcs(const struct pg *pg, int fd)
+{
+	__u32 *keys = malloc(pg->nsrcs * sizeof(*keys)), i, n = pg->nsrcs;
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	int err;
+
+	if (!keys)
+		die("%s", strerror(ENOMEM));
+	for (i = 0; i < n; i++)
+		keys[i] = i;
+	err = bpf_map_update_batch(fd, keys, pg->srcs, &n, &o);
+	for (i = err ? 0 : pg->nsrcs; i < pg->nsrcs; i++)
+		if (bpf_map_update_elem(fd, &keys[i], &pg->srcs[i], BPF_ANY))
+			die("--src-file: cannot fill the source table: %s",
+			    strerror(errno));
+	free(keys);
 }
 
 static double now(void)
@@ -797,10 +885,14 @@ int main(int argc, char **argv)
 	if (!skel)
 		die("cannot open the BPF program: %s", strerror(errno));
 	build_frame(&pg, skel->rodata);
+	if (pg.nsrcs && bpf_map__set_max_entries(skel->maps.pg_srcs, pg.nsrcs))
+		die("--src-file: cannot size the source table");
 	err = pktgen_bpf__load(skel);
 	if (err)
 		die("cannot load the BPF program: %s (-v shows why)",
 		    strerror(-err));
+	if (pg.nsrcs)
+		fill_srcs(&pg, bpf_map__fd(skel->maps.pg_srcs));
 	pg.prog_fd = bpf_program__fd(skel->progs.pg_xmit);
 	link = keep_resident(&pg);
 	if (link < 0)
@@ -835,5 +927,6 @@ int main(int argc, char **argv)
 		close(link);
 	pktgen_bpf__destroy(skel);
 	free(pg.frame);
+	free(pg.srcs);
 	return 0;
 }
