@@ -91,6 +91,13 @@ def full_plen(rng, fam):
     return rng.randint(bits // 2, bits)
 
 
+def set_plen(rng, fam):
+    bits = 32 if fam == 4 else 128
+    if rng.random() < .02:
+        return rng.randint(0, bits // 4)
+    return rng.randint(bits // 4, bits)
+
+
 def gen_sets(rng, pools, n, plen):
     sets = {}
     for i in range(n):
@@ -106,12 +113,29 @@ def gen_port_range(rng, pools, ranges):
     p = pools.port()
     if not ranges or rng.random() < .5:
         return (p, p)
-    lo = max(0, p - rng.choice((0, 1, rng.randrange(300), rng.randrange(70000))))
-    hi = min(65535, p + rng.choice((0, 1, rng.randrange(300), rng.randrange(70000))))
+    wide = rng.random() < .1
+    lo = max(0, p - rng.choice((0, 1, rng.randrange(300), rng.randrange(70000) if wide else 7)))
+    hi = min(65535, p + rng.choice((0, 1, rng.randrange(300), rng.randrange(70000) if wide else 8)))
     return (lo, hi)
 
 
+def broad(r):
+    """Matches a large share of all packets: it would hide the rules
+    after it."""
+    return (r.src is None and r.dst is None and r.sport is None and r.dport is None
+            and r.tcp_flags is None and r.icmp_type is None and r.vlan is None
+            and r.proto in (None, ref.TCP, ref.UDP, ref.ICMP, ref.ICMPV6))
+
+
 def gen_full_rule(rng, pools, prio, sets, ifaces):
+    while True:
+        r = gen_any_rule(rng, pools, prio, sets, ifaces)
+        # A few broad rules, low in the list, so most of it stays reachable.
+        if not broad(r) or rng.random() < .02:
+            return r
+
+
+def gen_any_rule(rng, pools, prio, sets, ifaces):
     r = ref.Rule(prio, rng.choice(("drop", "pass")))
     fam = 4 if rng.random() < .6 else 6
     if rng.random() < .1:
@@ -239,7 +263,7 @@ def gen_ruleset(rng, n, mode, ifaces=IFACES):
         sets = gen_sets(rng, pools, 2, lambda fam: 24 if fam == 4 else 64)
         mk = few_rule
     else:
-        sets = gen_sets(rng, pools, rng.randint(2, 6), lambda fam: full_plen(rng, fam))
+        sets = gen_sets(rng, pools, rng.randint(2, 6), lambda fam: set_plen(rng, fam))
         mk = gen_full_rule
     prios = rng.sample(range(1, 65536), n)
     rules = [mk(rng, pools, p, sets, ifaces) for p in prios]
