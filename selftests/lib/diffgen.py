@@ -596,6 +596,59 @@ def cmd_gen(a):
     return 0
 
 
+def cmd_big(a):
+    """65,535 rules of random shapes, priorities 1..65535, none of which
+    matches the lab's probe (UDP PROBE_SRC:* -> PROBE_DST:DPORT, and ARP)
+    but rule KEY_PRIO, "src PROBE_SRC proto udp dport DPORT" with action
+    pass (variant a) or drop (variant b).  Variant b also draws every
+    sixteenth rule afresh.  Writes sluice.conf (attaching IFACE),
+    packets.pcap and expected.json as "gen" does."""
+    rng = random.Random(a.seed)
+    other = random.Random(a.seed + 1)
+    ifaces = (a.iface, "dfb0", "dfc0")
+    pools = Pools(rng)
+    if a.mode == "few":
+        sets = gen_sets(rng, pools, 2, lambda fam: 24 if fam == 4 else 64)
+        mk = few_rule
+    else:
+        sets = gen_sets(rng, pools, 4, lambda fam: set_plen(rng, fam))
+        mk = gen_full_rule
+    probe = (bytes(12) + struct.pack("!H", 0x0800) +
+             bytes(IP(src=a.probe_src, dst=a.probe_dst) / UDP(sport=1, dport=a.probe_dport)))
+    arp = bytes(12) + struct.pack("!H", 0x0806) + bytes(28)
+    pp, pa = ref.parse(probe), ref.parse(arp)
+
+    def harmless(r):
+        # Any source port: socat picks its own.
+        sport, r.sport = r.sport, None
+        hit = ref.matches(r, pp, a.iface, sets) or ref.matches(r, pa, a.iface, sets)
+        r.sport = sport
+        return not hit
+    rules = []
+    for prio in range(1, 65536):
+        g = other if a.variant == "b" and prio % 16 == 0 else rng
+        if prio == a.key_prio:
+            r = ref.Rule(prio, "pass" if a.variant == "a" else "drop",
+                         src=ipaddress.ip_network(a.probe_src), proto=ref.UDP,
+                         dport=(a.probe_dport, a.probe_dport))
+        else:
+            r = mk(g, pools, prio, sets, ifaces)
+            while not harmless(r):
+                r = mk(g, pools, prio, sets, ifaces)
+        rules.append(r)
+    rs = ref.Ruleset(rules, sets, {a.iface: "pass"})
+    os.makedirs(a.dir, exist_ok=True)
+    with open(os.path.join(a.dir, "sluice.conf"), "w") as f:
+        f.write("attach %s\n" % a.iface + rs.config())
+    prng = random.Random(a.seed + 2)
+    frames = [probe] + gen_packets(prng, rs, a.packets, False)
+    write_pcap(os.path.join(a.dir, "packets.pcap"), frames)
+    exp = [rs.decide(fr, a.iface) for fr in frames]
+    with open(os.path.join(a.dir, "expected.json"), "w") as f:
+        json.dump({"iface": a.iface, "expected": exp}, f)
+    return 0
+
+
 def cmd_expect(a):
     """Expected verdicts of an existing D/sluice.conf over D/packets.pcap."""
     rs = load_ruleset(a.dir)
@@ -676,6 +729,17 @@ def main():
     g.add_argument("--iface")
     g.add_argument("--packet-mode", choices=("auto", "wellformed", "broken"), default="auto",
                    help="auto: well formed for --mode few, broken often otherwise")
+    b = sub.add_parser("big")
+    b.add_argument("--dir", required=True)
+    b.add_argument("--seed", type=int, required=True)
+    b.add_argument("--iface", required=True)
+    b.add_argument("--variant", choices=("a", "b"), required=True)
+    b.add_argument("--probe-src", required=True)
+    b.add_argument("--probe-dst", required=True)
+    b.add_argument("--probe-dport", type=int, required=True)
+    b.add_argument("--key-prio", type=int, required=True)
+    b.add_argument("--packets", type=int, default=200)
+    b.add_argument("--mode", choices=("full", "few"), default="full")
     e = sub.add_parser("expect")
     e.add_argument("--dir", required=True)
     e.add_argument("--iface", required=True)
@@ -690,7 +754,7 @@ def main():
     a = ap.parse_args()
     if a.cmd == "compare":
         a.require = [(k, int(v)) for k, v in a.require]
-    return {"gen": cmd_gen, "expect": cmd_expect, "compare": cmd_compare}[a.cmd](a)
+    return {"gen": cmd_gen, "big": cmd_big, "expect": cmd_expect, "compare": cmd_compare}[a.cmd](a)
 
 
 if __name__ == "__main__":
