@@ -51,9 +51,9 @@ case_run() {
 			--hook "$_h" --in dfa0 -j >"$_d/got-$_h.json" \
 			2>"$_d/err-$_h"
 		_rc=$?
-		_o=$("$PY" "$GEN" compare --dir "$_d" --hook "$_h" "$@" \
-			"$_d/got-$_h.json" 2>&1)
-		if [ $? -eq 0 ] && [ $_rc -eq 0 ]; then
+		if _o=$("$PY" "$GEN" compare --dir "$_d" --hook "$_h" "$@" \
+			"$_d/got-$_h.json" 2>&1) &&
+			[ $_rc -eq 0 ]; then
 			pass "$_name seed $_seed, $_rules rules, $_h: every packet agrees"
 			diag "$(printf '%s\n' "$_o" | tail -n 1)"
 		else

@@ -38,9 +38,9 @@ testrun() {
 	"$SLUICE" test-run -c "$_d/sluice.conf" --pcap "$_d/packets.pcap" \
 		--hook "$2" --in "$R" -j >"$_d/got-$2.json" 2>"$_d/err-$2"
 	_rc=$?
-	_o=$("$PY" "$GEN" compare --dir "$_d" --hook "$2" --require rule 50 \
-		"$_d/got-$2.json" 2>&1)
-	if [ $? -eq 0 ] && [ $_rc -eq 0 ]; then
+	if _o=$("$PY" "$GEN" compare --dir "$_d" --hook "$2" --require rule 50 \
+		"$_d/got-$2.json" 2>&1) &&
+		[ $_rc -eq 0 ]; then
 		pass "65,535 rules ($1), test-run $2: every packet agrees"
 		diag "$(printf '%s\n' "$_o" | tail -n 1)"
 	else
