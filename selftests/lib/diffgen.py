@@ -373,7 +373,7 @@ def ext_header(rng, kind):
     return IPv6ExtHdrFragment(offset=0, m=1, id=rng.getrandbits(32))
 
 
-def l3_bytes(rng, s, wellformed):
+def l3_bytes(rng, s):
     """The IP packet, and its kind of fragment (None, "first", "later")."""
     frag = None
     x = rng.random()
@@ -503,7 +503,7 @@ def gen_packets(rng, rs, n, wellformed):
         elif x < .8 and rules:
             r = rng.choice(rules)
         s = packet_spec(rng, rs, r)
-        l3, _ = l3_bytes(rng, s, wellformed)
+        l3, _ = l3_bytes(rng, s)
         frame, l2len = l2_wrap(rng, s, l3, 0x0800 if s["fam"] == 4 else 0x86DD)
         frame += l3
         if not wellformed and rng.random() < .4:
