@@ -57,7 +57,8 @@ static int pool_add(struct ix *x, const __u32 *rules, __u32 n, __u32 next,
 
 static u128 pfx_last(u128 start, __u8 len)
 {
-	return len ? start | ((~(u128)0) >> len) : ~(u128)0;
+	/* A shift by the type's width is undefined: a /128 is one address. */
+	return len >= 128 ? start : start | (~(u128)0 >> len);
 }
 
 static int cmp_pfx(const void *a, const void *b)
