@@ -194,8 +194,8 @@ struct {
 
 /*
  * --- IPv6 set membership (see headers/sluice/abi.h), derived from sl_set6
- * by user space: a covered bitmap per set, created with the set's first
- * prefix of /24 or shorter, and the leaves of every set. ---
+ * by user space: a bitmap per set, created with the set's first IPv6
+ * prefix, and the leaves of every set. ---
  */
 struct sl_set6_bitmap {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

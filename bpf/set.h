@@ -63,30 +63,34 @@ static __always_inline __u64 sl_set6_mask(int bits)
 }
 
 /*
- * One bitmap word, then usually one leaf: the /32 block's.  Only a block
+ * One bitmap word, which answers alone for most addresses outside the
+ * set, then usually one leaf: the /32 block's.  Only a block
  * denser than a leaf lists goes a level deeper per 16 bits, and only one
- * with more own prefixes than a leaf lists asks the trie.
+ * with more own prefixes than a leaf lists asks the trie.  A global
+ * function: the verifier checks its loops once, not at every call site.
  */
-static __always_inline bool sl_set6_member(__u32 set, const __u8 *addr)
+__noinline int sl_set6_lookup(__u32 set, __u64 a0, __u64 a1)
 {
 	struct sluice_set6_leaf_key k = { .set = set };
 	struct sluice_set6_key tk;
 	struct sluice_set6_leaf *leaf;
-	__u64 a0, a1, *word;
-	__u32 i, j, w;
+	__u64 pair, *word;
+	__u32 i, j, w, top;
 	void *bits;
 
-	__builtin_memcpy(&a0, addr, 8);
-	__builtin_memcpy(&a1, addr + 8, 8);
 	bits = bpf_map_lookup_elem(&sl_set6_bits, &set);
-	if (bits) {
-		__u32 top = bpf_ntohl(*(__u32 *)addr) >> 8;
-
-		w = top >> 6;
-		word = bpf_map_lookup_elem(bits, &w);
-		if (word && (*word >> (top & 63)) & 1)
-			return true;
-	}
+	if (!bits)
+		return false;
+	top = bpf_be64_to_cpu(a0) >> 40;
+	w = top >> 5;
+	word = bpf_map_lookup_elem(bits, &w);
+	if (!word)
+		return false;
+	pair = *word >> ((top & 31) * 2);
+	if (pair & 1)
+		return true;
+	if (!(pair & 2))
+		return false;
 	for (i = 0; i < SLUICE_SET6_LEVELS; i++) {
 		int level = SLUICE_SET6_LEVEL0 + i * SLUICE_SET6_STRIDE;
 
@@ -115,8 +119,18 @@ static __always_inline bool sl_set6_member(__u32 set, const __u8 *addr)
 	/* A block the leaves cannot list: the trie holds the whole set. */
 	tk.prefixlen = 32 + 128;
 	tk.set = set;
-	__builtin_memcpy(tk.addr, addr, 16);
+	__builtin_memcpy(tk.addr, &a0, 8);
+	__builtin_memcpy(tk.addr + 8, &a1, 8);
 	return bpf_map_lookup_elem(&sl_set6, &tk) != NULL;
+}
+
+static __always_inline bool sl_set6_member(__u32 set, const __u8 *addr)
+{
+	__u64 a0, a1;
+
+	__builtin_memcpy(&a0, addr, 8);
+	__builtin_memcpy(&a1, addr + 8, 8);
+	return sl_set6_lookup(set, a0, a1);
 }
 
 static __always_inline bool sl_set_member(struct sl_set_memo *memo, __u32 set,

@@ -492,6 +492,17 @@ static void test_replace_and_flush(void **state)
 	assert_int_equal(info.count6, 0);
 	add_random(200, 0);
 	check_all("refilled after flush");
+	/* Many /24s lose their last leaf in one call: the one-pass sweep. */
+	want.n = 0;
+	for (i = 0; i < 300; i++) {
+		new_bases();
+		rand_prefix(&p, 32);
+		push(&want, &p);
+	}
+	add_list(&want);
+	check_all("300 scattered added");
+	del_list(&want);
+	check_all("300 scattered deleted in one call");
 	free(want.v);
 }
 

@@ -232,8 +232,10 @@ struct sluice_set_info {
 
 /*
  * --- IPv6 set membership (bpf/set.h, user/lib/sets.c) ---
- * Prefixes up to /24 set bits of a per-set bitmap over the first 24
- * address bits.  /25 to /31 mark every /32 block they cover "full".
+ * Each set with IPv6 prefixes has a bitmap of two bits per /24 (the first
+ * 24 address bits), side by side so one load reads both: "covered" (a
+ * prefix of /24 or shorter covers it) and "leaves" (a /32 block in it has
+ * a leaf).  /25 to /31 mark every /32 block they cover "full".
  * Longer ones are listed in leaves of a hash, one leaf per (set, block):
  * a /32 block first; a leaf whose block holds more prefixes than it can
  * list splits, keeping its own lengths (level to level + stride - 1) and
@@ -241,7 +243,7 @@ struct sluice_set_info {
  * leaf that cannot list all its own prefixes says so, and the trie
  * answers for its block.
  */
-#define SLUICE_SET6_COVER_WORDS ((1 << 24) / 64)
+#define SLUICE_SET6_COVER_WORDS (2 * (1 << 24) / 64)
 #define SLUICE_SET6_LEVEL0 32
 #define SLUICE_SET6_STRIDE 16
 #define SLUICE_SET6_LEVELS 6 /* blocks of 32, 48, ... 112 bits */

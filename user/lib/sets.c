@@ -275,7 +275,9 @@ struct set6_ctx {
 	struct sl_dp *dp;
 	unsigned int id;
 	int trie_fd, leaves_fd;
-	__u64 *cover; /* the set's covered bitmap, mapped; NULL: none yet */
+	__u64 *cover; /* the set's bitmap, mapped; NULL: none yet */
+	__u32 *maybe; /* /24s that lost a /32 leaf: clear "leaves"? */
+	size_t nmaybe, capmaybe;
 };
 
 #define SET6_COVER_BYTES (SLUICE_SET6_COVER_WORDS * sizeof(__u64))
@@ -293,13 +295,36 @@ static void set6_ctx_init(struct set6_ctx *c, struct sl_dp *dp, unsigned int id)
 	c->trie_fd = bpf_map__fd(dp->skel->maps.sl_set6);
 	c->leaves_fd = bpf_map__fd(dp->skel->maps.sl_set6_leaves);
 	c->cover = NULL;
+	c->maybe = NULL;
+	c->nmaybe = c->capmaybe = 0;
 }
 
-static void set6_ctx_done(struct set6_ctx *c)
+/* The two bits of a /24: "covered" at 2 * net24, "leaves" just above. */
+static void cover_set(struct set6_ctx *c, __u32 first, __u32 last)
 {
+	__u32 t;
+
+	for (t = first;; t++) {
+		bits_set(c->cover, 2 * t, 2 * t);
+		if (t == last)
+			break;
+	}
+}
+
+static int set6_leaves_sweep(struct set6_ctx *c);
+
+static int set6_ctx_done(struct set6_ctx *c)
+{
+	int ret = 0;
+
+	if (c->cover && c->nmaybe)
+		ret = set6_leaves_sweep(c);
 	if (c->cover)
 		munmap(c->cover, SET6_COVER_BYTES);
 	c->cover = NULL;
+	free(c->maybe);
+	c->maybe = NULL;
+	return ret;
 }
 
 /* Map the set's covered bitmap, creating it if create. */
@@ -387,17 +412,109 @@ static int leaf_get(struct set6_ctx *c, const struct sluice_set6_leaf_key *k,
 	return -ENOENT;
 }
 
-/* Write the leaf, or delete it when it says nothing. */
+static __u32 top24(const __u8 *a)
+{
+	return (__u32)a[0] << 16 | (__u32)a[1] << 8 | a[2];
+}
+
+/*
+ * Write the leaf, or delete it when it says nothing.  A /32 leaf turns
+ * its /24's "leaves" bit on once it is there to be found; the bit goes
+ * off at the end of the change, if no /32 leaf of the /24 is left.
+ */
 static int leaf_put(struct set6_ctx *c, const struct sluice_set6_leaf_key *k,
 		    const struct sluice_set6_leaf *l)
 {
+	__u32 t = top24((const __u8 *)k->block);
+
 	if (!l->n && !l->flags) {
-		if (bpf_map_delete_elem(c->leaves_fd, k) && errno != ENOENT)
-			return -errno;
+		if (bpf_map_delete_elem(c->leaves_fd, k)) {
+			if (errno != ENOENT)
+				return -errno;
+			return 0;
+		}
+		if (k->level != SLUICE_SET6_LEVEL0)
+			return 0;
+		if (c->nmaybe == c->capmaybe) {
+			size_t cap = c->capmaybe ? 2 * c->capmaybe : 256;
+			__u32 *v = realloc(c->maybe, cap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			c->maybe = v;
+			c->capmaybe = cap;
+		}
+		c->maybe[c->nmaybe++] = t;
 		return 0;
 	}
 	if (bpf_map_update_elem(c->leaves_fd, k, l, BPF_ANY))
 		return errno == E2BIG ? -ENOSPC : -errno;
+	if (k->level == SLUICE_SET6_LEVEL0)
+		bits_set(c->cover, 2 * t + 1, 2 * t + 1);
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Turn off the "leaves" bit of each /24 that lost its last /32 leaf: a
+ * few /24s by looking up their 256 blocks, many by one pass over all
+ * leaves, so a million deletions cost one pass, not 256 million lookups.
+ */
+#define SWEEP_LOOKUP_MAX 64
+static int set6_leaves_sweep(struct set6_ctx *c)
+{
+	struct sluice_set6_leaf_key k, next;
+	struct sluice_set6_leaf l;
+	size_t i, n = 0;
+	__u64 *live = NULL;
+	void *prev = NULL;
+	__u8 a[16] = {};
+	__u32 b, t;
+
+	qsort(c->maybe, c->nmaybe, sizeof(*c->maybe), cmp_u32);
+	for (i = 0; i < c->nmaybe; i++)
+		if (!n || c->maybe[n - 1] != c->maybe[i])
+			c->maybe[n++] = c->maybe[i];
+	if (n > SWEEP_LOOKUP_MAX) {
+		live = calloc(SLUICE_SET6_COVER_WORDS / 2, sizeof(*live));
+		if (!live)
+			return -ENOMEM;
+		while (!bpf_map_get_next_key(c->leaves_fd, prev, &next)) {
+			k = next;
+			prev = &k;
+			if (k.set != c->id || k.level != SLUICE_SET6_LEVEL0)
+				continue;
+			t = top24((const __u8 *)k.block);
+			live[t >> 6] |= 1ULL << (t & 63);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		bool any = false;
+
+		t = c->maybe[i];
+		if (live) {
+			any = (live[t >> 6] >> (t & 63)) & 1;
+		} else {
+			a[0] = t >> 16;
+			a[1] = t >> 8;
+			a[2] = t;
+			for (b = 0; b < 256 && !any; b++) {
+				a[3] = b;
+				leaf_key(&k, c->id, 0, a);
+				any = !bpf_map_lookup_elem(c->leaves_fd, &k,
+							   &l);
+			}
+		}
+		if (!any)
+			bit_clear(c->cover, 2 * t + 1);
+	}
+	free(live);
 	return 0;
 }
 
@@ -521,11 +638,6 @@ static int set6_full(struct set6_ctx *c, const struct pfx6 *p, bool add)
 	return 0;
 }
 
-static __u32 top24(const __u8 *a)
-{
-	return (__u32)a[0] << 16 | (__u32)a[1] << 8 | a[2];
-}
-
 struct recover6_state {
 	struct set6_ctx *c;
 	__u32 first, last;
@@ -542,8 +654,8 @@ static int recover6_one(const struct sl_prefix *p, void *arg)
 	last = first + ((1U << (24 - p->len)) - 1);
 	if (last < r->first || first > r->last)
 		return 0;
-	bits_set(r->c->cover, first > r->first ? first : r->first,
-		 last < r->last ? last : r->last);
+	cover_set(r->c, first > r->first ? first : r->first,
+		  last < r->last ? last : r->last);
 	return 0;
 }
 
@@ -560,7 +672,7 @@ static int set6_uncover(struct set6_ctx *c, const struct pfx6 *p)
 		struct recover6_state r = { c, first, last };
 
 		for (b = first;; b++) {
-			bit_clear(c->cover, b);
+			bit_clear(c->cover, 2 * b);
 			if (b == last)
 				break;
 		}
@@ -572,7 +684,7 @@ static int set6_uncover(struct set6_ctx *c, const struct pfx6 *p)
 		a[1] = b >> 8;
 		a[2] = b;
 		if (set6_match(c, a, 24) < 0)
-			bit_clear(c->cover, b);
+			bit_clear(c->cover, 2 * b);
 		if (b == last)
 			break;
 	}
@@ -590,11 +702,10 @@ static int set6_op(struct set6_ctx *c, const struct sl_prefix *sp, bool add,
 	*changed = false;
 	memcpy(p.addr, sp->addr, 16);
 	memcpy(k.addr, sp->addr, 16);
-	if (p.len <= 24) {
-		ret = set6_cover(c, add);
-		if (ret && (add || ret != -ENOENT))
-			return ret;
-	}
+	/* The bitmap first: leaves are not found without it. */
+	ret = set6_cover(c, add);
+	if (ret && (add || ret != -ENOENT))
+		return ret;
 	ret = add ? bpf_map_update_elem(c->trie_fd, &k, &plen, BPF_NOEXIST) :
 		    bpf_map_delete_elem(c->trie_fd, &k);
 	*changed = !ret;
@@ -606,8 +717,7 @@ static int set6_op(struct set6_ctx *c, const struct sl_prefix *sp, bool add,
 		return set6_full(c, &p, add);
 	if (!add)
 		return c->cover ? set6_uncover(c, &p) : 0;
-	bits_set(c->cover, top24(p.addr),
-		 top24(p.addr) + ((1U << (24 - p.len)) - 1));
+	cover_set(c, top24(p.addr), top24(p.addr) + ((1U << (24 - p.len)) - 1));
 	return 0;
 }
 
@@ -678,7 +788,10 @@ static int set_change(struct sl_dp *dp, unsigned int id,
 				info.count6 += add ? 1 : -1;
 		}
 	}
-	set6_ctx_done(&c6);
+	if (!ret)
+		ret = set6_ctx_done(&c6);
+	else
+		set6_ctx_done(&c6);
 	/* Counts follow what really changed, even when a later one failed. */
 	if (info.name[0]) {
 		int r = info_put(dp, id, &info);
