@@ -226,4 +226,33 @@ struct {
 	__type(value, struct sluice_trace);
 } sl_last SEC(".maps");
 
+/*
+ * --- IPv6 set membership (see headers/sluice/abi.h), derived from sl_set6
+ * by user space: a bitmap per set, created with the set's first IPv6
+ * prefix, and the leaves of every set. ---
+ */
+struct sl_set6_bitmap {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SLUICE_SET6_COVER_WORDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SLUICE_MAX_SETS);
+	__type(key, __u32);
+	__array(values, struct sl_set6_bitmap);
+} sl_set6_bits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SLUICE_SET6_MAX_LEAVES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sluice_set6_leaf_key);
+	__type(value, struct sluice_set6_leaf);
+} sl_set6_leaves SEC(".maps");
+/* --- end of IPv6 set membership --- */
+
 #endif /* __SLUICE_MAPS_H */

@@ -52,12 +52,85 @@ static __always_inline bool sl_set4_member(__u32 set, const __u8 *addr)
 	return (l->bits[(a >> 6) & 3] >> (a & 63)) & 1;
 }
 
+/* The first bits bits of an address word as loaded (network order). */
+static __always_inline __u64 sl_set6_mask(int bits)
+{
+	if (bits <= 0)
+		return 0;
+	if (bits >= 64)
+		return ~0ULL;
+	return bpf_cpu_to_be64(~0ULL << (64 - bits));
+}
+
+/*
+ * One bitmap word, which answers alone for most addresses outside the
+ * set, then usually one leaf: the /32 block's.  Only a block
+ * denser than a leaf lists goes a level deeper per 16 bits, and only one
+ * with more own prefixes than a leaf lists asks the trie.  A global
+ * function: the verifier checks its loops once, not at every call site.
+ */
+__noinline int sl_set6_lookup(__u32 set, __u64 a0, __u64 a1)
+{
+	struct sluice_set6_leaf_key k = { .set = set };
+	struct sluice_set6_key tk;
+	struct sluice_set6_leaf *leaf;
+	__u64 pair, *word;
+	__u32 i, j, w, top;
+	void *bits;
+
+	bits = bpf_map_lookup_elem(&sl_set6_bits, &set);
+	if (!bits)
+		return false;
+	top = bpf_be64_to_cpu(a0) >> 40;
+	w = top >> 5;
+	word = bpf_map_lookup_elem(bits, &w);
+	if (!word)
+		return false;
+	pair = *word >> ((top & 31) * 2);
+	if (pair & 1)
+		return true;
+	if (!(pair & 2))
+		return false;
+	for (i = 0; i < SLUICE_SET6_LEVELS; i++) {
+		int level = SLUICE_SET6_LEVEL0 + i * SLUICE_SET6_STRIDE;
+
+		k.level = level;
+		k.block[0] = a0 & sl_set6_mask(level);
+		k.block[1] = a1 & sl_set6_mask(level - 64);
+		leaf = bpf_map_lookup_elem(&sl_set6_leaves, &k);
+		if (!leaf)
+			return false;
+		if (leaf->flags & SLUICE_SET6_FULL)
+			return true;
+		for (j = 0; j < SLUICE_SET6_LEAF_PREFIXES; j++) {
+			int len = leaf->len[j];
+
+			if (j >= leaf->n)
+				break;
+			if (!((a0 ^ leaf->addr[j][0]) & sl_set6_mask(len)) &&
+			    !((a1 ^ leaf->addr[j][1]) & sl_set6_mask(len - 64)))
+				return true;
+		}
+		if (leaf->flags & SLUICE_SET6_OVERFLOW)
+			break;
+		if (!(leaf->flags & SLUICE_SET6_SPLIT))
+			return false;
+	}
+	/* A block the leaves cannot list: the trie holds the whole set. */
+	tk.prefixlen = 32 + 128;
+	tk.set = set;
+	__builtin_memcpy(tk.addr, &a0, 8);
+	__builtin_memcpy(tk.addr + 8, &a1, 8);
+	return bpf_map_lookup_elem(&sl_set6, &tk) != NULL;
+}
+
 static __always_inline bool sl_set6_member(__u32 set, const __u8 *addr)
 {
-	struct sluice_set6_key k = { .prefixlen = 32 + 128, .set = set };
+	__u64 a0, a1;
 
-	__builtin_memcpy(k.addr, addr, 16);
-	return bpf_map_lookup_elem(&sl_set6, &k) != NULL;
+	__builtin_memcpy(&a0, addr, 8);
+	__builtin_memcpy(&a1, addr + 8, 8);
+	return sl_set6_lookup(set, a0, a1);
 }
 
 static __always_inline bool sl_set_member(struct sl_set_memo *memo, __u32 set,

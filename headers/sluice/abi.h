@@ -289,6 +289,47 @@ struct sluice_set_info {
 	__u32 count6;
 };
 
+/*
+ * --- IPv6 set membership (bpf/set.h, user/lib/sets.c) ---
+ * Each set with IPv6 prefixes has a bitmap of two bits per /24 (the first
+ * 24 address bits), side by side so one load reads both: "covered" (a
+ * prefix of /24 or shorter covers it) and "leaves" (a /32 block in it has
+ * a leaf).  /25 to /31 mark every /32 block they cover "full".
+ * Longer ones are listed in leaves of a hash, one leaf per (set, block):
+ * a /32 block first; a leaf whose block holds more prefixes than it can
+ * list splits, keeping its own lengths (level to level + stride - 1) and
+ * handing longer ones to leaves of the next level, 16 bits deeper.  A
+ * leaf that cannot list all its own prefixes says so, and the trie
+ * answers for its block.
+ */
+#define SLUICE_SET6_COVER_WORDS (2 * (1 << 24) / 64)
+#define SLUICE_SET6_LEVEL0 32
+#define SLUICE_SET6_STRIDE 16
+#define SLUICE_SET6_LEVELS 6 /* blocks of 32, 48, ... 112 bits */
+#define SLUICE_SET6_LEAF_PREFIXES 4
+#define SLUICE_SET6_MAX_LEAVES (1 << 22)
+
+enum sluice_set6_flags {
+	SLUICE_SET6_FULL = 1 << 0, /* a /25../31 of the set covers the block */
+	SLUICE_SET6_SPLIT = 1 << 1, /* longer prefixes in next-level leaves */
+	SLUICE_SET6_OVERFLOW = 1 << 2, /* own prefixes not all listed */
+};
+
+struct sluice_set6_leaf_key {
+	__u32 set;
+	__u32 level; /* block length in bits */
+	__u64 block[2]; /* address bytes, network order, masked to level */
+};
+
+struct sluice_set6_leaf {
+	__u8 flags; /* enum sluice_set6_flags */
+	__u8 n; /* prefixes listed */
+	__u8 len[SLUICE_SET6_LEAF_PREFIXES];
+	__u16 pad;
+	__u64 addr[SLUICE_SET6_LEAF_PREFIXES][2]; /* as block[] */
+};
+/* --- end of IPv6 set membership --- */
+
 /* What the last packet got, written only by programs loaded to trace. */
 struct sluice_trace {
 	__u32 action;

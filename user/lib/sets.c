@@ -258,20 +258,503 @@ static int set4_del(struct sl_dp *dp, unsigned int id,
 	return 0;
 }
 
-static int set6_op(struct sl_dp *dp, unsigned int id, const struct sl_prefix *p,
-		   bool add, bool *changed)
+/*
+ * IPv6: the derived form of headers/sluice/abi.h.  Leaves list their
+ * prefixes themselves, so a change edits the leaf on its path and needs
+ * no enumeration of the trie; only the covered bitmap and the "full"
+ * marks (both from prefixes of /31 or shorter) are recomputed from the
+ * trie's longest match, as for IPv4.  Each leaf is replaced whole by one
+ * update, and a leaf's new children are written before the leaf that
+ * points to them, so a packet sees every prefix not being changed.
+ */
+static int walk_trie(int fd, size_t key_size, unsigned int id, int family,
+		     int (*fn)(const struct sl_prefix *p, void *arg),
+		     void *arg);
+
+struct set6_ctx {
+	struct sl_dp *dp;
+	unsigned int id;
+	int trie_fd, leaves_fd;
+	__u64 *cover; /* the set's bitmap, mapped; NULL: none yet */
+	__u32 *maybe; /* /24s that lost a /32 leaf: clear "leaves"? */
+	size_t nmaybe, capmaybe;
+};
+
+#define SET6_COVER_BYTES (SLUICE_SET6_COVER_WORDS * sizeof(__u64))
+#define SET6_K SLUICE_SET6_LEAF_PREFIXES
+
+struct pfx6 {
+	unsigned int len;
+	__u8 addr[16];
+};
+
+static void set6_ctx_init(struct set6_ctx *c, struct sl_dp *dp, unsigned int id)
 {
-	struct sluice_set6_key k = { .prefixlen = 32 + p->len, .set = id };
-	int fd = bpf_map__fd(dp->skel->maps.sl_set6);
-	__u32 plen = p->len;
+	c->dp = dp;
+	c->id = id;
+	c->trie_fd = bpf_map__fd(dp->skel->maps.sl_set6);
+	c->leaves_fd = bpf_map__fd(dp->skel->maps.sl_set6_leaves);
+	c->cover = NULL;
+	c->maybe = NULL;
+	c->nmaybe = c->capmaybe = 0;
+}
+
+/* The two bits of a /24: "covered" at 2 * net24, "leaves" just above. */
+static void cover_set(struct set6_ctx *c, __u32 first, __u32 last)
+{
+	__u32 t;
+
+	for (t = first;; t++) {
+		bits_set(c->cover, 2 * t, 2 * t);
+		if (t == last)
+			break;
+	}
+}
+
+static int set6_leaves_sweep(struct set6_ctx *c);
+
+static int set6_ctx_done(struct set6_ctx *c)
+{
+	int ret = 0;
+
+	if (c->cover && c->nmaybe)
+		ret = set6_leaves_sweep(c);
+	if (c->cover)
+		munmap(c->cover, SET6_COVER_BYTES);
+	c->cover = NULL;
+	free(c->maybe);
+	c->maybe = NULL;
+	return ret;
+}
+
+/* Map the set's covered bitmap, creating it if create. */
+static int set6_cover(struct set6_ctx *c, bool create)
+{
+	int outer = bpf_map__fd(c->dp->skel->maps.sl_set6_bits);
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
+	__u32 inner_id, id = c->id;
+	void *p;
+	int fd;
+
+	if (c->cover)
+		return 0;
+	if (!bpf_map_lookup_elem(outer, &id, &inner_id)) {
+		fd = bpf_map_get_fd_by_id(inner_id);
+	} else if (create) {
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sl_set6_bitmap",
+				    sizeof(__u32), sizeof(__u64),
+				    SLUICE_SET6_COVER_WORDS, &opts);
+		if (fd >= 0 && bpf_map_update_elem(outer, &id, &fd, BPF_ANY)) {
+			close(fd);
+			return -errno;
+		}
+	} else {
+		return -ENOENT;
+	}
+	if (fd < 0)
+		return -errno;
+	p = mmap(NULL, SET6_COVER_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -errno;
+	c->cover = p;
+	return 0;
+}
+
+static void addr_mask(__u8 *out, const __u8 *in, unsigned int bits)
+{
+	unsigned int i;
+
+	for (i = 0; i < 16; i++) {
+		unsigned int b = i * 8;
+
+		out[i] = bits >= b + 8 ? in[i] :
+			 bits <= b     ? 0 :
+					 in[i] & (__u8)(0xff00 >> (bits - b));
+	}
+}
+
+static unsigned int level_bits(int i)
+{
+	return SLUICE_SET6_LEVEL0 + i * SLUICE_SET6_STRIDE;
+}
+
+static void leaf_key(struct sluice_set6_leaf_key *k, unsigned int id, int i,
+		     const __u8 *addr)
+{
+	memset(k, 0, sizeof(*k));
+	k->set = id;
+	k->level = level_bits(i);
+	addr_mask((__u8 *)k->block, addr, k->level);
+}
+
+/* The longest prefix of the set covering addr/len in the trie, or -1. */
+static int set6_match(struct set6_ctx *c, const __u8 *addr, unsigned int len)
+{
+	struct sluice_set6_key k = { .prefixlen = 32 + len, .set = c->id };
+	__u32 plen;
+
+	addr_mask(k.addr, addr, len);
+	if (bpf_map_lookup_elem(c->trie_fd, &k, &plen))
+		return -1;
+	return plen;
+}
+
+static int leaf_get(struct set6_ctx *c, const struct sluice_set6_leaf_key *k,
+		    struct sluice_set6_leaf *l)
+{
+	if (!bpf_map_lookup_elem(c->leaves_fd, k, l))
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	memset(l, 0, sizeof(*l));
+	return -ENOENT;
+}
+
+static __u32 top24(const __u8 *a)
+{
+	return (__u32)a[0] << 16 | (__u32)a[1] << 8 | a[2];
+}
+
+/*
+ * Write the leaf, or delete it when it says nothing.  A /32 leaf turns
+ * its /24's "leaves" bit on once it is there to be found; the bit goes
+ * off at the end of the change, if no /32 leaf of the /24 is left.
+ */
+static int leaf_put(struct set6_ctx *c, const struct sluice_set6_leaf_key *k,
+		    const struct sluice_set6_leaf *l)
+{
+	__u32 t = top24((const __u8 *)k->block);
+
+	if (!l->n && !l->flags) {
+		if (bpf_map_delete_elem(c->leaves_fd, k)) {
+			if (errno != ENOENT)
+				return -errno;
+			return 0;
+		}
+		if (k->level != SLUICE_SET6_LEVEL0)
+			return 0;
+		if (c->nmaybe == c->capmaybe) {
+			size_t cap = c->capmaybe ? 2 * c->capmaybe : 256;
+			__u32 *v = realloc(c->maybe, cap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			c->maybe = v;
+			c->capmaybe = cap;
+		}
+		c->maybe[c->nmaybe++] = t;
+		return 0;
+	}
+	if (bpf_map_update_elem(c->leaves_fd, k, l, BPF_ANY))
+		return errno == E2BIG ? -ENOSPC : -errno;
+	if (k->level == SLUICE_SET6_LEVEL0)
+		bits_set(c->cover, 2 * t + 1, 2 * t + 1);
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Turn off the "leaves" bit of each /24 that lost its last /32 leaf: a
+ * few /24s by looking up their 256 blocks, many by one pass over all
+ * leaves, so a million deletions cost one pass, not 256 million lookups.
+ */
+#define SWEEP_LOOKUP_MAX 64
+static int set6_leaves_sweep(struct set6_ctx *c)
+{
+	struct sluice_set6_leaf_key k, next;
+	struct sluice_set6_leaf l;
+	size_t i, n = 0;
+	__u64 *live = NULL;
+	void *prev = NULL;
+	__u8 a[16] = {};
+	__u32 b, t;
+
+	qsort(c->maybe, c->nmaybe, sizeof(*c->maybe), cmp_u32);
+	for (i = 0; i < c->nmaybe; i++)
+		if (!n || c->maybe[n - 1] != c->maybe[i])
+			c->maybe[n++] = c->maybe[i];
+	if (n > SWEEP_LOOKUP_MAX) {
+		live = calloc(SLUICE_SET6_COVER_WORDS / 2, sizeof(*live));
+		if (!live)
+			return -ENOMEM;
+		while (!bpf_map_get_next_key(c->leaves_fd, prev, &next)) {
+			k = next;
+			prev = &k;
+			if (k.set != c->id || k.level != SLUICE_SET6_LEVEL0)
+				continue;
+			t = top24((const __u8 *)k.block);
+			live[t >> 6] |= 1ULL << (t & 63);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		bool any = false;
+
+		t = c->maybe[i];
+		if (live) {
+			any = (live[t >> 6] >> (t & 63)) & 1;
+		} else {
+			a[0] = t >> 16;
+			a[1] = t >> 8;
+			a[2] = t;
+			for (b = 0; b < 256 && !any; b++) {
+				a[3] = b;
+				leaf_key(&k, c->id, 0, a);
+				any = !bpf_map_lookup_elem(c->leaves_fd, &k,
+							   &l);
+			}
+		}
+		if (!any)
+			bit_clear(c->cover, 2 * t + 1);
+	}
+	free(live);
+	return 0;
+}
+
+static void leaf_list(struct sluice_set6_leaf *l, const struct pfx6 *p)
+{
+	if (l->n == SET6_K) {
+		l->flags |= SLUICE_SET6_OVERFLOW;
+		return;
+	}
+	l->len[l->n] = p->len;
+	memcpy(l->addr[l->n], p->addr, 16);
+	l->n++;
+}
+
+static bool own_len(int i, unsigned int len)
+{
+	return i == SLUICE_SET6_LEVELS - 1 ||
+	       len < level_bits(i) + SLUICE_SET6_STRIDE;
+}
+
+/* List p (of /32 or longer) in the leaf of its block, from level i down. */
+static int leaf_add(struct set6_ctx *c, int i, const struct pfx6 *p)
+{
+	struct sluice_set6_leaf_key k;
+	struct sluice_set6_leaf l, nl;
+	struct pfx6 all[SET6_K + 1];
+	int j, ret;
+
+	for (; i < SLUICE_SET6_LEVELS; i++) {
+		leaf_key(&k, c->id, i, p->addr);
+		ret = leaf_get(c, &k, &l);
+		if (ret && ret != -ENOENT)
+			return ret;
+		if ((l.flags & SLUICE_SET6_SPLIT) && !own_len(i, p->len))
+			continue;
+		if ((l.flags & SLUICE_SET6_SPLIT) || l.n < SET6_K ||
+		    i == SLUICE_SET6_LEVELS - 1) {
+			leaf_list(&l, p);
+			return leaf_put(c, &k, &l);
+		}
+		/* Full and compact: split, the children first. */
+		for (j = 0; j < l.n; j++) {
+			all[j].len = l.len[j];
+			memcpy(all[j].addr, l.addr[j], 16);
+		}
+		all[j++] = *p;
+		memset(&nl, 0, sizeof(nl));
+		nl.flags = l.flags | SLUICE_SET6_SPLIT;
+		while (j--) {
+			if (own_len(i, all[j].len)) {
+				leaf_list(&nl, &all[j]);
+				continue;
+			}
+			ret = leaf_add(c, i + 1, &all[j]);
+			if (ret)
+				return ret;
+		}
+		return leaf_put(c, &k, &nl);
+	}
+	return 0;
+}
+
+/* Unlist p from the leaf that lists it (an unlisted one needs nothing). */
+static int leaf_del(struct set6_ctx *c, const struct pfx6 *p)
+{
+	struct sluice_set6_leaf_key k;
+	struct sluice_set6_leaf l;
+	int i, j, ret;
+
+	for (i = 0; i < SLUICE_SET6_LEVELS; i++) {
+		leaf_key(&k, c->id, i, p->addr);
+		ret = leaf_get(c, &k, &l);
+		if (ret)
+			return ret == -ENOENT ? 0 : ret;
+		if ((l.flags & SLUICE_SET6_SPLIT) && !own_len(i, p->len))
+			continue;
+		for (j = 0; j < l.n; j++)
+			if (l.len[j] == p->len &&
+			    !memcmp(l.addr[j], p->addr, 16))
+				break;
+		if (j == l.n)
+			return 0;
+		for (; j + 1 < l.n; j++) {
+			l.len[j] = l.len[j + 1];
+			memcpy(l.addr[j], l.addr[j + 1], 16);
+		}
+		l.n--;
+		l.len[l.n] = 0;
+		memset(l.addr[l.n], 0, 16);
+		return leaf_put(c, &k, &l);
+	}
+	return 0;
+}
+
+/* Mark or unmark the /32 blocks a /25../31 covers, as the trie says now. */
+static int set6_full(struct set6_ctx *c, const struct pfx6 *p, bool add)
+{
+	__u32 first, n = 1U << (32 - p->len), b, be;
+	struct sluice_set6_leaf_key k;
+	struct sluice_set6_leaf l;
+	__u8 a[16] = {};
 	int ret;
 
-	memcpy(k.addr, p->addr, 16);
-	ret = add ? bpf_map_update_elem(fd, &k, &plen, BPF_NOEXIST) :
-		    bpf_map_delete_elem(fd, &k);
+	memcpy(&be, p->addr, 4);
+	first = ntohl(be);
+	for (b = 0; b < n; b++) {
+		be = htonl(first + b);
+		memcpy(a, &be, 4);
+		leaf_key(&k, c->id, 0, a);
+		ret = leaf_get(c, &k, &l);
+		if (ret && ret != -ENOENT)
+			return ret;
+		if (add || set6_match(c, a, 31) >= 25)
+			l.flags |= SLUICE_SET6_FULL;
+		else
+			l.flags &= ~SLUICE_SET6_FULL;
+		ret = leaf_put(c, &k, &l);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+struct recover6_state {
+	struct set6_ctx *c;
+	__u32 first, last;
+};
+
+static int recover6_one(const struct sl_prefix *p, void *arg)
+{
+	struct recover6_state *r = arg;
+	__u32 first, last;
+
+	if (p->family != 6 || p->len > 24)
+		return 0;
+	first = top24(p->addr);
+	last = first + ((1U << (24 - p->len)) - 1);
+	if (last < r->first || first > r->last)
+		return 0;
+	cover_set(r->c, first > r->first ? first : r->first,
+		  last < r->last ? last : r->last);
+	return 0;
+}
+
+/* Recompute the covered bits of a /len (<= 24) just deleted. */
+static int set6_uncover(struct set6_ctx *c, const struct pfx6 *p)
+{
+	__u32 first = top24(p->addr), last, b;
+	__u8 a[16] = {};
+
+	if (p->len && set6_match(c, p->addr, p->len) >= 0)
+		return 0;
+	last = first + ((1U << (24 - p->len)) - 1);
+	if (last - first >= SET4_WALK_MIN) {
+		struct recover6_state r = { c, first, last };
+
+		for (b = first;; b++) {
+			bit_clear(c->cover, 2 * b);
+			if (b == last)
+				break;
+		}
+		return walk_trie(c->trie_fd, sizeof(struct sluice_set6_key),
+				 c->id, 6, recover6_one, &r);
+	}
+	for (b = first;; b++) {
+		a[0] = b >> 16;
+		a[1] = b >> 8;
+		a[2] = b;
+		if (set6_match(c, a, 24) < 0)
+			bit_clear(c->cover, 2 * b);
+		if (b == last)
+			break;
+	}
+	return 0;
+}
+
+static int set6_op(struct set6_ctx *c, const struct sl_prefix *sp, bool add,
+		   bool *changed)
+{
+	struct sluice_set6_key k = { .prefixlen = 32 + sp->len, .set = c->id };
+	__u32 plen = sp->len;
+	struct pfx6 p = { .len = sp->len };
+	int ret;
+
+	*changed = false;
+	memcpy(p.addr, sp->addr, 16);
+	memcpy(k.addr, sp->addr, 16);
+	/* The bitmap first: leaves are not found without it. */
+	ret = set6_cover(c, add);
+	if (ret && (add || ret != -ENOENT))
+		return ret;
+	ret = add ? bpf_map_update_elem(c->trie_fd, &k, &plen, BPF_NOEXIST) :
+		    bpf_map_delete_elem(c->trie_fd, &k);
 	*changed = !ret;
-	if (ret && errno != (add ? EEXIST : ENOENT))
+	if (ret)
+		return errno == (add ? EEXIST : ENOENT) ? 0 : -errno;
+	if (p.len >= SLUICE_SET6_LEVEL0)
+		return add ? leaf_add(c, 0, &p) : leaf_del(c, &p);
+	if (p.len > 24)
+		return set6_full(c, &p, add);
+	if (!add)
+		return c->cover ? set6_uncover(c, &p) : 0;
+	cover_set(c, top24(p.addr), top24(p.addr) + ((1U << (24 - p.len)) - 1));
+	return 0;
+}
+
+/* Drop the set's IPv6 derived form: its leaves and its covered bitmap. */
+static int set6_flush(struct sl_dp *dp, unsigned int id)
+{
+	int fd = bpf_map__fd(dp->skel->maps.sl_set6_leaves);
+	struct sluice_set6_leaf_key key, next, *v = NULL;
+	size_t n = 0, cap = 0, i;
+	void *prev = NULL;
+	__u32 sid = id;
+
+	if (bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.sl_set6_bits),
+				&sid) &&
+	    errno != ENOENT)
 		return -errno;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (key.set != id)
+			continue;
+		if (n == cap) {
+			struct sluice_set6_leaf_key *nv;
+
+			cap = cap ? 2 * cap : 1024;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n++] = key;
+	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &v[i]);
+	free(v);
 	return 0;
 }
 
@@ -279,11 +762,13 @@ static int set_change(struct sl_dp *dp, unsigned int id,
 		      const struct sl_prefix *p, size_t n, bool add)
 {
 	struct sluice_set_info info;
+	struct set6_ctx c6;
 	size_t i;
 	int ret;
 
 	if (id < 1 || id >= SLUICE_MAX_SETS)
 		return -EINVAL;
+	set6_ctx_init(&c6, dp, id);
 	ret = info_get(dp, id, &info);
 	if (!ret && !info.name[0])
 		ret = -ENOENT;
@@ -298,11 +783,15 @@ static int set_change(struct sl_dp *dp, unsigned int id,
 			if (changed)
 				info.count4 += add ? 1 : -1;
 		} else {
-			ret = set6_op(dp, id, &p[i], add, &changed);
+			ret = set6_op(&c6, &p[i], add, &changed);
 			if (changed)
 				info.count6 += add ? 1 : -1;
 		}
 	}
+	if (!ret)
+		ret = set6_ctx_done(&c6);
+	else
+		set6_ctx_done(&c6);
 	/* Counts follow what really changed, even when a later one failed. */
 	if (info.name[0]) {
 		int r = info_put(dp, id, &info);
@@ -546,6 +1035,8 @@ int sl_dp_set_flush(struct sl_dp *dp, unsigned int id)
 	/* The whole set goes, so no entry's coverage needs recomputing. */
 	memset(dp->set4_bits[id], 0, SET4_MAP_BYTES);
 	ret = set4_long_flush(dp, id);
+	if (!ret)
+		ret = set6_flush(dp, id);
 	for (i = 0; !ret && i < pv.n; i++) {
 		const struct sl_prefix *p = &pv.v[i];
 		union {
