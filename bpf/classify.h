@@ -103,19 +103,24 @@ static int sl_scan_entry(__u32 i, struct sl_walk *w)
 	return 0;
 }
 
-/* One list of a chain; returns 1 at the end of the chain. */
-static int sl_scan_link(__u32 i, struct sl_walk *w)
+/* One list, not its chain; returns the next list of the chain, or 0. */
+static __always_inline __u32 sl_scan_list(struct sl_walk *w, __u32 at)
 {
-	__u32 at = w->list;
 	__u64 *hdr, h;
 
 	hdr = bpf_map_lookup_elem(&sl_pool, &at);
 	if (!hdr)
-		return 1;
+		return 0;
 	h = *hdr;
 	w->entry = at + SLUICE_LIST_HDR;
 	bpf_loop((__u32)h, sl_scan_entry, w, 0);
-	w->list = h >> 32;
+	return h >> 32;
+}
+
+/* One list of a chain; returns 1 at the end of the chain. */
+static int sl_scan_link(__u32 i, struct sl_walk *w)
+{
+	w->list = sl_scan_list(w, w->list);
 	return !w->list;
 }
 
@@ -214,9 +219,11 @@ static int sl_scan_set(__u32 i, struct sl_walk *w)
 	if (!rs || i >= SLUICE_MAX_SET_ANCHORS)
 		return 1;
 	a = &rs->sets[i];
-	if (a->dst ? sl_set_member(&w->dst_memo, a->set, p, p->key.dst) :
-		     sl_set_member(&w->src_memo, a->set, p, p->key.src))
-		sl_scan(w, a->list);
+	/* Set lists have no chain: one frame less on the stack. */
+	if (a->list &&
+	    (a->dst ? sl_set_member(&w->dst_memo, a->set, p, p->key.dst) :
+		      sl_set_member(&w->src_memo, a->set, p, p->key.src)))
+		sl_scan_list(w, a->list);
 	return 0;
 }
 

@@ -23,18 +23,22 @@ struct sl_set_memo {
 	__u64 member;
 };
 
-static __always_inline bool sl_set4_member(__u32 set, const __u8 *addr)
+/*
+ * A global subprogram, like sl_set6_lookup(): its keys live on a stack
+ * frame of its own, not on the classifier's deepest call chain.  The
+ * address is in host byte order.
+ */
+__noinline int sl_set4_lookup(__u32 set, __u32 a)
 {
 	struct sluice_set4_long_key lk = { .set = set };
 	struct sluice_set4_long *l;
-	__u32 a, net24, w;
+	__u32 net24, w;
 	__u64 *word;
 	void *bits;
 
 	bits = bpf_map_lookup_elem(&sl_set4_bits, &set);
 	if (!bits)
 		return false;
-	a = bpf_ntohl(*(__u32 *)addr);
 	net24 = a >> 8;
 	w = net24 >> 6;
 	word = bpf_map_lookup_elem(bits, &w);
@@ -52,7 +56,11 @@ static __always_inline bool sl_set4_member(__u32 set, const __u8 *addr)
 	return (l->bits[(a >> 6) & 3] >> (a & 63)) & 1;
 }
 
-/* The first bits bits of an address word as loaded (network order). */
+static __always_inline bool sl_set4_member(__u32 set, const __u8 *addr)
+{
+	return sl_set4_lookup(set, bpf_ntohl(*(__u32 *)addr));
+}
+
 static __always_inline __u64 sl_set6_mask(int bits)
 {
 	if (bits <= 0)
