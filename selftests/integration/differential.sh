@@ -12,7 +12,7 @@
 # got).
 #
 #   SEED=1234 selftests/run.sh differential     one more seed of each kind
-#   DIFF_RULES=300 DIFF_PACKETS=1500            the size of a random case
+#   DIFF_RULES=300 DIFF_PACKETS=2500            the size of a random case
 #
 # Cases: random rule sets of any shape (three fixed seeds), the everyday
 # twelve-shape mix of issue 8 with a set and "src @blk drop" last, and a
@@ -22,7 +22,7 @@
 
 GEN="$(cd "$(dirname "$0")/../lib" && pwd)/diffgen.py"
 RULES=${DIFF_RULES:-300}
-PACKETS=${DIFF_PACKETS:-1500}
+PACKETS=${DIFF_PACKETS:-2500}
 SEEDS="101 202 303 ${SEED:-}"
 MIX_SEEDS="404 ${SEED:-}"
 FEW_SEEDS="505 ${SEED:-}"

@@ -377,9 +377,9 @@ def l3_bytes(rng, s):
     """The IP packet, and its kind of fragment (None, "first", "later")."""
     frag = None
     x = rng.random()
-    if x < .08:
+    if x < .12:
         frag = "later"
-    elif x < .14:
+    elif x < .18:
         frag = "first"
     if s["fam"] == 4:
         opts = []
