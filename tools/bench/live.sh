@@ -27,7 +27,9 @@
 # sl_drop1m), in a random order pktgen cycles through (--src-file).  The
 # bare XDP_DROP and nftables rows get the same frames (drop and nft from
 # the 4,096 sources, drop1m from the million, so the generator's own cost
-# is the same either side of a ratio).  The forward rows' frames, from
+# is the same either side of a ratio).  Row read, a bare program that
+# reads the IPv4 header before it drops, is the floor of any filter: in
+# the split layout the frame was written on the other CPU.  The forward rows' frames, from
 # 198.18.0.1 with the flood's ports, match no rule and take r0's policy,
 # forward; the redirect row's hit "rule add 60001 proto udp dport
 # FREE_DPORT redirect r1", a port no rule of the mix names.  A preflight
@@ -46,7 +48,7 @@
 # WINDOW (1.5 s), LAYOUTS ("split shared"), MIX_OPTS (passed to mix.py
 # gen, e.g. "--lengths 16,24,32 --exact-ports"), and for experiments
 # RULESET (full, or minimal: the set rule and the redirect rule, a
-# 1,000,000-prefix set, no other rule) and ROWS (a subset of: drop
+# 1,000,000-prefix set, no other rule) and ROWS (a subset of: drop read
 # sl_drop drop1m sl_drop1m nft kfwd sl_xdp sl_tc redir sl_redir).
 set -eu
 
@@ -64,8 +66,8 @@ minimal) full=0 ;;
 	exit 1
 	;;
 esac
-ROWS=${ROWS:-drop sl_drop drop1m sl_drop1m nft kfwd sl_xdp sl_tc redir sl_redir}
-SPLIT_ROWS=${SPLIT_ROWS:-drop sl_drop drop1m sl_drop1m nft}
+ROWS=${ROWS:-drop read sl_drop drop1m sl_drop1m nft kfwd sl_xdp sl_tc redir sl_redir}
+SPLIT_ROWS=${SPLIT_ROWS:-drop read sl_drop drop1m sl_drop1m nft}
 MIX_OPTS=${MIX_OPTS:-}
 MIX=$(cd "$(dirname "$0")" && pwd)/mix.py
 
@@ -105,7 +107,8 @@ if [ "$(id -u)" != 0 ]; then
 	echo "live: run as root (it creates network namespaces); skipped" >&2
 	exit 0
 fi
-for b in pktgen sluiced sluice bpf/bench_drop.bpf.o bpf/bench_redirect.bpf.o; do
+for b in pktgen sluiced sluice bpf/bench_drop.bpf.o bpf/bench_read.bpf.o \
+	bpf/bench_redirect.bpf.o; do
 	[ -e "$BUILD/$b" ] || {
 		echo "live: $BUILD/$b is missing: run make first" >&2
 		exit 1
@@ -238,6 +241,7 @@ mount -t bpf bpf "$BPFFS"
 mounted=1
 mkdir "$BPFFS/redirect_maps"
 bpftool prog load "$BUILD/bpf/bench_drop.bpf.o" "$BPFFS/bench_drop"
+bpftool prog load "$BUILD/bpf/bench_read.bpf.o" "$BPFFS/bench_read"
 bpftool prog load "$BUILD/bpf/bench_redirect.bpf.o" "$BPFFS/bench_redirect" \
 	pinmaps "$BPFFS/redirect_maps"
 i=$(ns "$NS_RT" cat "/sys/class/net/$R1/ifindex")
@@ -266,6 +270,7 @@ done
 row_title() {
 	case $1 in
 	drop) echo "bare XDP_DROP, 4,096 src" ;;
+	read) echo "bare XDP read+drop, 4,096 src" ;;
 	sl_drop) echo "sluice drop, 4,096 src" ;;
 	drop1m) echo "bare XDP_DROP, 1M src" ;;
 	sl_drop1m) echo "sluice drop, 1M src" ;;
@@ -281,13 +286,13 @@ row_title() {
 # Where the row's frames are counted, and with what frames.
 row_sink() {
 	case $1 in
-	drop | sl_drop | drop1m | sl_drop1m | nft) echo "$NS_RT $R0" ;;
+	drop | read | sl_drop | drop1m | sl_drop1m | nft) echo "$NS_RT $R0" ;;
 	*) echo "$NS_SINK $S0" ;;
 	esac
 }
 row_args() {
 	case $1 in
-	drop | sl_drop | nft) echo "$DROP_ARGS" ;;
+	drop | read | sl_drop | nft) echo "$DROP_ARGS" ;;
 	drop1m | sl_drop1m) echo "$DROP1M_ARGS" ;;
 	redir | sl_redir) echo "$REDIR_ARGS" ;;
 	*) echo "$FWD_ARGS" ;;
@@ -297,6 +302,7 @@ row_args() {
 row_up() {
 	case $1 in
 	drop | drop1m) ip -n "$NS_RT" link set dev "$R0" xdpdrv pinned "$BPFFS/bench_drop" ;;
+	read) ip -n "$NS_RT" link set dev "$R0" xdpdrv pinned "$BPFFS/bench_read" ;;
 	redir) ip -n "$NS_RT" link set dev "$R0" xdpdrv pinned "$BPFFS/bench_redirect" ;;
 	sl_drop | sl_drop1m | sl_xdp | sl_redir) sl attach "$R0" mode native >/dev/null ;;
 	sl_tc) sl attach "$R0" mode tc >/dev/null ;;
@@ -317,7 +323,7 @@ row_up() {
 
 row_down() {
 	case $1 in
-	drop | drop1m | redir) ip -n "$NS_RT" link set dev "$R0" xdpdrv off ;;
+	drop | read | drop1m | redir) ip -n "$NS_RT" link set dev "$R0" xdpdrv off ;;
 	sl_*) sl detach "$R0" >/dev/null ;;
 	nft) ns "$NS_RT" nft delete table netdev live ;;
 	kfwd) ;;
@@ -602,7 +608,7 @@ measure() {
 			"rx/off", "vs floor", "rx ns", "clean"
 		for (i = 1; i <= nr; i++) {
 			row = order[i]
-			floor = row ~ /^(drop|sl_drop|nft)$/ ? "drop" : \
+			floor = row ~ /^(drop|read|sl_drop|nft)$/ ? "drop" : \
 				row ~ /1m$/ ? "drop1m" : "redir"
 			vs = floor in med ? sprintf("%.2f", pratio(row, floor, 0)) : "-"
 			printf "%-30s %9.2f %9.2f %6.2f %8s %6.0f %4d/%d\n", title[row],
@@ -620,8 +626,10 @@ measure() {
 		target("sluice forward XDP / bare devmap redirect", "sl_xdp", "redir", 0.9)
 		target("sluice drop / bare XDP_DROP, 4,096 src", "sl_drop", "drop", 0.85)
 		target("sluice drop / bare XDP_DROP, 1M src", "sl_drop1m", "drop1m", 0.85)
-		target("sluice drop / nftables drop, 4,096 src", "sl_drop", "nft", 4)
-		target("sluice drop 1M src / nftables drop", "sl_drop1m", "nft", 4)
+		scale("sluice drop / bare XDP read+drop, 4,096 src", "sl_drop", "read")
+		scale("bare XDP read+drop / bare XDP_DROP, 4,096 src", "read", "drop")
+		scale("sluice drop / nftables drop, 4,096 src", "sl_drop", "nft")
+		scale("sluice drop 1M src / nftables drop", "sl_drop1m", "nft")
 		scale("bare devmap redirect / kernel forwarding", "redir", "kfwd")
 		scale("bare XDP_DROP / nftables drop", "drop", "nft")
 	}' "$data"
