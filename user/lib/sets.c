@@ -162,35 +162,67 @@ struct set4_ctx {
 	struct sl_dp *dp;
 	unsigned int id;
 	__u64 *bits;
+	bool whole; /* map all of sl_set4_long: a big batch */
 	struct sluice_set4_long *tab;
+	void *win; /* else the pages of one /24's buckets */
+	size_t win_off, win_len;
 };
 
 #define SET4_LONG_BYTES \
 	((size_t)SLUICE_SET4_LONG_SLOTS * sizeof(struct sluice_set4_long))
 #define SET4_COVER_WORD 0x5555555555555555ULL /* every "covered" bit */
+/* Mapping 128 MB costs milliseconds (every page is mapped at once). */
+#define SET4_WHOLE_MIN 4096
 
-static int set4_ctx_init(struct set4_ctx *c, struct sl_dp *dp, unsigned int id)
+static int set4_ctx_init(struct set4_ctx *c, struct sl_dp *dp, unsigned int id,
+			 bool whole)
 {
-	int ret = set4_bits(dp, id, false);
-
+	memset(c, 0, sizeof(*c));
 	c->dp = dp;
 	c->id = id;
+	c->whole = whole;
+	if (set4_bits(dp, id, false))
+		return -ENOENT;
 	c->bits = dp->set4_bits[id];
-	c->tab = NULL;
-	return ret;
+	return 0;
 }
 
-static int set4_tab(struct set4_ctx *c)
+/* Map the SLUICE_SET4_PROBES buckets from key's home into *w. */
+static int set4_window(struct set4_ctx *c, __u32 key,
+		       struct sluice_set4_long **w)
 {
+	int fd = bpf_map__fd(c->dp->skel->maps.sl_set4_long);
+	size_t h = sluice_set4_hash(key), pg = getpagesize(), off, start, len;
 	void *p;
 
-	if (c->tab)
+	if (c->whole) {
+		if (!c->tab) {
+			p = mmap(NULL, SET4_LONG_BYTES, PROT_READ | PROT_WRITE,
+				 MAP_SHARED, fd, 0);
+			if (p == MAP_FAILED)
+				return -errno;
+			c->tab = p;
+		}
+		*w = c->tab + h;
 		return 0;
-	p = mmap(NULL, SET4_LONG_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 bpf_map__fd(c->dp->skel->maps.sl_set4_long), 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	c->tab = p;
+	}
+	off = h * sizeof(**w);
+	start = off & ~(pg - 1);
+	len = (off + SLUICE_SET4_PROBES * sizeof(**w) - start + pg - 1) &
+	      ~(pg - 1);
+	if (!c->win || c->win_off != start || c->win_len != len) {
+		if (c->win)
+			munmap(c->win, c->win_len);
+		c->win = NULL;
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			 start);
+		if (p == MAP_FAILED)
+			return -errno;
+		c->win = p;
+		c->win_off = start;
+		c->win_len = len;
+	}
+	*w = (struct sluice_set4_long *)((char *)c->win + (off - start));
 	return 0;
 }
 
@@ -198,7 +230,10 @@ static void set4_ctx_done(struct set4_ctx *c)
 {
 	if (c->tab)
 		munmap(c->tab, SET4_LONG_BYTES);
+	if (c->win)
+		munmap(c->win, c->win_len);
 	c->tab = NULL;
+	c->win = NULL;
 }
 
 /* Bit 2 * (net24 % 32) of word net24 / 32: "covered"; the next: "longer". */
@@ -243,15 +278,15 @@ static void longer4_set(__u64 *w, __u32 b, bool on)
 		__atomic_fetch_and(&w[b >> 5], ~bit, __ATOMIC_SEQ_CST);
 }
 
-/* The bucket holding key, or NULL. */
-static struct sluice_set4_long *long4_find(struct set4_ctx *c, __u32 key)
+/* The bucket of window w holding key, or NULL. */
+static struct sluice_set4_long *long4_find(struct sluice_set4_long *w,
+					   __u32 key)
 {
-	__u32 h = sluice_set4_hash(key), i;
+	int i;
 
 	for (i = 0; i < SLUICE_SET4_PROBES; i++)
-		if (__atomic_load_n(&c->tab[h + i].key, __ATOMIC_RELAXED) ==
-		    key)
-			return &c->tab[h + i];
+		if (__atomic_load_n(&w[i].key, __ATOMIC_RELAXED) == key)
+			return &w[i];
 	return NULL;
 }
 
@@ -260,9 +295,9 @@ static struct sluice_set4_long *long4_find(struct set4_ctx *c, __u32 key)
  * deleted (DEAD) become free only after a grace period: a packet may
  * have read the old key and not yet its bits.
  */
-static struct sluice_set4_long *long4_alloc(struct set4_ctx *c, __u32 key)
+static struct sluice_set4_long *long4_alloc(struct set4_ctx *c,
+					    struct sluice_set4_long *l)
 {
-	struct sluice_set4_long *l = c->tab + sluice_set4_hash(key);
 	bool dead = false;
 	int i;
 
@@ -309,19 +344,19 @@ static void long4_bits(__u64 *bits, __u32 lo, __u32 hi, bool on)
 static int long4_add(struct set4_ctx *c, __u32 net24, __u32 lo, __u32 hi)
 {
 	__u32 key = sluice_set4_key(c->id, net24);
-	struct sluice_set4_long *l;
-	int ret = set4_tab(c);
+	struct sluice_set4_long *w, *l;
+	int ret = set4_window(c, key, &w);
 
 	if (ret)
 		return ret;
-	l = long4_find(c, key);
+	l = long4_find(w, key);
 	if (l) {
 		long4_bits(l->bits, lo, hi, true);
 		return 0;
 	}
 	if (longer4_test(c->bits, net24))
 		return 0; /* overflowed: the trie answers */
-	l = long4_alloc(c, key);
+	l = long4_alloc(c, w);
 	if (l) {
 		memset(l->bits, 0, sizeof(l->bits));
 		long4_bits(l->bits, lo, hi, true);
@@ -339,12 +374,12 @@ static int long4_add(struct set4_ctx *c, __u32 net24, __u32 lo, __u32 hi)
 static int long4_del(struct set4_ctx *c, __u32 net24, __u32 lo, __u32 hi)
 {
 	__u32 key = sluice_set4_key(c->id, net24), i;
-	struct sluice_set4_long *l;
-	int ret = set4_tab(c);
+	struct sluice_set4_long *w, *l;
+	int ret = set4_window(c, key, &w);
 
 	if (ret)
 		return ret;
-	l = long4_find(c, key);
+	l = long4_find(w, key);
 	if (!l) {
 		/* Overflowed: is any longer entry left in the /24? */
 		for (i = 0; i < 256; i++)
@@ -939,7 +974,7 @@ static int set_change(struct sl_dp *dp, unsigned int id,
 	if (!ret && !info.name[0])
 		ret = -ENOENT;
 	if (!ret)
-		ret = set4_ctx_init(&c4, dp, id);
+		ret = set4_ctx_init(&c4, dp, id, n >= SET4_WHOLE_MIN);
 	for (i = 0; !ret && i < n; i++) {
 		bool changed;
 
@@ -1163,9 +1198,9 @@ out:
 static int set4_flush(struct set4_ctx *c)
 {
 	__u32 *v = NULL, *nv, n = 0, w, i;
-	int ret = set4_tab(c);
+	int ret = 0;
 
-	for (w = 0; !ret && w < SLUICE_SET4_BITMAP_WORDS; w++) {
+	for (w = 0; w < SLUICE_SET4_BITMAP_WORDS; w++) {
 		__u64 x = c->bits[w] & ~SET4_COVER_WORD;
 
 		if (!x)
@@ -1179,19 +1214,20 @@ static int set4_flush(struct set4_ctx *c)
 		for (; x; x &= x - 1)
 			v[n++] = w << 5 | __builtin_ctzll(x) >> 1;
 	}
-	if (ret)
-		return ret;
 	memset(c->bits, 0, SET4_MAP_BYTES);
-	for (i = 0; i < n; i++) {
-		struct sluice_set4_long *l =
-			long4_find(c, sluice_set4_key(c->id, v[i]));
+	c->whole = n >= SET4_WHOLE_MIN;
+	for (i = 0; !ret && i < n; i++) {
+		__u32 key = sluice_set4_key(c->id, v[i]);
+		struct sluice_set4_long *win, *l;
 
+		ret = set4_window(c, key, &win);
+		l = ret ? NULL : long4_find(win, key);
 		if (l)
 			__atomic_store_n(&l->key, SLUICE_SET4_DEAD,
 					 __ATOMIC_RELEASE);
 	}
 	free(v);
-	return 0;
+	return ret;
 }
 
 int sl_dp_set_flush(struct sl_dp *dp, unsigned int id)
@@ -1206,7 +1242,7 @@ int sl_dp_set_flush(struct sl_dp *dp, unsigned int id)
 	if (!ret && !info.name[0])
 		ret = -ENOENT;
 	if (!ret)
-		ret = set4_ctx_init(&c4, dp, id);
+		ret = set4_ctx_init(&c4, dp, id, false);
 	/* Collect first: deleting while walking a trie restarts the walk. */
 	if (!ret)
 		ret = sl_dp_set_walk(dp, id, collect, &pv);
