@@ -26,34 +26,51 @@ struct sl_set_memo {
 /*
  * A global subprogram, like sl_set6_lookup(): its keys live on a stack
  * frame of its own, not on the classifier's deepest call chain.  The
- * address is in host byte order.
+ * address is in host byte order.  One bitmap word answers most addresses;
+ * a /24 with longer entries costs one bucket more, mostly its home one.
  */
 __noinline int sl_set4_lookup(__u32 set, __u32 a)
 {
-	struct sluice_set4_long_key lk = { .set = set };
+	struct sluice_set4_key tk = { .prefixlen = 32 + 32, .set = set };
+	__u32 net24 = a >> 8, key, h, i, w;
 	struct sluice_set4_long *l;
-	__u32 net24, w;
-	__u64 *word;
+	__u64 *word, pair;
 	void *bits;
 
 	bits = bpf_map_lookup_elem(&sl_set4_bits, &set);
 	if (!bits)
 		return false;
-	net24 = a >> 8;
-	w = net24 >> 6;
+	w = net24 >> 5;
 	word = bpf_map_lookup_elem(bits, &w);
-	if (word && (*word >> (net24 & 63)) & 1)
+	if (!word)
+		return false;
+	pair = *word >> ((net24 & 31) * 2);
+	if (pair & 1)
 		return true;
-	w += SLUICE_SET4_WORDS;
-	word = bpf_map_lookup_elem(bits, &w);
-	if (!word || !((*word >> (net24 & 63)) & 1))
+	if (!(pair & 2))
 		return false;
-	lk.net24 = net24;
-	l = bpf_map_lookup_elem(&sl_set4_long, &lk);
-	if (!l)
-		return false;
-	a &= 0xff;
-	return (l->bits[(a >> 6) & 3] >> (a & 63)) & 1;
+	key = sluice_set4_key(set, net24);
+	h = sluice_set4_hash(key);
+	for (i = 0; i < SLUICE_SET4_PROBES; i++) {
+		__u32 b = h + i;
+
+		l = bpf_map_lookup_elem(&sl_set4_long, &b);
+		if (!l)
+			break;
+		/*
+		 * User space writes a bucket's bits before its key, and
+		 * never reuses a bucket a packet may still be reading, so
+		 * the key read first vouches for the bits (x86-64 keeps
+		 * loads in order; this clang has no BPF load-acquire).
+		 */
+		if (*(volatile __u32 *)&l->key == key) {
+			a &= 0xff;
+			return (l->bits[a >> 6] >> (a & 63)) & 1;
+		}
+	}
+	/* Not in its buckets (they were full, or it is just going): exact. */
+	tk.addr = bpf_htonl(a);
+	return bpf_map_lookup_elem(&sl_set4, &tk) != NULL;
 }
 
 static __always_inline bool sl_set4_member(__u32 set, const __u8 *addr)

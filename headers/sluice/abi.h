@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define SLUICE_ABI_VERSION 3
+#define SLUICE_ABI_VERSION 4
 
 /* Limits. */
 #define SLUICE_MAX_IFACES 256 /* attached interfaces (slots) */
@@ -35,13 +35,39 @@
 #define SLUICE_MAX_EXTHDRS 8 /* IPv6 extension headers walked */
 
 /*
- * IPv4 set membership is answered by two bitmaps per set over the /24
- * space (1 << 24 bits each): "covered" (an entry of length <= 24 covers
- * the /24) and "longer" (the /24 holds entries longer than 24 bits, which
- * live in a hash of 256-bit bitmaps).  Both live in one inner array.
+ * IPv4 set membership (bpf/set.h, user/lib/sets.c).  Per set, a bitmap
+ * of two bits per /24, side by side so one load reads both: "covered" (an
+ * entry of length <= 24 covers the /24) at bit 2 * (net24 % 32) of word
+ * net24 / 32, and "longer" (the /24 holds entries longer than 24 bits)
+ * just above it.  A longer /24's 256 addresses are a bitmap in one 64-byte
+ * bucket of sl_set4_long, an array used as an open-addressing hash shared
+ * by all sets: the /24 sits in one of the SLUICE_SET4_PROBES buckets from
+ * sluice_set4_hash() on, so a lookup mostly reads one cache line.  A /24
+ * that finds none of them free is answered by the trie sl_set4 (exact,
+ * slower).  A bucket's key, once deleted, stays SLUICE_SET4_DEAD until an
+ * RCU grace period has passed: no packet still reads it when it is reused.
  */
-#define SLUICE_SET4_WORDS ((1 << 24) / 64)
-#define SLUICE_SET4_BITMAP_WORDS (2 * SLUICE_SET4_WORDS)
+#define SLUICE_SET4_BITMAP_WORDS (2 * (1 << 24) / 64)
+#define SLUICE_SET4_LONG_BITS 21
+#define SLUICE_SET4_LONG_BUCKETS (1 << SLUICE_SET4_LONG_BITS) /* 128 MB */
+#define SLUICE_SET4_PROBES 4
+/* The last home bucket's probes need no wrap-around. */
+#define SLUICE_SET4_LONG_SLOTS \
+	(SLUICE_SET4_LONG_BUCKETS + SLUICE_SET4_PROBES - 1)
+#define SLUICE_SET4_EMPTY 0 /* a key: set ids start at 1 */
+#define SLUICE_SET4_DEAD 0xffffffffU
+
+/* The key of a (set, /24): set ids are below 64, so it never is DEAD. */
+static inline __u32 sluice_set4_key(__u32 set, __u32 net24)
+{
+	return set << 24 | (net24 & 0xffffff);
+}
+
+/* Fibonacci hashing: its top bits spread neighbouring /24s apart. */
+static inline __u32 sluice_set4_hash(__u32 key)
+{
+	return (key * 0x9e3779b1U) >> (32 - SLUICE_SET4_LONG_BITS);
+}
 
 enum sluice_hook {
 	SLUICE_HOOK_XDP,
@@ -274,14 +300,13 @@ struct sluice_set6_key {
 	__u8 addr[16];
 };
 
-struct sluice_set4_long_key {
-	__u32 set;
-	__u32 net24; /* host byte order, address >> 8 */
-};
-
+/* A bucket of sl_set4_long: one cache line. */
 struct sluice_set4_long {
+	__u32 key; /* sluice_set4_key(), SLUICE_SET4_EMPTY or _DEAD */
+	__u32 pad;
 	__u64 bits[4]; /* one bit per address of the /24 */
-};
+	__u64 spare[3];
+} __attribute__((aligned(64)));
 
 struct sluice_set_info {
 	char name[SLUICE_SET_NAME_LEN]; /* empty: id free */

@@ -4,7 +4,8 @@
  * entry's value is its prefix length.  For IPv4 the data plane reads a
  * derived form instead (see bpf/maps.h), kept here in step with the trie:
  *   covered[/24]  an entry of length <= 24 covers this /24
- *   longer[/24]   entries longer than 24 bits live in sl_set4_long
+ *   longer[/24]   entries longer than 24 bits: a bucket of sl_set4_long,
+ *                 or, when its buckets are full, the trie itself
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -153,105 +154,304 @@ static int set4_match(struct sl_dp *dp, unsigned int id, __u32 addr,
 	return plen;
 }
 
-static int set4_long_update(struct sl_dp *dp, unsigned int id, __u32 net24,
-			    const struct sluice_set4_long *l)
-{
-	int fd = bpf_map__fd(dp->skel->maps.sl_set4_long);
-	struct sluice_set4_long_key k = { .set = id, .net24 = net24 };
+/*
+ * One batch of IPv4 changes to a set: its bitmap, and the buckets of
+ * sl_set4_long, mapped for the batch once one is needed.
+ */
+struct set4_ctx {
+	struct sl_dp *dp;
+	unsigned int id;
+	__u64 *bits;
+	bool whole; /* map all of sl_set4_long: a big batch */
+	struct sluice_set4_long *tab;
+	void *win; /* else the pages of one /24's buckets */
+	size_t win_off, win_len;
+};
 
-	if (!l->bits[0] && !l->bits[1] && !l->bits[2] && !l->bits[3]) {
-		bit_clear(dp->set4_bits[id] + SLUICE_SET4_WORDS, net24);
-		bpf_map_delete_elem(fd, &k);
-		return 0;
-	}
-	if (bpf_map_update_elem(fd, &k, l, BPF_ANY))
-		return -errno;
-	bits_set(dp->set4_bits[id] + SLUICE_SET4_WORDS, net24, net24);
+#define SET4_LONG_BYTES \
+	((size_t)SLUICE_SET4_LONG_SLOTS * sizeof(struct sluice_set4_long))
+#define SET4_COVER_WORD 0x5555555555555555ULL /* every "covered" bit */
+/* Mapping 128 MB costs milliseconds (every page is mapped at once). */
+#define SET4_WHOLE_MIN 4096
+
+static int set4_ctx_init(struct set4_ctx *c, struct sl_dp *dp, unsigned int id,
+			 bool whole)
+{
+	memset(c, 0, sizeof(*c));
+	c->dp = dp;
+	c->id = id;
+	c->whole = whole;
+	if (set4_bits(dp, id, false))
+		return -ENOENT;
+	c->bits = dp->set4_bits[id];
 	return 0;
 }
 
-/* Recompute addresses lo..hi of the /24's long bitmap from the trie. */
-static int set4_long_rebuild(struct sl_dp *dp, unsigned int id, __u32 net24,
-			     __u32 lo, __u32 hi)
+/* Map the SLUICE_SET4_PROBES buckets from key's home into *w. */
+static int set4_window(struct set4_ctx *c, __u32 key,
+		       struct sluice_set4_long **w)
 {
-	struct sluice_set4_long_key lk = { .set = id, .net24 = net24 };
-	struct sluice_set4_long l = {};
-	__u32 i;
+	int fd = bpf_map__fd(c->dp->skel->maps.sl_set4_long);
+	size_t h = sluice_set4_hash(key), pg = getpagesize(), off, start, len;
+	void *p;
 
-	bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.sl_set4_long), &lk, &l);
-	for (i = lo; i <= hi; i++) {
-		if (set4_match(dp, id, net24 << 8 | i, 32) > 24)
-			l.bits[i >> 6] |= 1ULL << (i & 63);
-		else
-			l.bits[i >> 6] &= ~(1ULL << (i & 63));
+	if (c->whole) {
+		if (!c->tab) {
+			p = mmap(NULL, SET4_LONG_BYTES, PROT_READ | PROT_WRITE,
+				 MAP_SHARED, fd, 0);
+			if (p == MAP_FAILED)
+				return -errno;
+			c->tab = p;
+		}
+		*w = c->tab + h;
+		return 0;
 	}
-	return set4_long_update(dp, id, net24, &l);
+	off = h * sizeof(**w);
+	start = off & ~(pg - 1);
+	len = (off + SLUICE_SET4_PROBES * sizeof(**w) - start + pg - 1) &
+	      ~(pg - 1);
+	if (!c->win || c->win_off != start || c->win_len != len) {
+		if (c->win)
+			munmap(c->win, c->win_len);
+		c->win = NULL;
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			 start);
+		if (p == MAP_FAILED)
+			return -errno;
+		c->win = p;
+		c->win_off = start;
+		c->win_len = len;
+	}
+	*w = (struct sluice_set4_long *)((char *)c->win + (off - start));
+	return 0;
 }
 
-static int set4_add(struct sl_dp *dp, unsigned int id,
-		    const struct sl_prefix *p, bool *added)
+static void set4_ctx_done(struct set4_ctx *c)
 {
-	struct sluice_set4_key k = { .prefixlen = 32 + p->len, .set = id };
-	__u32 a = v4_host(p), plen = p->len;
+	if (c->tab)
+		munmap(c->tab, SET4_LONG_BYTES);
+	if (c->win)
+		munmap(c->win, c->win_len);
+	c->tab = NULL;
+	c->win = NULL;
+}
 
-	memcpy(&k.addr, p->addr, 4);
-	*added = false;
-	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.sl_set4), &k, &plen,
-				BPF_NOEXIST))
-		return errno == EEXIST ? 0 : -errno;
-	*added = true;
-	if (p->len <= 24) {
-		__u32 first = a >> 8;
-		__u32 last = first + ((1U << (24 - p->len)) - 1);
+/* Bit 2 * (net24 % 32) of word net24 / 32: "covered"; the next: "longer". */
+static void cover4_set(__u64 *w, __u32 first, __u32 last)
+{
+	__u32 b;
 
-		bits_set(dp->set4_bits[id], first, last);
-		return 0;
-	} else {
-		struct sluice_set4_long_key lk = { .set = id, .net24 = a >> 8 };
-		struct sluice_set4_long l = {};
-		__u32 lo = a & 0xff, hi = lo + (1U << (32 - p->len)) - 1, i;
+	for (b = first;; b++) {
+		if (!(b & 31) && b + 31 <= last) {
+			__atomic_fetch_or(&w[b >> 5], SET4_COVER_WORD,
+					  __ATOMIC_RELAXED);
+			b += 31;
+		} else {
+			__atomic_fetch_or(&w[b >> 5], 1ULL << 2 * (b & 31),
+					  __ATOMIC_RELAXED);
+		}
+		if (b == last)
+			break;
+	}
+}
 
-		bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.sl_set4_long),
-				    &lk, &l);
-		for (i = lo; i <= hi; i++)
-			l.bits[i >> 6] |= 1ULL << (i & 63);
-		return set4_long_update(dp, id, a >> 8, &l);
+static void cover4_clear(__u64 *w, __u32 b)
+{
+	__atomic_fetch_and(&w[b >> 5], ~(1ULL << 2 * (b & 31)),
+			   __ATOMIC_RELAXED);
+}
+
+static bool longer4_test(const __u64 *w, __u32 b)
+{
+	return (__atomic_load_n(&w[b >> 5], __ATOMIC_RELAXED) >>
+		(2 * (b & 31) + 1)) &
+	       1;
+}
+
+static void longer4_set(__u64 *w, __u32 b, bool on)
+{
+	__u64 bit = 1ULL << (2 * (b & 31) + 1);
+
+	if (on)
+		__atomic_fetch_or(&w[b >> 5], bit, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_and(&w[b >> 5], ~bit, __ATOMIC_SEQ_CST);
+}
+
+/* The bucket of window w holding key, or NULL. */
+static struct sluice_set4_long *long4_find(struct sluice_set4_long *w,
+					   __u32 key)
+{
+	int i;
+
+	for (i = 0; i < SLUICE_SET4_PROBES; i++)
+		if (__atomic_load_n(&w[i].key, __ATOMIC_RELAXED) == key)
+			return &w[i];
+	return NULL;
+}
+
+/*
+ * A free bucket among key's, or NULL when all hold other /24s.  Buckets
+ * deleted (DEAD) become free only after a grace period: a packet may
+ * have read the old key and not yet its bits.
+ */
+static struct sluice_set4_long *long4_alloc(struct set4_ctx *c,
+					    struct sluice_set4_long *l)
+{
+	bool dead = false;
+	int i;
+
+	for (i = 0; i < SLUICE_SET4_PROBES; i++) {
+		if (l[i].key == SLUICE_SET4_EMPTY)
+			return &l[i];
+		dead |= l[i].key == SLUICE_SET4_DEAD;
+	}
+	if (!dead || sl_dp_sync(c->dp))
+		return NULL;
+	for (i = 0; i < SLUICE_SET4_PROBES; i++) {
+		if (l[i].key != SLUICE_SET4_DEAD)
+			continue;
+		memset(l[i].bits, 0, sizeof(l[i].bits));
+		__atomic_store_n(&l[i].key, SLUICE_SET4_EMPTY,
+				 __ATOMIC_RELEASE);
+	}
+	for (i = 0; i < SLUICE_SET4_PROBES; i++)
+		if (l[i].key == SLUICE_SET4_EMPTY)
+			return &l[i];
+	return NULL;
+}
+
+static void long4_bits(__u64 *bits, __u32 lo, __u32 hi, bool on)
+{
+	__u32 i;
+
+	for (i = lo; i <= hi; i++) {
+		if (on)
+			__atomic_fetch_or(&bits[i >> 6], 1ULL << (i & 63),
+					  __ATOMIC_RELAXED);
+		else
+			__atomic_fetch_and(&bits[i >> 6], ~(1ULL << (i & 63)),
+					   __ATOMIC_RELAXED);
 	}
 }
 
 /*
- * Below /8 a /24-by-/24 recomputation makes millions of lookups: clearing
- * the range and re-covering it from the set's own entries is cheaper.
+ * Addresses lo..hi of a /24 join the set.  A new bucket is written whole
+ * before its key, and its key before the /24's "longer" bit: a packet
+ * reaches it only complete.  A /24 whose buckets are all taken keeps only
+ * the "longer" bit, and packets ask the trie.
+ */
+static int long4_add(struct set4_ctx *c, __u32 net24, __u32 lo, __u32 hi)
+{
+	__u32 key = sluice_set4_key(c->id, net24);
+	struct sluice_set4_long *w, *l;
+	int ret = set4_window(c, key, &w);
+
+	if (ret)
+		return ret;
+	l = long4_find(w, key);
+	if (l) {
+		long4_bits(l->bits, lo, hi, true);
+		return 0;
+	}
+	if (longer4_test(c->bits, net24))
+		return 0; /* overflowed: the trie answers */
+	l = long4_alloc(c, w);
+	if (l) {
+		memset(l->bits, 0, sizeof(l->bits));
+		long4_bits(l->bits, lo, hi, true);
+		__atomic_store_n(&l->key, key, __ATOMIC_RELEASE);
+	}
+	longer4_set(c->bits, net24, true);
+	return 0;
+}
+
+/*
+ * Recompute addresses lo..hi of a /24 from the trie: only an address no
+ * longer in the set loses its bit.  The last one gone clears the /24's
+ * "longer" bit before its bucket is let go.
+ */
+static int long4_del(struct set4_ctx *c, __u32 net24, __u32 lo, __u32 hi)
+{
+	__u32 key = sluice_set4_key(c->id, net24), i;
+	struct sluice_set4_long *w, *l;
+	int ret = set4_window(c, key, &w);
+
+	if (ret)
+		return ret;
+	l = long4_find(w, key);
+	if (!l) {
+		/* Overflowed: is any longer entry left in the /24? */
+		for (i = 0; i < 256; i++)
+			if (set4_match(c->dp, c->id, net24 << 8 | i, 32) > 24)
+				return 0;
+		longer4_set(c->bits, net24, false);
+		return 0;
+	}
+	for (i = lo; i <= hi; i++)
+		if (set4_match(c->dp, c->id, net24 << 8 | i, 32) <= 24)
+			long4_bits(l->bits, i, i, false);
+	for (i = 0; i < 4; i++)
+		if (l->bits[i])
+			return 0;
+	longer4_set(c->bits, net24, false);
+	__atomic_store_n(&l->key, SLUICE_SET4_DEAD, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int set4_add(struct set4_ctx *c, const struct sl_prefix *p, bool *added)
+{
+	struct sluice_set4_key k = { .prefixlen = 32 + p->len, .set = c->id };
+	__u32 a = v4_host(p), plen = p->len, first, last, lo;
+
+	memcpy(&k.addr, p->addr, 4);
+	*added = false;
+	if (bpf_map_update_elem(bpf_map__fd(c->dp->skel->maps.sl_set4), &k,
+				&plen, BPF_NOEXIST))
+		return errno == EEXIST ? 0 : -errno;
+	*added = true;
+	if (p->len > 24) {
+		lo = a & 0xff;
+		return long4_add(c, a >> 8, lo, lo + (1U << (32 - p->len)) - 1);
+	}
+	first = a >> 8;
+	last = first + ((1U << (24 - p->len)) - 1);
+	cover4_set(c->bits, first, last);
+	return 0;
+}
+
+/*
+ * Below /8 a /24-by-/24 recomputation makes millions of lookups: walking
+ * the set's own entries is cheaper.
  */
 #define SET4_WALK_MIN (1U << 16)
-static int set4_recover(struct sl_dp *dp, unsigned int id, __u32 first,
-			__u32 last);
+static int set4_recover(struct set4_ctx *c, __u32 first, __u32 last);
 
-static int set4_del(struct sl_dp *dp, unsigned int id,
-		    const struct sl_prefix *p, bool *removed)
+static int set4_del(struct set4_ctx *c, const struct sl_prefix *p,
+		    bool *removed)
 {
-	struct sluice_set4_key k = { .prefixlen = 32 + p->len, .set = id };
-	__u32 a = v4_host(p), first, last, b;
+	struct sluice_set4_key k = { .prefixlen = 32 + p->len, .set = c->id };
+	__u32 a = v4_host(p), first, last, b, lo;
 
 	memcpy(&k.addr, p->addr, 4);
 	*removed = false;
-	if (bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.sl_set4), &k))
+	if (bpf_map_delete_elem(bpf_map__fd(c->dp->skel->maps.sl_set4), &k))
 		return errno == ENOENT ? 0 : -errno;
 	*removed = true;
-	if (p->len > 24)
-		return set4_long_rebuild(dp, id, a >> 8, a & 0xff,
-					 (a & 0xff) + (1U << (32 - p->len)) -
-						 1);
+	if (p->len > 24) {
+		lo = a & 0xff;
+		return long4_del(c, a >> 8, lo, lo + (1U << (32 - p->len)) - 1);
+	}
 	/* Still covered by a shorter entry?  Then nothing changes. */
-	if (p->len && set4_match(dp, id, a, p->len) >= 0)
+	if (p->len && set4_match(c->dp, c->id, a, p->len) >= 0)
 		return 0;
 	first = a >> 8;
 	last = first + ((1U << (24 - p->len)) - 1);
 	if (last - first >= SET4_WALK_MIN)
-		return set4_recover(dp, id, first, last);
+		return set4_recover(c, first, last);
 	for (b = first;; b++) {
-		if (set4_match(dp, id, b << 8, 24) < 0)
-			bit_clear(dp->set4_bits[id], b);
+		if (set4_match(c->dp, c->id, b << 8, 24) < 0)
+			cover4_clear(c->bits, b);
 		if (b == last)
 			break;
 	}
@@ -762,6 +962,7 @@ static int set_change(struct sl_dp *dp, unsigned int id,
 		      const struct sl_prefix *p, size_t n, bool add)
 {
 	struct sluice_set_info info;
+	struct set4_ctx c4 = {};
 	struct set6_ctx c6;
 	size_t i;
 	int ret;
@@ -773,13 +974,13 @@ static int set_change(struct sl_dp *dp, unsigned int id,
 	if (!ret && !info.name[0])
 		ret = -ENOENT;
 	if (!ret)
-		ret = set4_bits(dp, id, false);
+		ret = set4_ctx_init(&c4, dp, id, n >= SET4_WHOLE_MIN);
 	for (i = 0; !ret && i < n; i++) {
 		bool changed;
 
 		if (p[i].family == 4) {
-			ret = add ? set4_add(dp, id, &p[i], &changed) :
-				    set4_del(dp, id, &p[i], &changed);
+			ret = add ? set4_add(&c4, &p[i], &changed) :
+				    set4_del(&c4, &p[i], &changed);
 			if (changed)
 				info.count4 += add ? 1 : -1;
 		} else {
@@ -788,6 +989,7 @@ static int set_change(struct sl_dp *dp, unsigned int id,
 				info.count6 += add ? 1 : -1;
 		}
 	}
+	set4_ctx_done(&c4);
 	if (!ret)
 		ret = set6_ctx_done(&c6);
 	else
@@ -865,9 +1067,8 @@ int sl_dp_set_walk(const struct sl_dp *dp, unsigned int id,
 }
 
 struct recover_state {
-	struct sl_dp *dp;
-	unsigned int id;
 	__u32 first, last;
+	__u8 *cov; /* one byte per /24 of first..last: still covered */
 };
 
 static int recover_one(const struct sl_prefix *p, void *arg)
@@ -881,26 +1082,33 @@ static int recover_one(const struct sl_prefix *p, void *arg)
 	last = first + ((1U << (24 - p->len)) - 1);
 	if (last < r->first || first > r->last)
 		return 0;
-	bits_set(r->dp->set4_bits[r->id], first > r->first ? first : r->first,
-		 last < r->last ? last : r->last);
+	first = first > r->first ? first : r->first;
+	last = last < r->last ? last : r->last;
+	memset(r->cov + (first - r->first), 1, last - first + 1);
 	return 0;
 }
 
-static int set4_recover(struct sl_dp *dp, unsigned int id, __u32 first,
-			__u32 last)
+/* Clear the covered bits of first..last that no entry covers any more. */
+static int set4_recover(struct set4_ctx *c, __u32 first, __u32 last)
 {
-	struct recover_state r = { dp, id, first, last };
+	struct recover_state r = { first, last };
 	__u32 b;
+	int ret;
 
-	/* Packets may see the range uncovered for a moment: it is going. */
-	for (b = first;; b++) {
-		bit_clear(dp->set4_bits[id], b);
+	r.cov = calloc(last - first + 1, 1);
+	if (!r.cov)
+		return -ENOMEM;
+	ret = walk_trie(bpf_map__fd(c->dp->skel->maps.sl_set4),
+			sizeof(struct sluice_set4_key), c->id, 4, recover_one,
+			&r);
+	for (b = first; !ret; b++) {
+		if (!r.cov[b - first])
+			cover4_clear(c->bits, b);
 		if (b == last)
 			break;
 	}
-	return walk_trie(bpf_map__fd(dp->skel->maps.sl_set4),
-			 sizeof(struct sluice_set4_key), id, 4, recover_one,
-			 &r);
+	free(r.cov);
+	return ret;
 }
 
 struct prefix_vec {
@@ -983,42 +1191,50 @@ out:
 	return ret;
 }
 
-/* Delete the set's overflow bitmaps of addresses past /24. */
-static int set4_long_flush(struct sl_dp *dp, unsigned int id)
+/*
+ * Drop the set's IPv4 derived form: the "longer" bits go with the bitmap
+ * first, then the buckets they pointed to.
+ */
+static int set4_flush(struct set4_ctx *c)
 {
-	int fd = bpf_map__fd(dp->skel->maps.sl_set4_long);
-	struct sluice_set4_long_key key, next, *v = NULL;
-	size_t n = 0, cap = 0, i;
-	void *prev = NULL;
+	__u32 *v = NULL, *nv, n = 0, w, i;
+	int ret = 0;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (key.set != id)
+	for (w = 0; w < SLUICE_SET4_BITMAP_WORDS; w++) {
+		__u64 x = c->bits[w] & ~SET4_COVER_WORD;
+
+		if (!x)
 			continue;
-		if (n == cap) {
-			struct sluice_set4_long_key *nv;
-
-			cap = cap ? 2 * cap : 1024;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = nv;
+		nv = realloc(v, (n + 32) * sizeof(*v));
+		if (!nv) {
+			free(v);
+			return -ENOMEM;
 		}
-		v[n++] = key;
+		v = nv;
+		for (; x; x &= x - 1)
+			v[n++] = w << 5 | __builtin_ctzll(x) >> 1;
 	}
-	for (i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, &v[i]);
+	memset(c->bits, 0, SET4_MAP_BYTES);
+	c->whole = n >= SET4_WHOLE_MIN;
+	for (i = 0; !ret && i < n; i++) {
+		__u32 key = sluice_set4_key(c->id, v[i]);
+		struct sluice_set4_long *win, *l;
+
+		ret = set4_window(c, key, &win);
+		l = ret ? NULL : long4_find(win, key);
+		if (l)
+			__atomic_store_n(&l->key, SLUICE_SET4_DEAD,
+					 __ATOMIC_RELEASE);
+	}
 	free(v);
-	return 0;
+	return ret;
 }
 
 int sl_dp_set_flush(struct sl_dp *dp, unsigned int id)
 {
 	struct sluice_set_info info;
 	struct prefix_vec pv = {};
+	struct set4_ctx c4 = {};
 	size_t i;
 	int ret;
 
@@ -1026,15 +1242,15 @@ int sl_dp_set_flush(struct sl_dp *dp, unsigned int id)
 	if (!ret && !info.name[0])
 		ret = -ENOENT;
 	if (!ret)
-		ret = set4_bits(dp, id, false);
+		ret = set4_ctx_init(&c4, dp, id, false);
 	/* Collect first: deleting while walking a trie restarts the walk. */
 	if (!ret)
 		ret = sl_dp_set_walk(dp, id, collect, &pv);
 	if (ret)
 		goto out;
 	/* The whole set goes, so no entry's coverage needs recomputing. */
-	memset(dp->set4_bits[id], 0, SET4_MAP_BYTES);
-	ret = set4_long_flush(dp, id);
+	ret = set4_flush(&c4);
+	set4_ctx_done(&c4);
 	if (!ret)
 		ret = set6_flush(dp, id);
 	for (i = 0; !ret && i < pv.n; i++) {
