@@ -442,12 +442,28 @@ static int filing_alloc(struct filing *f, size_t nrules)
 	return 0;
 }
 
+/* Where in the exact-value indexes a rule anchored by a is filed. */
+static __u32 small_entry(const struct sluice_crule *r, enum sluice_anchor a)
+{
+	switch (a) {
+	case SLUICE_AN_SLOT:
+		return SLUICE_SMALL_SLOT + r->value.slot;
+	case SLUICE_AN_VLAN:
+		return SLUICE_SMALL_VLAN + r->value.vlan;
+	case SLUICE_AN_PROTO:
+		return SLUICE_SMALL_PROTO + r->value.proto;
+	default:
+		return SLUICE_SMALL_ICMP + r->value.icmp_type;
+	}
+}
+
 static void file_rule(struct filing *f, const struct sluice_crule *r, __u32 idx,
 		      int max_blocks)
 {
 	enum sluice_anchor a = choose(r, max_blocks);
 	__u16 v[SL_PORT_BLOCKS_MAX];
 	__u8 l[SL_PORT_BLOCKS_MAX];
+	bool dst, v6;
 	int nb, b;
 
 	switch (a) {
@@ -462,24 +478,11 @@ static void file_rule(struct filing *f, const struct sluice_crule *r, __u32 idx,
 		};
 		return;
 	case SLUICE_AN_SLOT:
-		f->val[a][f->nval[a]++] =
-			(struct val_item){ SLUICE_SMALL_SLOT + r->value.slot,
-					   idx };
-		return;
 	case SLUICE_AN_VLAN:
-		f->val[a][f->nval[a]++] =
-			(struct val_item){ SLUICE_SMALL_VLAN + r->value.vlan,
-					   idx };
-		return;
 	case SLUICE_AN_PROTO:
-		f->val[a][f->nval[a]++] =
-			(struct val_item){ SLUICE_SMALL_PROTO + r->value.proto,
-					   idx };
-		return;
 	case SLUICE_AN_ICMP:
-		f->val[a][f->nval[a]++] = (struct val_item){
-			SLUICE_SMALL_ICMP + r->value.icmp_type, idx
-		};
+		f->val[a][f->nval[a]++] =
+			(struct val_item){ small_entry(r, a), idx };
 		return;
 	case SLUICE_AN_SPORT:
 	case SLUICE_AN_DPORT:
@@ -493,16 +496,13 @@ static void file_rule(struct filing *f, const struct sluice_crule *r, __u32 idx,
 		return;
 	case SLUICE_AN_SRC4:
 	case SLUICE_AN_SRC6:
-		f->pfx[a][f->npfx[a]++] = (struct pfx_item){
-			addr_start(r->value.src, a == SLUICE_AN_SRC6),
-			prefix_bits(&r->mask, false, a == SLUICE_AN_SRC6), idx
-		};
-		return;
 	case SLUICE_AN_DST4:
 	case SLUICE_AN_DST6:
+		dst = a == SLUICE_AN_DST4 || a == SLUICE_AN_DST6;
+		v6 = a == SLUICE_AN_SRC6 || a == SLUICE_AN_DST6;
 		f->pfx[a][f->npfx[a]++] = (struct pfx_item){
-			addr_start(r->value.dst, a == SLUICE_AN_DST6),
-			prefix_bits(&r->mask, true, a == SLUICE_AN_DST6), idx
+			addr_start(dst ? r->value.dst : r->value.src, v6),
+			prefix_bits(&r->mask, dst, v6), idx
 		};
 		return;
 	default:
@@ -524,7 +524,7 @@ static int write_index(struct ix *x, struct filing *f,
 		       const struct sl_ix_maps *m, struct sluice_ruleset *rs)
 {
 	__u64 *small = m->small + x->gen * SLUICE_SMALL_ENTRIES;
-	size_t i, j;
+	__u64 set_lists[2 * 256];
 	unsigned int k;
 	int a, ret;
 
@@ -550,23 +550,17 @@ static int write_index(struct ix *x, struct filing *f,
 	if (ret)
 		return ret;
 
-	qsort(f->sets, f->nsets, sizeof(*f->sets), cmp_val);
-	for (i = 0; i < f->nsets; i = j) {
-		__u32 *rules = malloc((f->nsets - i) * sizeof(*rules));
-		struct sluice_set_anchor *sa = &rs->sets[rs->nsets++];
-		__u32 n = 0;
-
-		if (!rules)
-			return -ENOMEM;
-		for (j = i;
-		     j < f->nsets && f->sets[j].value == f->sets[i].value; j++)
-			rules[n++] = f->sets[j].rule;
-		sa->dst = f->sets[i].value >> 8;
-		sa->set = f->sets[i].value & 0xff;
-		ret = pool_add(x, rules, n, 0, &sa->list);
-		free(rules);
-		if (ret)
-			return ret;
+	/* Set lists, by dst << 8 | set, then as the packets see them. */
+	memset(set_lists, 0, sizeof(set_lists));
+	ret = val_index(x, f->sets, f->nsets, set_lists);
+	if (ret)
+		return ret;
+	for (k = 0; k < 2 * 256; k++) {
+		if (!set_lists[k])
+			continue;
+		rs->sets[rs->nsets++] = (struct sluice_set_anchor){
+			.dst = k >> 8, .set = k & 0xff, .list = set_lists[k]
+		};
 	}
 	for (a = 0; a < SLUICE_AN__MAX; a++)
 		if (f->npfx[a] || f->nval[a])
