@@ -44,6 +44,7 @@
 #include "config.h"
 #include "counters.h"
 #include "dataplane.h"
+#include "dpbind.h"
 #include "grammar.h"
 #include "pcapw.h"
 #include "pkt.h"
@@ -57,7 +58,6 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define TESTRUN_IFINDEX 1 /* loopback: where bpf_prog_test_run runs */
 #define ETH_P_ARP_ 0x0806
 
 #define SRC4 "198.51.100.1"
@@ -1232,18 +1232,8 @@ static void loaded_free(struct loaded *l)
 static int bind_ingress(struct sl_dp *dp, const struct sl_config *cfg)
 {
 	const char *in = cfg->nifaces ? cfg->ifaces[0].ifname : "eth0";
-	struct sluice_iface iface;
-	int slot, ret;
 
-	slot = sl_dp_slot(dp, in, true);
-	if (slot < 0)
-		return slot;
-	ret = sl_dp_iface_get(dp, slot, &iface);
-	if (ret)
-		return ret;
-	iface.ifindex = TESTRUN_IFINDEX;
-	ret = sl_dp_iface_set(dp, slot, &iface);
-	return ret ? ret : slot;
+	return dp_bind_slot(dp, in, TESTRUN_IFINDEX);
 }
 
 /* Load, configure, bind, prepare; l->config is set only when all went. */

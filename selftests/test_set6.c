@@ -43,10 +43,10 @@
 #include "apply.h"
 #include "config.h"
 #include "dataplane.h"
+#include "dpbind.h"
 #include "grammar.h"
 #include "pkt.h"
 
-#define TESTRUN_IFINDEX 1 /* loopback: where bpf_prog_test_run runs */
 #define SRC6_OFF 8 /* source address in the IPv6 header */
 #define SRC4_OFF 12
 
@@ -339,21 +339,6 @@ static void del_some(unsigned int every)
 	free(l.v);
 }
 
-static int bind_ingress(void)
-{
-	struct sluice_iface iface;
-	int slot, ret;
-
-	slot = sl_dp_slot(dp, "eth0", true);
-	if (slot < 0)
-		return slot;
-	ret = sl_dp_iface_get(dp, slot, &iface);
-	if (ret)
-		return ret;
-	iface.ifindex = TESTRUN_IFINDEX;
-	return sl_dp_iface_set(dp, slot, &iface);
-}
-
 static void template(struct pkt *p, int family)
 {
 	pkt_init(p);
@@ -382,7 +367,7 @@ static void open_dp(void)
 		fail_msg("sl_dp_open: %s", err);
 	if (sl_apply_config(dp, &cfg, err, sizeof(err)))
 		fail_msg("sl_apply_config: %s", err);
-	assert_int_equal(bind_ingress(), 0);
+	assert_true(dp_bind_slot(dp, "eth0", TESTRUN_IFINDEX) >= 0);
 	set_id = sl_dp_set_id(dp, "s", false);
 	assert_true(set_id > 0);
 	prog_fd = sl_dp_prog_fd(dp, SLUICE_HOOK_XDP);
