@@ -44,9 +44,11 @@
 #include "config.h"
 #include "counters.h"
 #include "dataplane.h"
+#include "dpbind.h"
 #include "grammar.h"
 #include "pcapw.h"
 #include "pkt.h"
+#include "runsluice.h"
 
 /*
  * The tables give each case only what differs from a plain TCP SYN from
@@ -57,7 +59,6 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define TESTRUN_IFINDEX 1 /* loopback: where bpf_prog_test_run runs */
 #define ETH_P_ARP_ 0x0806
 
 #define SRC4 "198.51.100.1"
@@ -1232,18 +1233,8 @@ static void loaded_free(struct loaded *l)
 static int bind_ingress(struct sl_dp *dp, const struct sl_config *cfg)
 {
 	const char *in = cfg->nifaces ? cfg->ifaces[0].ifname : "eth0";
-	struct sluice_iface iface;
-	int slot, ret;
 
-	slot = sl_dp_slot(dp, in, true);
-	if (slot < 0)
-		return slot;
-	ret = sl_dp_iface_get(dp, slot, &iface);
-	if (ret)
-		return ret;
-	iface.ifindex = TESTRUN_IFINDEX;
-	ret = sl_dp_iface_set(dp, slot, &iface);
-	return ret ? ret : slot;
+	return dp_bind_slot(dp, in, TESTRUN_IFINDEX);
 }
 
 /* Load, configure, bind, prepare; l->config is set only when all went. */
@@ -1565,69 +1556,6 @@ static void write_file(const char *path, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0;
-	int c;
-
-	assert_non_null(f);
-	{
-		FILE *m = open_memstream(&buf, &len);
-
-		assert_non_null(m);
-		while ((c = fgetc(f)) != EOF)
-			fputc(c, m);
-		fclose(m);
-	}
-	fclose(f);
-	return buf;
-}
-
-struct run {
-	int status; /* exit status, or -1 */
-	char *out, *err;
-};
-
-/* argv[0] is replaced by $SLUICE_BUILD/sluice. */
-static void run_sluice(char **argv, struct run *r)
-{
-	const char *build = getenv("SLUICE_BUILD") ?: "build";
-	char *bin = xasprintf("%s/sluice", build);
-	char *out = tmp_path("stdout"), *err = tmp_path("stderr");
-	int st;
-	pid_t pid;
-
-	argv[0] = bin;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (!pid) {
-		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
-			_exit(127);
-		execv(bin, argv);
-		_exit(127);
-	}
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	r->out = read_file(out);
-	r->err = read_file(err);
-	if (r->status == 127)
-		print_message("# cannot run %s\n", bin);
-	free(bin);
-	free(out);
-	free(err);
-}
-
-static void run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-}
-
 #define TR_CONFIG                                   \
 	"# test-run end to end\n"                   \
 	"policy eth0 drop\n"                        \
@@ -1698,7 +1626,7 @@ static void test_testrun_text(void **state)
 			 "--pcap",  tr_pcap,	NULL };
 	struct run r;
 
-	run_sluice(argv, &r);
+	run_sluice(argv, tmpdir, &r);
 	assert_string_equal(r.err, "");
 	assert_string_equal(r.out, tr_text);
 	assert_int_equal(r.status, 0);
@@ -1758,7 +1686,7 @@ static void test_testrun_json(void **state)
 			     tr_config, "--pcap",   tr_pcap, NULL };
 	struct run r;
 
-	run_sluice(in->hook == SLUICE_HOOK_TC ? argv_tc : argv_xdp, &r);
+	run_sluice(in->hook == SLUICE_HOOK_TC ? argv_tc : argv_xdp, tmpdir, &r);
 	assert_string_equal(r.err, "");
 	assert_int_equal(r.status, 0);
 	check_json(r.out);
@@ -1779,7 +1707,7 @@ static void test_testrun_bad_config(void **state)
 			 "rule add 20 drop\n");
 	want = xasprintf("sluice: %s:4: \"dport\" needs proto tcp or udp\n",
 			 conf);
-	run_sluice(argv, &r);
+	run_sluice(argv, tmpdir, &r);
 	assert_string_equal(r.err, want);
 	assert_string_equal(r.out, "");
 	assert_int_not_equal(r.status, 0);

@@ -61,12 +61,12 @@
 #include "config.h"
 #include "counters.h"
 #include "dataplane.h"
+#include "dpbind.h"
 #include "grammar.h"
 #include "pkt.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define TESTRUN_IFINDEX 1 /* loopback: where bpf_prog_test_run runs */
 #define FRAME_MAX 9100
 #define MTU 9000
 #define SENDER "jb0"
@@ -263,22 +263,6 @@ static unsigned int slot_tr, slot_live;
 static int rx_ifindex, tx_ifindex;
 static struct cnt_scope scope_tr, scope_live;
 
-static int bind_slot(const char *name, int ifindex)
-{
-	struct sluice_iface iface;
-	int slot, ret;
-
-	slot = sl_dp_slot(dp, name, true);
-	if (slot < 0)
-		return slot;
-	ret = sl_dp_iface_get(dp, slot, &iface);
-	if (ret)
-		return ret;
-	iface.ifindex = ifindex;
-	ret = sl_dp_iface_set(dp, slot, &iface);
-	return ret ? ret : slot;
-}
-
 static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int run(const char *fmt, ...)
@@ -347,11 +331,11 @@ static int group_setup(void **state)
 		fprintf(stderr, "# loading: %s\n", err);
 		return -1;
 	}
-	ret = bind_slot("eth0", TESTRUN_IFINDEX);
+	ret = dp_bind_slot(dp, "eth0", TESTRUN_IFINDEX);
 	if (ret < 0)
 		return -1;
 	slot_tr = ret;
-	ret = bind_slot(RECEIVER, rx_ifindex);
+	ret = dp_bind_slot(dp, RECEIVER, rx_ifindex);
 	if (ret < 0)
 		return -1;
 	slot_live = ret;

@@ -39,10 +39,11 @@
 #include "apply.h"
 #include "config.h"
 #include "dataplane.h"
+#include "dpbind.h"
 #include "dataplane_int.h"
 #include "pkt.h"
+#include "setprobe.h"
 
-#define TESTRUN_IFINDEX 1 /* loopback: where bpf_prog_test_run runs */
 #define SRC4_OFF 12
 #define CROWD_HOMES 4
 #define CROWD_MAX 64
@@ -51,46 +52,10 @@ static const char config[] = "policy eth0 pass\n"
 			     "set add s 192.0.2.1/32\n"
 			     "rule add 10 src @s drop\n";
 
-struct plist {
-	struct sl_prefix *v;
-	size_t n, cap;
-};
-
-static struct sl_dp *dp;
-static struct sl_config cfg;
-static int set_id, prog_fd;
 static struct pkt tmpl;
-static struct plist ref; /* what the set should hold */
-static struct plist gone; /* deleted once: their edges are probed too */
 static __u32 crowd[CROWD_MAX]; /* /24s sharing CROWD_HOMES home buckets */
 static unsigned int ncrowd;
 static __u32 home0;
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
-static unsigned int rnd_below(unsigned int n)
-{
-	return (unsigned int)(rnd() % n);
-}
-
-static void push(struct plist *l, const struct sl_prefix *p)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 1024;
-		l->v = realloc(l->v, l->cap * sizeof(*l->v));
-		if (!l->v)
-			abort();
-	}
-	l->v[l->n++] = *p;
-}
 
 static __u32 pfx_addr(const struct sl_prefix *p)
 {
@@ -114,36 +79,10 @@ static bool ref_member(__u32 a)
 {
 	size_t i;
 
-	for (i = 0; i < ref.n; i++)
-		if (covers(&ref.v[i], a))
+	for (i = 0; i < sp.ref.n; i++)
+		if (covers(&sp.ref.v[i], a))
 			return true;
 	return false;
-}
-
-static bool same(const struct sl_prefix *x, const struct sl_prefix *y)
-{
-	return x->len == y->len && pfx_addr(x) == pfx_addr(y);
-}
-
-static bool ref_has(const struct sl_prefix *p)
-{
-	size_t i;
-
-	for (i = 0; i < ref.n; i++)
-		if (same(&ref.v[i], p))
-			return true;
-	return false;
-}
-
-static void ref_remove(const struct sl_prefix *p)
-{
-	size_t i;
-
-	for (i = 0; i < ref.n; i++)
-		if (same(&ref.v[i], p)) {
-			ref.v[i] = ref.v[--ref.n];
-			return;
-		}
 }
 
 static bool dp_member(int fd, __u32 a)
@@ -184,7 +123,7 @@ static void edges(const struct sl_prefix *p, __u32 out[5])
 
 static unsigned int check_one(__u32 a, const char *phase)
 {
-	bool want = ref_member(a), got = dp_member(prog_fd, a);
+	bool want = ref_member(a), got = dp_member(sp.prog_fd, a);
 	struct in_addr n = { htonl(a) };
 
 	if (want == got)
@@ -197,7 +136,7 @@ static unsigned int check_one(__u32 a, const char *phase)
 /* Buckets of sl_set4_long holding one of the crowded /24s of the set. */
 static unsigned int crowd_in_buckets(void)
 {
-	int fd = bpf_map__fd(dp->skel->maps.sl_set4_long);
+	int fd = bpf_map__fd(sp.dp->skel->maps.sl_set4_long);
 	struct sluice_set4_long l;
 	unsigned int n = 0, k;
 	__u32 b;
@@ -205,7 +144,7 @@ static unsigned int crowd_in_buckets(void)
 	for (b = home0; b < home0 + CROWD_HOMES + SLUICE_SET4_PROBES - 1; b++) {
 		assert_int_equal(bpf_map_lookup_elem(fd, &b, &l), 0);
 		for (k = 0; k < ncrowd; k++)
-			if (l.key == sluice_set4_key(set_id, crowd[k]))
+			if (l.key == sluice_set4_key(sp.set_id, crowd[k]))
 				n++;
 	}
 	return n;
@@ -220,8 +159,9 @@ static void check_all(const char *phase)
 	__u32 e[5];
 	size_t i;
 
-	for (i = 0; i < ref.n + gone.n && bad < 10; i++) {
-		edges(i < ref.n ? &ref.v[i] : &gone.v[i - ref.n], e);
+	for (i = 0; i < sp.ref.n + sp.gone.n && bad < 10; i++) {
+		edges(i < sp.ref.n ? &sp.ref.v[i] : &sp.gone.v[i - sp.ref.n],
+		      e);
 		for (k = 0; k < 5; k++, n++) {
 			bad += check_one(e[k], phase);
 			hits += ref_member(e[k]);
@@ -236,16 +176,16 @@ static void check_all(const char *phase)
 		hits += ref_member(a);
 	}
 	assert_int_equal(bad, 0);
-	assert_int_equal(sl_dp_set_info(dp, set_id, &info), 0);
-	assert_int_equal(info.count4, ref.n);
-	for (i = 0; i < ref.n; i++)
-		all |= ref.v[i].len == 0;
+	assert_int_equal(sl_dp_set_info(sp.dp, sp.set_id, &info), 0);
+	assert_int_equal(info.count4, sp.ref.n);
+	for (i = 0; i < sp.ref.n; i++)
+		all |= sp.ref.v[i].len == 0;
 	/* The probes must test both answers, or they test nothing. */
-	if (ref.n)
+	if (sp.ref.n)
 		assert_true(hits > 0 && (hits < n || all));
 	print_message("  %s: %zu prefixes, %u probes, %u in, %u crowded /24s "
 		      "in buckets\n",
-		      phase, ref.n, n, hits, crowd_in_buckets());
+		      phase, sp.ref.n, n, hits, crowd_in_buckets());
 }
 
 /*
@@ -260,7 +200,7 @@ static void find_crowd(void)
 	ncrowd = 0;
 	for (i = 0; i < 1U << 24 && ncrowd < CROWD_MAX; i++) {
 		__u32 net24 = (start + i) & 0xffffff;
-		__u32 h = sluice_set4_hash(sluice_set4_key(set_id, net24));
+		__u32 h = sluice_set4_hash(sluice_set4_key(sp.set_id, net24));
 
 		if (h >= home0 && h < home0 + CROWD_HOMES)
 			crowd[ncrowd++] = net24;
@@ -284,27 +224,6 @@ static struct sl_prefix rand_prefix(unsigned int minlen)
 	if (len < minlen)
 		len = minlen + rnd_below(33 - minlen);
 	return mkpfx(a, len);
-}
-
-static void add_list(const struct plist *l)
-{
-	size_t i;
-
-	assert_int_equal(sl_dp_set_add(dp, set_id, l->v, l->n), 0);
-	for (i = 0; i < l->n; i++)
-		if (!ref_has(&l->v[i]))
-			push(&ref, &l->v[i]);
-}
-
-static void del_list(const struct plist *l)
-{
-	size_t i;
-
-	assert_int_equal(sl_dp_set_del(dp, set_id, l->v, l->n), 0);
-	for (i = 0; i < l->n; i++) {
-		ref_remove(&l->v[i]);
-		push(&gone, &l->v[i]);
-	}
 }
 
 static void add_random(size_t n, unsigned int minlen)
@@ -337,54 +256,10 @@ static void add_every_crowd(void)
 	free(l.v);
 }
 
-/* Delete about one in every `every` prefixes, one call per prefix. */
-static void del_some(unsigned int every)
-{
-	struct plist l = {};
-	size_t i;
-
-	for (i = 0; i < ref.n; i++)
-		if (!rnd_below(every))
-			push(&l, &ref.v[i]);
-	for (i = 0; i < l.n; i++) {
-		struct plist one = { &l.v[i], 1, 1 };
-
-		del_list(&one);
-	}
-	free(l.v);
-}
-
-static int bind_ingress(void)
-{
-	struct sluice_iface iface;
-	int slot, ret;
-
-	slot = sl_dp_slot(dp, "eth0", true);
-	if (slot < 0)
-		return slot;
-	ret = sl_dp_iface_get(dp, slot, &iface);
-	if (ret)
-		return ret;
-	iface.ifindex = TESTRUN_IFINDEX;
-	return sl_dp_iface_set(dp, slot, &iface);
-}
-
 static int setup(void **state)
 {
-	struct sl_dp_opts opts = {};
-	char err[SL_ERR_LEN] = "";
-
 	(void)state;
-	if (sl_config_load_buf("set4.conf", config, &cfg, err, sizeof(err)))
-		fail_msg("configuration: %s", err);
-	if (sl_dp_open(&opts, &dp, err, sizeof(err)))
-		fail_msg("sl_dp_open: %s", err);
-	if (sl_apply_config(dp, &cfg, err, sizeof(err)))
-		fail_msg("sl_apply_config: %s", err);
-	assert_int_equal(bind_ingress(), 0);
-	set_id = sl_dp_set_id(dp, "s", false);
-	assert_true(set_id > 0);
-	prog_fd = sl_dp_prog_fd(dp, SLUICE_HOOK_XDP);
+	sp_open("set4.conf", config);
 	pkt_init(&tmpl);
 	assert_int_equal(pkt_eth(&tmpl, NULL, NULL), 0);
 	assert_int_equal(
@@ -392,7 +267,7 @@ static int setup(void **state)
 	assert_int_equal(pkt_udp(&tmpl, 40000, 53), 0);
 	assert_int_equal(pkt_payload(&tmpl, NULL, 16), 0);
 	assert_int_equal(pkt_finish(&tmpl), 0);
-	assert_int_equal(sl_dp_set_flush(dp, set_id), 0);
+	assert_int_equal(sl_dp_set_flush(sp.dp, sp.set_id), 0);
 	find_crowd();
 	return 0;
 }
@@ -400,10 +275,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	sl_dp_close(dp);
-	sl_config_free(&cfg);
-	free(ref.v);
-	free(gone.v);
+	sp_close();
 	return 0;
 }
 
@@ -428,7 +300,7 @@ static void test_add_del(void **state)
 		check_all("deleted a third");
 	}
 	/* Every long prefix of some /24s goes: their buckets free up. */
-	while (ref.n) {
+	while (sp.ref.n) {
 		del_some(2);
 		check_all("deleting");
 	}
@@ -449,28 +321,18 @@ static void test_replace_and_flush(void **state)
 	for (round = 0; round < 3; round++) {
 		want.n = 0;
 		/* Keep about half, add as many new. */
-		for (i = 0; i < ref.n; i++)
+		for (i = 0; i < sp.ref.n; i++)
 			if (rnd() & 1)
-				push(&want, &ref.v[i]);
+				push(&want, &sp.ref.v[i]);
 		for (i = 0; i < 200; i++) {
 			struct sl_prefix p = rand_prefix(round ? 25 : 0);
 
 			push(&want, &p);
 		}
-		assert_int_equal(sl_dp_set_replace(dp, set_id, want.v, want.n),
-				 0);
-		for (i = 0; i < ref.n; i++)
-			push(&gone, &ref.v[i]);
-		ref.n = 0;
-		for (i = 0; i < want.n; i++)
-			if (!ref_has(&want.v[i]))
-				push(&ref, &want.v[i]);
+		sp_replace(&want);
 		check_all("replaced");
 	}
-	assert_int_equal(sl_dp_set_flush(dp, set_id), 0);
-	for (i = 0; i < ref.n; i++)
-		push(&gone, &ref.v[i]);
-	ref.n = 0;
+	sp_flush();
 	check_all("flushed");
 	assert_int_equal(crowd_in_buckets(), 0);
 	add_every_crowd();
@@ -517,9 +379,9 @@ static void test_race(void **state)
 
 	(void)state;
 	assert_non_null(r);
-	assert_int_equal(sl_dp_set_flush(dp, set_id), 0);
-	ref.n = 0;
-	gone.n = 0;
+	assert_int_equal(sl_dp_set_flush(sp.dp, sp.set_id), 0);
+	sp.ref.n = 0;
+	sp.gone.n = 0;
 	for (i = 0; i < 64; i++) {
 		__u32 net24 = crowd[i % ncrowd];
 		struct sl_prefix p;
@@ -547,7 +409,7 @@ static void test_race(void **state)
 		if (!hits)
 			push(&churn, &p);
 	}
-	r->fd = prog_fd;
+	r->fd = sp.prog_fd;
 	assert_int_equal(pthread_create(&t, NULL, race_probe, r), 0);
 	for (round = 0; round < 4 || (r->probes < 200000 && round < 400);
 	     round++) {
@@ -583,11 +445,9 @@ int main(void)
 		cmocka_unit_test(test_replace_and_flush),
 		cmocka_unit_test(test_race),
 	};
-	const char *seed = getenv("SL_SEED");
+	uint64_t seed = sp_seed();
 
-	rng_state = seed ? strtoull(seed, NULL, 0) : (uint64_t)time(NULL);
-	rng_state |= 1;
 	print_message("seed %llu (SL_SEED= to repeat)\n",
-		      (unsigned long long)rng_state);
+		      (unsigned long long)seed);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -43,10 +43,11 @@
 #include "apply.h"
 #include "config.h"
 #include "dataplane.h"
+#include "dpbind.h"
 #include "grammar.h"
 #include "pkt.h"
+#include "setprobe.h"
 
-#define TESTRUN_IFINDEX 1 /* loopback: where bpf_prog_test_run runs */
 #define SRC6_OFF 8 /* source address in the IPv6 header */
 #define SRC4_OFF 12
 
@@ -54,44 +55,7 @@ static const char config[] = "policy eth0 pass\n"
 			     "set add s 2001:db8::1/128 192.0.2.1/32\n"
 			     "rule add 10 src @s drop\n";
 
-struct plist {
-	struct sl_prefix *v;
-	size_t n, cap;
-};
-
-static struct sl_dp *dp;
-static struct sl_config cfg;
-static int set_id, prog_fd;
 static struct pkt tmpl6, tmpl4;
-static struct plist ref; /* what the set should hold */
-static struct plist gone; /* deleted once: their edges are probed too */
-
-/* xorshift64*: reproducible from the seed printed at the start. */
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
-static unsigned int rnd_below(unsigned int n)
-{
-	return (unsigned int)(rnd() % n);
-}
-
-static void push(struct plist *l, const struct sl_prefix *p)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 1024;
-		l->v = realloc(l->v, l->cap * sizeof(*l->v));
-		if (!l->v)
-			abort();
-	}
-	l->v[l->n++] = *p;
-}
 
 static void mask(uint8_t *a, unsigned int len, size_t bytes)
 {
@@ -120,36 +84,10 @@ static bool ref_member(const uint8_t *a)
 {
 	size_t i;
 
-	for (i = 0; i < ref.n; i++)
-		if (covers(&ref.v[i], a))
+	for (i = 0; i < sp.ref.n; i++)
+		if (covers(&sp.ref.v[i], a))
 			return true;
 	return false;
-}
-
-static bool same(const struct sl_prefix *x, const struct sl_prefix *y)
-{
-	return x->len == y->len && !memcmp(x->addr, y->addr, 16);
-}
-
-static bool ref_has(const struct sl_prefix *p)
-{
-	size_t i;
-
-	for (i = 0; i < ref.n; i++)
-		if (same(&ref.v[i], p))
-			return true;
-	return false;
-}
-
-static void ref_remove(const struct sl_prefix *p)
-{
-	size_t i;
-
-	for (i = 0; i < ref.n; i++)
-		if (same(&ref.v[i], p)) {
-			ref.v[i] = ref.v[--ref.n];
-			return;
-		}
 }
 
 /* The data plane's verdict for a packet from a. */
@@ -201,7 +139,7 @@ static void edges(const struct sl_prefix *p, uint8_t out[5][16])
 static unsigned int check_one(const uint8_t *a, const char *phase)
 {
 	char s[INET6_ADDRSTRLEN];
-	bool want = ref_member(a), got = dp_member6(prog_fd, a);
+	bool want = ref_member(a), got = dp_member6(sp.prog_fd, a);
 
 	if (want == got)
 		return 0;
@@ -218,8 +156,9 @@ static void check_all(const char *phase)
 	unsigned int bad = 0, hits = 0, n = 0, k;
 	size_t i;
 
-	for (i = 0; i < ref.n + gone.n && bad < 10; i++) {
-		edges(i < ref.n ? &ref.v[i] : &gone.v[i - ref.n], e);
+	for (i = 0; i < sp.ref.n + sp.gone.n && bad < 10; i++) {
+		edges(i < sp.ref.n ? &sp.ref.v[i] : &sp.gone.v[i - sp.ref.n],
+		      e);
 		for (k = 0; k < 5; k++, n++) {
 			bad += check_one(e[k], phase);
 			hits += ref_member(e[k]);
@@ -232,13 +171,13 @@ static void check_all(const char *phase)
 		bad += check_one(a, phase);
 	}
 	assert_int_equal(bad, 0);
-	assert_int_equal(sl_dp_set_info(dp, set_id, &info), 0);
-	assert_int_equal(info.count6, ref.n);
+	assert_int_equal(sl_dp_set_info(sp.dp, sp.set_id, &info), 0);
+	assert_int_equal(info.count6, sp.ref.n);
 	/* The probes must test both answers, or they test nothing. */
-	if (ref.n)
+	if (sp.ref.n)
 		assert_true(hits > 0 && hits < n);
-	print_message("  %s: %zu prefixes, %u probes, %u in\n", phase, ref.n, n,
-		      hits);
+	print_message("  %s: %zu prefixes, %u probes, %u in\n", phase, sp.ref.n,
+		      n, hits);
 }
 
 /*
@@ -287,27 +226,6 @@ static void rand_prefix(struct sl_prefix *p, unsigned int minlen)
 	mask(p->addr, p->len, 16);
 }
 
-static void add_list(const struct plist *l)
-{
-	size_t i;
-
-	assert_int_equal(sl_dp_set_add(dp, set_id, l->v, l->n), 0);
-	for (i = 0; i < l->n; i++)
-		if (!ref_has(&l->v[i]))
-			push(&ref, &l->v[i]);
-}
-
-static void del_list(const struct plist *l)
-{
-	size_t i;
-
-	assert_int_equal(sl_dp_set_del(dp, set_id, l->v, l->n), 0);
-	for (i = 0; i < l->n; i++) {
-		ref_remove(&l->v[i]);
-		push(&gone, &l->v[i]);
-	}
-}
-
 static void add_random(size_t n, unsigned int minlen)
 {
 	struct plist l = {};
@@ -320,38 +238,6 @@ static void add_random(size_t n, unsigned int minlen)
 	}
 	add_list(&l);
 	free(l.v);
-}
-
-/* Delete about one in every `every` prefixes, one call per prefix. */
-static void del_some(unsigned int every)
-{
-	struct plist l = {};
-	size_t i;
-
-	for (i = 0; i < ref.n; i++)
-		if (!rnd_below(every))
-			push(&l, &ref.v[i]);
-	for (i = 0; i < l.n; i++) {
-		struct plist one = { &l.v[i], 1, 1 };
-
-		del_list(&one);
-	}
-	free(l.v);
-}
-
-static int bind_ingress(void)
-{
-	struct sluice_iface iface;
-	int slot, ret;
-
-	slot = sl_dp_slot(dp, "eth0", true);
-	if (slot < 0)
-		return slot;
-	ret = sl_dp_iface_get(dp, slot, &iface);
-	if (ret)
-		return ret;
-	iface.ifindex = TESTRUN_IFINDEX;
-	return sl_dp_iface_set(dp, slot, &iface);
 }
 
 static void template(struct pkt *p, int family)
@@ -373,19 +259,7 @@ static void template(struct pkt *p, int family)
 
 static void open_dp(void)
 {
-	struct sl_dp_opts opts = {};
-	char err[SL_ERR_LEN] = "";
-
-	if (sl_config_load_buf("set6.conf", config, &cfg, err, sizeof(err)))
-		fail_msg("configuration: %s", err);
-	if (sl_dp_open(&opts, &dp, err, sizeof(err)))
-		fail_msg("sl_dp_open: %s", err);
-	if (sl_apply_config(dp, &cfg, err, sizeof(err)))
-		fail_msg("sl_apply_config: %s", err);
-	assert_int_equal(bind_ingress(), 0);
-	set_id = sl_dp_set_id(dp, "s", false);
-	assert_true(set_id > 0);
-	prog_fd = sl_dp_prog_fd(dp, SLUICE_HOOK_XDP);
+	sp_open("set6.conf", config);
 	template(&tmpl6, 6);
 	template(&tmpl4, 4);
 }
@@ -394,17 +268,14 @@ static int setup(void **state)
 {
 	(void)state;
 	open_dp();
-	assert_int_equal(sl_dp_set_flush(dp, set_id), 0);
+	assert_int_equal(sl_dp_set_flush(sp.dp, sp.set_id), 0);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	sl_dp_close(dp);
-	sl_config_free(&cfg);
-	free(ref.v);
-	free(gone.v);
+	sp_close();
 	return 0;
 }
 
@@ -468,27 +339,18 @@ static void test_replace_and_flush(void **state)
 	new_bases();
 	add_random(500, 0);
 	check_all("before load");
-	for (i = 0; i < ref.n; i++)
+	for (i = 0; i < sp.ref.n; i++)
 		if (rnd() & 1)
-			push(&want, &ref.v[i]);
+			push(&want, &sp.ref.v[i]);
 	for (i = 0; i < 300; i++) {
 		rand_prefix(&p, 0);
 		push(&want, &p);
 	}
-	assert_int_equal(sl_dp_set_replace(dp, set_id, want.v, want.n), 0);
-	for (i = 0; i < ref.n; i++)
-		push(&gone, &ref.v[i]);
-	ref.n = 0;
-	for (i = 0; i < want.n; i++)
-		if (!ref_has(&want.v[i]))
-			push(&ref, &want.v[i]);
+	sp_replace(&want);
 	check_all("after load");
-	assert_int_equal(sl_dp_set_flush(dp, set_id), 0);
-	for (i = 0; i < ref.n; i++)
-		push(&gone, &ref.v[i]);
-	ref.n = 0;
+	sp_flush();
 	check_all("after flush");
-	assert_int_equal(sl_dp_set_info(dp, set_id, &info), 0);
+	assert_int_equal(sl_dp_set_info(sp.dp, sp.set_id, &info), 0);
 	assert_int_equal(info.count6, 0);
 	add_random(200, 0);
 	check_all("refilled after flush");
@@ -545,9 +407,9 @@ static void test_race(void **state)
 
 	(void)state;
 	assert_non_null(r);
-	assert_int_equal(sl_dp_set_flush(dp, set_id), 0);
-	ref.n = 0;
-	gone.n = 0;
+	assert_int_equal(sl_dp_set_flush(sp.dp, sp.set_id), 0);
+	sp.ref.n = 0;
+	sp.gone.n = 0;
 	new_bases();
 	/* Stay: 64 prefixes, one per base, /32../128. */
 	for (i = 0; i < 64; i++) {
@@ -583,7 +445,7 @@ static void test_race(void **state)
 	}
 	for (k = 0; k < 64; k++)
 		assert_false(ref_member(r->out[k]));
-	r->fd = prog_fd;
+	r->fd = sp.prog_fd;
 	assert_int_equal(pthread_create(&t, NULL, race_probe, r), 0);
 	for (round = 0; round < 6; round++) {
 		struct plist one;
@@ -662,7 +524,7 @@ static double run_ns(struct pkt *t, size_t off, size_t alen,
 			memcpy(a, w, alen);
 		}
 		memcpy(p.buf + p.l3_off + off, a, alen);
-		if (bpf_prog_test_run_opts(prog_fd, &o))
+		if (bpf_prog_test_run_opts(sp.prog_fd, &o))
 			return -1;
 		if (inside && o.retval != XDP_DROP)
 			fprintf(stderr, "bench: a hit missed\n");
@@ -687,12 +549,12 @@ static int bench(size_t n)
 		push(&v6, &p);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (sl_dp_set_add(dp, set_id, v4.v, v4.n))
+	if (sl_dp_set_add(sp.dp, sp.set_id, v4.v, v4.n))
 		return 1;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	add4 = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (sl_dp_set_add(dp, set_id, v6.v, v6.n))
+	if (sl_dp_set_add(sp.dp, sp.set_id, v6.v, v6.n))
 		return 1;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	add6 = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -716,7 +578,7 @@ static int bench(size_t n)
 		r6 = run_ns(&tmpl6, SRC6_OFF, 16, &v6, inside, np, rep);
 		printf("%-40s %8.1f %8.1f %6.2f\n", what[i], r4, r6, r6 / r4);
 	}
-	sl_dp_close(dp);
+	sl_dp_close(sp.dp);
 	return 0;
 }
 
@@ -729,14 +591,12 @@ int main(void)
 		cmocka_unit_test(test_replace_and_flush),
 		cmocka_unit_test(test_race),
 	};
-	const char *seed = getenv("SL_SEED");
+	uint64_t seed = sp_seed();
 
-	rng_state = seed ? strtoull(seed, NULL, 0) : (uint64_t)time(NULL);
-	rng_state |= 1;
 	if (b && *b)
 		return bench(strtoul(b, NULL, 0) > 1 ? strtoul(b, NULL, 0) :
 						       1000000);
 	print_message("seed %llu (SL_SEED= to repeat)\n",
-		      (unsigned long long)rng_state);
+		      (unsigned long long)seed);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

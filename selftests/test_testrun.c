@@ -32,11 +32,12 @@
 
 #include "pkt.h"
 #include "pktdesc.h"
+#include "runsluice.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static char tmpdir[64];
-static char conf[128], pcap_path[128], out_path[128], err_path[128];
+static char conf[128], pcap_path[128];
 
 #define CONFIG                                                     \
 	"policy eth0 pass\n"                                       \
@@ -47,62 +48,6 @@ static char conf[128], pcap_path[128], out_path[128], err_path[128];
 	"rule add 50 proto icmpv6 icmp-type 128 drop\n"            \
 	"rule add 60 src 2001:db8::/32 proto tcp dport 22 drop\n"  \
 	"rule add 70 proto 47 drop\n"
-
-struct run {
-	int status;
-	char *out, *err;
-};
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t cap = 0;
-	FILE *m;
-	int c;
-
-	assert_non_null(f);
-	m = open_memstream(&buf, &cap);
-	assert_non_null(m);
-	while ((c = fgetc(f)) != EOF)
-		fputc(c, m);
-	fclose(m);
-	fclose(f);
-	return buf;
-}
-
-/* argv[0] is replaced by $SLUICE_BUILD/sluice. */
-static void run_sluice(char **argv, struct run *r)
-{
-	const char *build = getenv("SLUICE_BUILD") ?: "build";
-	char bin[512];
-	pid_t pid;
-	int st;
-
-	snprintf(bin, sizeof(bin), "%s/sluice", build);
-	argv[0] = bin;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (!pid) {
-		int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
-			_exit(127);
-		execv(bin, argv);
-		_exit(127);
-	}
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	r->out = slurp(out_path);
-	r->err = slurp(err_path);
-}
-
-static void run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-}
 
 /* A frame from a description; the builder must take it. */
 static void desc_frame(struct pkt *p, const char *desc)
@@ -177,7 +122,7 @@ static void test_packet_verdicts(void **state)
 		fprintf(w, "packet %zu verdict %s\n", i + 1, descs[i].line);
 	}
 	fclose(w);
-	run_sluice(argv, &r);
+	run_sluice(argv, tmpdir, &r);
 	assert_string_equal(r.err, "");
 	/* Line by line, so a failure names the description. */
 	p = r.out;
@@ -253,7 +198,7 @@ static void test_packet_json(void **state)
 	json_object *arr;
 	struct run r;
 
-	run_sluice(argv, &r);
+	run_sluice(argv, tmpdir, &r);
 	assert_string_equal(r.err, "");
 	assert_int_equal(r.status, 0);
 	arr = json_tokener_parse(r.out);
@@ -368,7 +313,7 @@ static void test_packet_errors(void **state)
 		snprintf(want, sizeof(want),
 			 "sluice: test-run: --packet \"%s\": %s\n",
 			 bad_descs[i].desc, bad_descs[i].msg);
-		run_sluice(argv, &r);
+		run_sluice(argv, tmpdir, &r);
 		assert_string_equal(r.err, want);
 		assert_string_equal(r.out, "");
 		assert_int_equal(r.status, 2);
@@ -382,7 +327,7 @@ static void test_no_packets(void **state)
 	char *argv[] = { NULL, "test-run", "-c", conf, NULL };
 	struct run r;
 
-	run_sluice(argv, &r);
+	run_sluice(argv, tmpdir, &r);
 	assert_non_null(strstr(
 		r.err,
 		"sluice: test-run: no packets: --pcap FILE or --packet PACKET\n"));
@@ -514,7 +459,7 @@ static void test_bad_frames(void **state)
 		    harness,
 		    tc ? "Invalid argument" : "Cannot allocate memory") < 0)
 		abort();
-	run_sluice(argv, &r);
+	run_sluice(argv, tmpdir, &r);
 	assert_string_equal(r.err, "");
 	assert_string_equal(r.out, want);
 	assert_int_equal(r.status, 0);
@@ -528,7 +473,7 @@ static void test_broken_capture(void **state)
 	char *argv[] = { NULL, "test-run", "-c", conf, "--pcap", conf, NULL };
 	struct run r;
 
-	run_sluice(argv, &r);
+	run_sluice(argv, tmpdir, &r);
 	assert_int_equal(r.status, 1);
 	assert_string_equal(r.out, "");
 	assert_non_null(strstr(r.err, "sluice: "));
@@ -546,8 +491,6 @@ static int group_setup(void **state)
 		return -1;
 	snprintf(conf, sizeof(conf), "%s/tr.conf", tmpdir);
 	snprintf(pcap_path, sizeof(pcap_path), "%s/bad.pcap", tmpdir);
-	snprintf(out_path, sizeof(out_path), "%s/stdout", tmpdir);
-	snprintf(err_path, sizeof(err_path), "%s/stderr", tmpdir);
 	f = fopen(conf, "w");
 	if (!f || fputs(CONFIG, f) < 0 || fclose(f))
 		return -1;

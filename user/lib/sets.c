@@ -47,23 +47,23 @@ int sl_dp_set_info(const struct sl_dp *dp, unsigned int id,
 	return info_get(dp, id, info);
 }
 
-/* Map the set's IPv4 bitmaps, creating them for a new set. */
-static int set4_bits(struct sl_dp *dp, unsigned int id, bool create)
+/*
+ * Map the mmapable array of `words` __u64 that outer holds for set id,
+ * creating and inserting one if create.
+ */
+static int bitmap_map(int outer, __u32 id, const char *name, __u32 words,
+		      bool create, void **out)
 {
-	int outer = bpf_map__fd(dp->skel->maps.sl_set4_bits);
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
 	__u32 inner_id;
 	void *p;
 	int fd;
 
-	if (dp->set4_bits[id])
-		return 0;
 	if (!bpf_map_lookup_elem(outer, &id, &inner_id)) {
 		fd = bpf_map_get_fd_by_id(inner_id);
 	} else if (create) {
-		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sl_set4_bitmap",
-				    sizeof(__u32), sizeof(__u64),
-				    SLUICE_SET4_BITMAP_WORDS, &opts);
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
+				    sizeof(__u64), words, &opts);
 		if (fd >= 0 && bpf_map_update_elem(outer, &id, &fd, BPF_ANY)) {
 			close(fd);
 			return -errno;
@@ -73,13 +73,29 @@ static int set4_bits(struct sl_dp *dp, unsigned int id, bool create)
 	}
 	if (fd < 0)
 		return -errno;
-	p = mmap(NULL, SET4_MAP_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		 0);
+	p = mmap(NULL, words * sizeof(__u64), PROT_READ | PROT_WRITE,
+		 MAP_SHARED, fd, 0);
 	close(fd);
 	if (p == MAP_FAILED)
 		return -errno;
-	dp->set4_bits[id] = p;
+	*out = p;
 	return 0;
+}
+
+/* Map the set's IPv4 bitmaps, creating them for a new set. */
+static int set4_bits(struct sl_dp *dp, unsigned int id, bool create)
+{
+	void *p;
+	int ret;
+
+	if (dp->set4_bits[id])
+		return 0;
+	ret = bitmap_map(bpf_map__fd(dp->skel->maps.sl_set4_bits), id,
+			 "sl_set4_bitmap", SLUICE_SET4_BITMAP_WORDS, create,
+			 &p);
+	if (!ret)
+		dp->set4_bits[id] = p;
+	return ret;
 }
 
 int sl_dp_set_id(struct sl_dp *dp, const char *name, bool create)
@@ -530,36 +546,16 @@ static int set6_ctx_done(struct set6_ctx *c)
 /* Map the set's covered bitmap, creating it if create. */
 static int set6_cover(struct set6_ctx *c, bool create)
 {
-	int outer = bpf_map__fd(c->dp->skel->maps.sl_set6_bits);
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
-	__u32 inner_id, id = c->id;
 	void *p;
-	int fd;
+	int ret;
 
 	if (c->cover)
 		return 0;
-	if (!bpf_map_lookup_elem(outer, &id, &inner_id)) {
-		fd = bpf_map_get_fd_by_id(inner_id);
-	} else if (create) {
-		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sl_set6_bitmap",
-				    sizeof(__u32), sizeof(__u64),
-				    SLUICE_SET6_COVER_WORDS, &opts);
-		if (fd >= 0 && bpf_map_update_elem(outer, &id, &fd, BPF_ANY)) {
-			close(fd);
-			return -errno;
-		}
-	} else {
-		return -ENOENT;
-	}
-	if (fd < 0)
-		return -errno;
-	p = mmap(NULL, SET6_COVER_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		 0);
-	close(fd);
-	if (p == MAP_FAILED)
-		return -errno;
-	c->cover = p;
-	return 0;
+	ret = bitmap_map(bpf_map__fd(c->dp->skel->maps.sl_set6_bits), c->id,
+			 "sl_set6_bitmap", SLUICE_SET6_COVER_WORDS, create, &p);
+	if (!ret)
+		c->cover = p;
+	return ret;
 }
 
 static void addr_mask(__u8 *out, const __u8 *in, unsigned int bits)
