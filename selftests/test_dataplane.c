@@ -967,7 +967,7 @@ static char *xasprintf(const char *fmt, ...)
  * lengths: rule 100+L needs set sL on one side and a marker address of its
  * own on the other, so only rule 100+L can match a packet of length L.
  */
-#define SETS_PER_LOAD 43 /* sets and tuples per load: both below 64 */
+#define SETS_PER_LOAD 43 /* sets per load: below 64 */
 
 static void addr_add(uint8_t *a, size_t n, int delta)
 {

@@ -105,7 +105,7 @@ enum sluice_reason {
 	SLUICE_REASON__MAX,
 };
 
-/* What a parsed packet carries; a tuple applies only if it has all it needs. */
+/* What a parsed packet carries; a rule applies only if it has all it needs. */
 enum sluice_has {
 	SLUICE_HAS_VLAN = 1 << 0,
 	SLUICE_HAS_IP = 1 << 1,
