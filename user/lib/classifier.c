@@ -432,11 +432,19 @@ static int filing_alloc(struct filing *f, size_t nrules)
 	f->sets = malloc((nrules + 1) * sizeof(*f->sets));
 	if (!f->any || !f->sets)
 		return -ENOMEM;
+	/* A rule files one item, or one per block of its port range. */
 	for (a = 0; a < SLUICE_AN__MAX; a++) {
-		f->pfx[a] = malloc((nrules * SL_PORT_BLOCKS_MAX + 1) *
-				   sizeof(*f->pfx[a]));
-		f->val[a] = malloc((nrules + 1) * sizeof(*f->val[a]));
-		if (!f->pfx[a] || !f->val[a])
+		size_t n = a == SLUICE_AN_SPORT || a == SLUICE_AN_DPORT ?
+				   nrules * SL_PORT_BLOCKS_MAX :
+				   nrules;
+
+		if (a >= SLUICE_AN_SPORT && a <= SLUICE_AN_DST6)
+			f->pfx[a] = malloc((n + 1) * sizeof(*f->pfx[a]));
+		else if (a >= SLUICE_AN_SLOT && a <= SLUICE_AN_ICMP)
+			f->val[a] = malloc((n + 1) * sizeof(*f->val[a]));
+		else
+			continue;
+		if (!f->pfx[a] && !f->val[a])
 			return -ENOMEM;
 	}
 	return 0;
@@ -575,12 +583,12 @@ static int write_index(struct ix *x, struct filing *f,
 /* What a rule matches, its priority and action aside. */
 #define SL_MATCH_BYTES offsetof(struct sluice_crule, prio)
 
-static const struct sluice_crule *cmp_rules;
-
-static int cmp_match(const void *a, const void *b)
+static int cmp_match(const void *a, const void *b, void *rules)
 {
-	const struct sluice_crule *x = &cmp_rules[*(const __u32 *)a];
-	const struct sluice_crule *y = &cmp_rules[*(const __u32 *)b];
+	const struct sluice_crule *x =
+		(const struct sluice_crule *)rules + *(const __u32 *)a;
+	const struct sluice_crule *y =
+		(const struct sluice_crule *)rules + *(const __u32 *)b;
 	int c = memcmp(x, y, SL_MATCH_BYTES);
 
 	if (!c)
@@ -608,8 +616,7 @@ static int shadowed(const struct sluice_crule *rules, __u32 n, bool **out)
 	}
 	for (i = 0; i < n; i++)
 		order[i] = i + 1;
-	cmp_rules = rules;
-	qsort(order, n, sizeof(*order), cmp_match);
+	qsort_r(order, n, sizeof(*order), cmp_match, (void *)rules);
 	for (i = 1; i < n; i++) {
 		const struct sluice_crule *x = &rules[order[i - 1]];
 		const struct sluice_crule *y = &rules[order[i]];
