@@ -49,6 +49,7 @@
 #include "pcapw.h"
 #include "pkt.h"
 #include "runsluice.h"
+#include "verdictjson.h"
 
 /*
  * The tables give each case only what differs from a plain TCP SYN from
@@ -1636,7 +1637,7 @@ static void test_testrun_text(void **state)
 /* Without --hook: XDP.  The JSON of the same packets. */
 static void check_json(const char *text)
 {
-	json_object *arr = json_tokener_parse(text), *o, *v;
+	json_object *arr = json_tokener_parse(text), *o;
 	const char *line = tr_text;
 	size_t i, n;
 
@@ -1657,22 +1658,12 @@ static void check_json(const char *text)
 		line = strchr(line, '\n') + 1;
 
 		o = json_object_array_get_idx(arr, i);
-		assert_true(json_object_is_type(o, json_type_object));
-		assert_int_equal(json_object_object_length(o), 4);
-		assert_true(json_object_object_get_ex(o, "packet", &v));
-		assert_true(json_object_is_type(v, json_type_int));
-		assert_int_equal(json_object_get_int(v), num);
-		assert_true(json_object_object_get_ex(o, "verdict", &v));
-		assert_string_equal(json_object_get_string(v), verdict);
-		assert_true(json_object_object_get_ex(o, "rule", &v));
-		if (!strcmp(rule, "policy") || !strcmp(rule, "-")) {
-			assert_null(v);
-		} else {
-			assert_true(json_object_is_type(v, json_type_int));
-			assert_int_equal(json_object_get_int(v), atoi(rule));
-		}
-		assert_true(json_object_object_get_ex(o, "reason", &v));
-		assert_string_equal(json_object_get_string(v), reason);
+		check_verdict_obj(o, num, verdict,
+				  !strcmp(rule, "policy") ||
+						  !strcmp(rule, "-") ?
+					  0 :
+					  atoi(rule),
+				  reason, NULL);
 	}
 	json_object_put(arr);
 }

@@ -33,6 +33,7 @@
 #include "pkt.h"
 #include "pktdesc.h"
 #include "runsluice.h"
+#include "verdictjson.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -144,34 +145,6 @@ static void test_packet_verdicts(void **state)
 	free(argv);
 }
 
-/* Each object has exactly the keys given, in text-line order. */
-static void check_obj(json_object *o, int num, const char *verdict, int rule,
-		      const char *reason, const char *error)
-{
-	json_object *v;
-
-	assert_true(json_object_is_type(o, json_type_object));
-	assert_int_equal(json_object_object_length(o), error ? 5 : 4);
-	assert_true(json_object_object_get_ex(o, "packet", &v));
-	assert_true(json_object_is_type(v, json_type_int));
-	assert_int_equal(json_object_get_int(v), num);
-	assert_true(json_object_object_get_ex(o, "verdict", &v));
-	assert_string_equal(json_object_get_string(v), verdict);
-	assert_true(json_object_object_get_ex(o, "rule", &v));
-	if (rule) {
-		assert_true(json_object_is_type(v, json_type_int));
-		assert_int_equal(json_object_get_int(v), rule);
-	} else {
-		assert_null(v);
-	}
-	assert_true(json_object_object_get_ex(o, "reason", &v));
-	assert_string_equal(json_object_get_string(v), reason);
-	if (error) {
-		assert_true(json_object_object_get_ex(o, "error", &v));
-		assert_string_equal(json_object_get_string(v), error);
-	}
-}
-
 /*
  * -j for descriptions: a rule, the policy, and (tc) a 4,000-byte frame
  * the skb harness cannot lay out linearly, which must be an object with
@@ -205,14 +178,14 @@ static void test_packet_json(void **state)
 	assert_non_null(arr);
 	assert_true(json_object_is_type(arr, json_type_array));
 	assert_int_equal(json_object_array_length(arr), 4);
-	check_obj(json_object_array_get_idx(arr, 0), 1, "drop", 20, "rule",
-		  NULL);
-	check_obj(json_object_array_get_idx(arr, 1), 2, "error", 0, "harness",
-		  "Invalid argument");
-	check_obj(json_object_array_get_idx(arr, 2), 3, "drop", 30, "rule",
-		  NULL);
-	check_obj(json_object_array_get_idx(arr, 3), 4, "pass", 0, "policy",
-		  NULL);
+	check_verdict_obj(json_object_array_get_idx(arr, 0), 1, "drop", 20,
+			  "rule", NULL);
+	check_verdict_obj(json_object_array_get_idx(arr, 1), 2, "error", 0,
+			  "harness", "Invalid argument");
+	check_verdict_obj(json_object_array_get_idx(arr, 2), 3, "drop", 30,
+			  "rule", NULL);
+	check_verdict_obj(json_object_array_get_idx(arr, 3), 4, "pass", 0,
+			  "policy", NULL);
 	json_object_put(arr);
 	run_free(&r);
 }
