@@ -35,10 +35,12 @@ BPF_CFLAGS := -g -O2 --target=bpf -D__TARGET_ARCH_$(ARCH) -Wall -Iheaders -I$(BU
 BPF_SRCS   := $(wildcard bpf/*.bpf.c tools/*/*.bpf.c)
 BPF_HDRS   := $(wildcard bpf/*.h) $(wildcard headers/sluice/*.h)
 SKELS      := $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
-LIB_SRCS   := $(wildcard user/lib/*.c)
-LIB_OBJS   := $(patsubst user/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
+# user/lib is the library; user/NAME/ is program NAME, linked with it.
 LIB        := $(BUILD)/libsluice.a
+LIB_OBJS   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/lib/*.c))
 PROGS      := $(BUILD)/sluice $(BUILD)/sluiced
+PROG_OBJS   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/$(notdir $@)/*.c))
+USER_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/*/*.c))
 TEST_SRCS  := $(wildcard selftests/test_*.c)
 TEST_BINS  := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(TEST_SRCS))
 TEST_LIB   := $(patsubst selftests/lib/%.c,$(BUILD)/selftests/lib/%.o,$(wildcard selftests/lib/*.c))
@@ -91,18 +93,24 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(BUILD)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) $(BPF_HDRS) $(SKELS) | $(DEPS_STAMP)
+# -MMD: each object depends on the headers it really includes (its
+# skeleton among them), as the compiler found them; the skeletons must
+# exist before the first compile, hence the order-only prerequisite.
+$(BUILD)/user/%.o: user/%.c | $(SKELS) $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(USER_OBJS:.o=.d)
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/%: user/%.c $(LIB) $(wildcard user/lib/*.h)
+.SECONDEXPANSION:
+$(PROGS): $$(PROG_OBJS) $(LIB)
 	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $< -o $@ $(LIB) $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) -o $@ $(LIB) $(PKG_LIBS)
 
 # A tool is tools/NAME/*.c, linked with the library.
 $(BUILD)/bench: $(filter-out %.bpf.c,$(wildcard tools/bench/*.c)) $(LIB) $(SKELS)

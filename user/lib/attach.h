@@ -23,7 +23,7 @@
 
 #include <linux/types.h>
 
-#include "grammar.h"
+#include "rule.h"
 
 /* sluice's tc filter on clsact ingress: filters of others are left alone. */
 #define SL_TC_HANDLE 0x51u

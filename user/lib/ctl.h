@@ -149,38 +149,6 @@ struct sl_ctl_result {
 	char err[SL_CTL_ERR_LEN]; /* when the handler fails */
 };
 
-/*
- * Run one request.  fd is the descriptor passed with it, or -1; it stays
- * the server's.  0 on success with res->data or res->raw set, or -errno
- * with res->err set.
- */
-typedef int (*sl_ctl_handler)(void *arg, int argc, char **argv, int fd,
-			      struct sl_ctl_result *res);
-
-struct sl_ctl_server;
-
-struct sl_ctl_server_opts {
-	const char *path;
-	int gid; /* group of the socket, -1 for root only (mode 0600) */
-	sl_ctl_handler handler;
-	void *arg;
-};
-
-/*
- * Listen on opts->path (an existing socket no daemon answers on is
- * replaced; one that answers is -EADDRINUSE).  The server has an epoll
- * fd of its own: poll sl_ctl_server_fd() and call sl_ctl_server_run()
- * when it is readable, and sl_ctl_server_tick() about once a second.
- */
-int sl_ctl_server_open(const struct sl_ctl_server_opts *opts,
-		       struct sl_ctl_server **srv, char *err, size_t errlen);
-/* Closes every connection and removes the socket. */
-void sl_ctl_server_close(struct sl_ctl_server *srv);
-int sl_ctl_server_fd(const struct sl_ctl_server *srv);
-void sl_ctl_server_run(struct sl_ctl_server *srv);
-void sl_ctl_server_tick(struct sl_ctl_server *srv);
-unsigned int sl_ctl_server_clients(const struct sl_ctl_server *srv);
-
 /* Monotonic clock, milliseconds and nanoseconds. */
 unsigned long long sl_ctl_now_ms(void);
 unsigned long long sl_ctl_now_ns(void);

@@ -17,7 +17,7 @@
 
 #include <sluice/abi.h>
 
-#include "grammar.h"
+#include "rule.h"
 
 #define SLUICE_PIN_DIR "/sys/fs/bpf/sluice"
 /* ifindex -> slot is a direct array; larger ifindexes cannot attach. */

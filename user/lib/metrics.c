@@ -14,7 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "dataplane_int.h"
-#include "grammar.h"
+#include "rule.h"
 #include "metrics.h"
 #include "stats.h"
 

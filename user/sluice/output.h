@@ -5,8 +5,8 @@
  * success, except where the outcome is news (attach says which mode it
  * got, set load and reload say what they did).
  */
-#ifndef __SLUICE_CLI_SHOW_H
-#define __SLUICE_CLI_SHOW_H
+#ifndef __SLUICE_OUTPUT_H
+#define __SLUICE_OUTPUT_H
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,7 +15,8 @@
 
 struct json_object;
 
-void sl_cli_show(const struct sl_cmd *cmd, struct json_object *data, FILE *out);
+void sl_output_reply(const struct sl_cmd *cmd, struct json_object *data,
+		     FILE *out);
 
 /*
  * "stats -w": per-second rates between two "stats" replies, in the shape
@@ -25,6 +26,6 @@ void sl_cli_show(const struct sl_cmd *cmd, struct json_object *data, FILE *out);
 struct json_object *sl_cli_rates(struct json_object *prev,
 				 struct json_object *cur);
 /* Print stats data, or rates from sl_cli_rates() when rates is set. */
-void sl_cli_show_stats(struct json_object *data, bool rates, FILE *out);
+void sl_output_stats(struct json_object *data, bool rates, FILE *out);
 
-#endif /* __SLUICE_CLI_SHOW_H */
+#endif /* __SLUICE_OUTPUT_H */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * sluiced: the process around the daemon library (user/lib/daemon.h):
+ * sluiced: the process around the daemon (daemon.h):
  * options, bpffs, the lock, the socket's group, logging, signals, and the
  * one epoll loop over the control socket, netlink, signals, a timer and,
  * with -m, the HTTP endpoint of the Prometheus text.
@@ -38,7 +38,7 @@
 #include <json-c/json.h>
 #include <xdp/libxdp.h>
 
-#include "ctl.h"
+#include "ctl_server.h"
 #include "daemon.h"
 #include "dataplane.h"
 #include "http.h"

@@ -22,7 +22,7 @@
 
 #include <json-c/json.h>
 
-#include "cli_show.h"
+#include "output.h"
 #include "ctl.h"
 #include "grammar.h"
 #include "pktdesc.h"
@@ -178,7 +178,7 @@ static int watch(int fd, int argc, char **argv, bool json)
 			} else {
 				if (tty)
 					fputs("\033[H\033[J", stdout);
-				sl_cli_show_stats(rates, true, stdout);
+				sl_output_stats(rates, true, stdout);
 				if (!tty)
 					fputc('\n', stdout);
 			}
@@ -263,7 +263,7 @@ int main(int argc, char **argv)
 	if (json)
 		print_json(data);
 	else
-		sl_cli_show(&cmd, data, stdout);
+		sl_output_reply(&cmd, data, stdout);
 	json_object_put(data);
 	ret = fflush(stdout) ? 1 : 0;
 out:

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The CLI's human output; see cli_show.h. */
+/* The CLI's human output; see output.h. */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 
 #include <json-c/json.h>
 
-#include "cli_show.h"
+#include "output.h"
 
 static struct json_object *get(struct json_object *o, const char *key)
 {
@@ -381,7 +381,7 @@ static void top_rules(struct json_object *rules, bool rates, FILE *out)
 	free(v);
 }
 
-void sl_cli_show_stats(struct json_object *d, bool rates, FILE *out)
+void sl_output_stats(struct json_object *d, bool rates, FILE *out)
 {
 	struct json_object *ifs = get(d, "interfaces");
 	size_t i, n = ifs ? json_object_array_length(ifs) : 0;
@@ -553,7 +553,8 @@ struct json_object *sl_cli_rates(struct json_object *prev,
 	return out;
 }
 
-void sl_cli_show(const struct sl_cmd *cmd, struct json_object *data, FILE *out)
+void sl_output_reply(const struct sl_cmd *cmd, struct json_object *data,
+		     FILE *out)
 {
 	switch (cmd->kind) {
 	case SL_CMD_ATTACH:
@@ -569,7 +570,7 @@ void sl_cli_show(const struct sl_cmd *cmd, struct json_object *data, FILE *out)
 		show_load(data, out);
 		break;
 	case SL_CMD_STATS:
-		sl_cli_show_stats(data, false, out);
+		sl_output_stats(data, false, out);
 		break;
 	case SL_CMD_STATUS:
 		show_status(data, out);

@@ -26,7 +26,7 @@
 
 #include <json-c/json.h>
 
-#include "ctl.h"
+#include "ctl_server.h"
 
 /* Bytes read per wake-up of one connection, so none starves the rest. */
 #define READ_CHUNK 65536

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * What sluiced does, without the process around it (options, signals,
- * the event loop, logging's destination: see user/sluiced.c).
+ * the event loop, logging's destination: see main.c).
  *
  * State and where it lives:
  *   - the data plane's maps, pinned under pin_dir: sets, interface slots
