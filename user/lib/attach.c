@@ -779,3 +779,50 @@ int sl_attach_query(int ifindex, const char *prog_name,
 		return 0;
 	return tc_lookup(ifindex, prog_name, found);
 }
+
+/*
+ * XDP: the program at the attachment's own mode (a program at the other
+ * mode is another attachment, not a replacement).  Behind libxdp's
+ * dispatcher, ours counts as there while the dispatcher still runs it.
+ */
+static int xdp_check(const struct sl_attachment *a, __u32 *holder)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct sl_attachment f;
+	__u32 id;
+
+	if (bpf_xdp_query(a->ifindex, 0, &q))
+		return -ENODEV;
+	id = a->mode == SL_MODE_GENERIC ? q.skb_prog_id : q.drv_prog_id;
+	if (!id)
+		return -ENOENT;
+	if (id == a->prog_id ||
+	    (a->xdp_multiprog && !xdp_lookup(a->ifindex, a->prog_id, NULL, &f)))
+		return 0;
+	*holder = id;
+	return -EBUSY;
+}
+
+int sl_attach_check(const struct sl_attachment *a, __u32 *holder)
+{
+	char ifn[IFDESC_LEN];
+	__u32 id;
+
+	*holder = 0;
+	if (!ifdesc(a->ifindex, ifn))
+		return -ENODEV;
+	if (a->mode != SL_MODE_TC)
+		return xdp_check(a, holder);
+	/* Our handle and priority empty, or the qdisc gone with them. */
+	if (tc_query(a->ifindex, &id))
+		return -ENOENT;
+	if (id == a->prog_id)
+		return 0;
+	*holder = id;
+	return -EBUSY;
+}
+
+int sl_attach_prog_name(__u32 id, char name[BPF_OBJ_NAME_LEN])
+{
+	return prog_name_by_id(id, name);
+}

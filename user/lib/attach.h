@@ -81,4 +81,14 @@ int sl_attach_replace(struct sl_attachment *a, int prog_fd, char *err,
 int sl_attach_query(int ifindex, const char *prog_name,
 		    struct sl_attachment *found);
 
+/*
+ * Is the attachment *a still where sl_attach() put it?  0: yes; -ENOENT:
+ * its hook is empty (someone took the program off); -EBUSY: another
+ * program holds the hook now, its id in *holder; -ENODEV: no interface.
+ */
+int sl_attach_check(const struct sl_attachment *a, __u32 *holder);
+
+/* The kernel's name of program id (15 characters at most), or -errno. */
+int sl_attach_prog_name(__u32 id, char name[16]);
+
 #endif /* __SLUICE_ATTACH_H */

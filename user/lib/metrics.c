@@ -268,6 +268,13 @@ static void program_family(FILE *out, const struct sl_metrics_opts *o)
 		label(out, o->ifaces[i].name);
 		fprintf(out, "\"} %d\n", o->ifaces[i].wanted);
 	}
+	family(out, "sluice_attach_conflicts_total", "counter",
+	       "Times sluice found another program holding its hook on the interface (it does not take it back).");
+	for (i = 0; i < o->nifaces; i++) {
+		fputs("sluice_attach_conflicts_total{device=\"", out);
+		label(out, o->ifaces[i].name);
+		fprintf(out, "\"} %llu\n", o->ifaces[i].conflicts);
+	}
 	family(out, "sluice_program_info", "gauge",
 	       "The program attached to an interface: id, tag, hook, mode.");
 	for (i = 0; i < o->nifaces; i++) {

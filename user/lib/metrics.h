@@ -23,6 +23,7 @@ struct sl_metrics_iface {
 	unsigned int hook; /* enum sluice_hook, when attached */
 	const char *mode; /* "native", "generic", "tc" */
 	__u32 prog_id;
+	unsigned long long conflicts; /* hook found held by another program */
 };
 
 struct sl_metrics_opts {

@@ -142,6 +142,11 @@ static void iface_line(struct json_object *i, FILE *out)
 		if (strcmp(hook, "tc"))
 			fprintf(out, ", mode %s", txt(i, "mode"));
 		fprintf(out, ", prog id %" PRIu64, u64(i, "prog_id"));
+	} else if (get(i, "held_by")) {
+		fprintf(out,
+			", hook held by prog id %" PRIu64
+			" (%s), not taken back",
+			u64(i, "held_by"), txt(i, "held_by_name"));
 	} else if (flag(i, "wanted")) {
 		fprintf(out, ", waiting to attach (mode %s)", req);
 	} else {

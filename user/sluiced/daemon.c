@@ -325,6 +325,7 @@ void sl_daemon_link_read(struct sl_daemon *d)
 
 void sl_daemon_tick(struct sl_daemon *d)
 {
+	sl_ifaces_watch(d);
 	sl_ifaces_retry(d);
 }
 

@@ -76,7 +76,10 @@ void sl_daemon_close(struct sl_daemon *d);
 int sl_daemon_link_fd(const struct sl_daemon *d);
 void sl_daemon_link_read(struct sl_daemon *d);
 
-/* About once a second: attachments that failed are tried again. */
+/*
+ * Twice a second: attachments are compared with the kernel's hooks, and
+ * those that failed are tried again.
+ */
 void sl_daemon_tick(struct sl_daemon *d);
 
 /* Re-read the configuration (SIGHUP, "reload"); err names FILE:LINE. */

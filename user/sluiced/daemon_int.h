@@ -56,6 +56,7 @@ struct sl_slot_rt {
 	char err[SL_ERR_LEN]; /* last attach failure: retries log news only */
 	unsigned long long next_try_ms; /* retries back off to a minute */
 	unsigned int fails;
+	__u32 holder; /* another program holds our hook: its id, not fought */
 };
 
 struct sl_daemon {
@@ -77,6 +78,8 @@ struct sl_daemon {
 
 	struct sl_linkmon *lm;
 	struct sl_slot_rt rt[SLUICE_MAX_IFACES];
+	/* Our hook found held by another program, per slot, since start. */
+	unsigned long long conflicts[SLUICE_MAX_IFACES];
 };
 
 void sl_dlog(struct sl_daemon *d, int prio, const char *fmt, ...)
@@ -119,6 +122,12 @@ int sl_ifaces_adopt(struct sl_daemon *d);
 void sl_ifaces_on_link(void *arg, int event, int ifindex, const char *ifname,
 		       unsigned int flags);
 void sl_ifaces_retry(struct sl_daemon *d);
+/*
+ * Compare every attachment with the kernel's hooks: a program taken off
+ * is attached again, one replaced by another program is let be and
+ * reported.  Cheap enough for every tick: one query per attachment.
+ */
+void sl_ifaces_watch(struct sl_daemon *d);
 /* Give slots made for a name the ifindex of an interface already there. */
 void sl_ifaces_resolve(struct sl_daemon *d);
 /*

@@ -212,7 +212,8 @@ static void try_attach(struct sl_daemon *d, int slot, struct sluice_iface *i)
 	char err[SL_ERR_LEN];
 
 	if (!(i->mode & SL_IFM_WANTED) || (i->mode & SL_IFM_ATTACHED) ||
-	    !i->ifindex || sl_ctl_now_ms() < d->rt[slot].next_try_ms)
+	    !i->ifindex || d->rt[slot].holder ||
+	    sl_ctl_now_ms() < d->rt[slot].next_try_ms)
 		return;
 	if (do_attach(d, slot, i, i->ifindex, &a, err, sizeof(err))) {
 		attach_failed(d, slot, err);
@@ -279,6 +280,80 @@ int sl_ifaces_adopt(struct sl_daemon *d)
 			sl_mode_name(a.mode), a.prog_id, old_id);
 	}
 	return 0;
+}
+
+/* Who holds the hook of the attachment we had, now that it is not ours. */
+static void hook_taken(struct sl_daemon *d, int slot, struct sluice_iface *i,
+		       const struct sl_attachment *a, __u32 holder)
+{
+	char name[16] = "?";
+
+	sl_attach_prog_name(holder, name);
+	sl_dlog(d, LOG_WARNING,
+		"%s: prog id %u (%s) holds the %s hook now; sluice is no longer attached and will not take it back (\"sluice attach %s\" does)",
+		i->name, holder, name, sl_mode_name(a->mode), i->name);
+	i->mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT);
+	iface_put(d, slot, i);
+	forget(d, slot);
+	d->rt[slot].holder = holder;
+	d->conflicts[slot]++;
+}
+
+static void watch_one(struct sl_daemon *d, int slot, struct sluice_iface *i)
+{
+	struct sl_slot_rt *rt = &d->rt[slot];
+	struct sl_attachment a;
+	__u32 holder;
+	int ret;
+
+	if (rt->holder) {
+		/* Not fought, but taken back once the hook is free again. */
+		a = rt->att;
+		ret = sl_attach_check(&a, &holder);
+		if (ret == -EBUSY || ret == -ENODEV)
+			return;
+		sl_dlog(d, LOG_INFO, "%s: prog id %u left the hook", i->name,
+			rt->holder);
+		rt->holder = 0;
+		if (!ret) {
+			/* Ours again: put back by whoever took it. */
+			i->mode |= SL_IFM_ATTACHED;
+			iface_put(d, slot, i);
+			return;
+		}
+		try_attach(d, slot, i);
+		return;
+	}
+	if (!attached(d, slot, i, &a))
+		return;
+	ret = sl_attach_check(&a, &holder);
+	if (ret == -EBUSY) {
+		hook_taken(d, slot, i, &a, holder);
+		rt->att = a; /* where to look for the hook's return */
+	} else if (ret == -ENOENT) {
+		sl_dlog(d, LOG_WARNING,
+			"%s: our program (prog id %u) was taken off the %s hook; attaching again",
+			i->name, a.prog_id, sl_mode_name(a.mode));
+		/* A clsact qdisc deleted took our filter with it. */
+		i->mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT);
+		iface_put(d, slot, i);
+		forget(d, slot);
+		try_attach(d, slot, i);
+	}
+}
+
+void sl_ifaces_watch(struct sl_daemon *d)
+{
+	struct sluice_iface i;
+	int slot;
+
+	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++) {
+		if (iface_get(d, slot, &i))
+			return;
+		if (i.name[0] && i.ifindex &&
+		    (i.mode & SL_IFM_ATTACHED || d->rt[slot].holder))
+			watch_one(d, slot, &i);
+	}
 }
 
 static void on_del(struct sl_daemon *d, int ifindex)
@@ -715,6 +790,14 @@ struct json_object *sl_ifaces_json(struct sl_daemon *d)
 					"runtime");
 		if (d->rt[slot].err[0])
 			sl_json_add_str(o, "error", d->rt[slot].err);
+		if (d->rt[slot].holder) {
+			char name[16] = "";
+
+			sl_attach_prog_name(d->rt[slot].holder, name);
+			sl_json_add_int(o, "held_by", d->rt[slot].holder);
+			sl_json_add_str(o, "held_by_name", name);
+		}
+		sl_json_add_int(o, "attach_conflicts", d->conflicts[slot]);
 		json_object_array_add(arr, o);
 	}
 	return arr;

@@ -328,7 +328,8 @@ int main(int argc, char **argv)
 {
 	const char *config = SL_CONFIG_DEFAULT, *sock = SL_CTL_SOCKET;
 	const char *pin_dir = SLUICE_PIN_DIR, *metrics = NULL;
-	struct itimerspec its = { { 1, 0 }, { 1, 0 } };
+	/* Twice a second: attachments are checked on every tick. */
+	struct itimerspec its = { { 0, 500000000 }, { 0, 500000000 } };
 	struct sl_ctl_server_opts so = { 0 };
 	struct sl_daemon_opts dopts = { 0 };
 	struct epoll_event ev[16];

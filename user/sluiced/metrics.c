@@ -45,6 +45,7 @@ static int snapshot(struct sl_daemon *d, struct snapshot *s,
 		f->name = s->names[n];
 		f->wanted = i.mode & SL_IFM_WANTED;
 		f->attached = sl_iface_attachment(d, slot, &i, &a);
+		f->conflicts = d->conflicts[slot];
 		if (f->attached) {
 			f->hook = a.mode == SL_MODE_TC ? SLUICE_HOOK_TC :
 							 SLUICE_HOOK_XDP;
