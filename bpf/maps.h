@@ -64,7 +64,7 @@ struct {
 /* Source and destination port -> list of the narrowest block. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * 2 * 65536);
+	__uint(max_entries, 2 * 2 * SLUICE_PORTS);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u64);
@@ -90,7 +90,7 @@ struct {
 /* ifindex -> slot; 0 is "not ours". */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, SLUICE_IFINDEX_MAX);
 	__type(key, __u32);
 	__type(value, __u32);
 } sl_ifslot SEC(".maps");
@@ -194,7 +194,7 @@ struct {
 /* Shared by all sets; user space writes it through mmap. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SLUICE_SET4_LONG_SLOTS);
+	__uint(max_entries, SLUICE_SET4_LONG_ENTRIES);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct sluice_set4_long);

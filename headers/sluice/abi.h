@@ -16,6 +16,8 @@
 
 /* Limits. */
 #define SLUICE_MAX_IFACES 256 /* attached interfaces (slots) */
+/* ifindex -> slot is a direct array; larger ifindexes cannot attach. */
+#define SLUICE_IFINDEX_MAX (1 << 20)
 #define SLUICE_PRIO_MAX 65535 /* rule priorities are 1..65535 */
 #define SLUICE_MAX_RULES 65536 /* compiled rules per generation, 0 unused */
 /*
@@ -23,6 +25,7 @@
  * entries of the pool, address intervals, anchored sets.
  */
 #define SLUICE_POOL_ENTRIES (1 << 20)
+#define SLUICE_PORTS 65536 /* the port index: one entry per port */
 #define SLUICE_ADDR_ROOT_BITS 16
 #define SLUICE_ADDR_ROOT (1 << SLUICE_ADDR_ROOT_BITS)
 #define SLUICE_ADDR_IVS (1 << 18)
@@ -52,7 +55,7 @@
 #define SLUICE_SET4_LONG_BUCKETS (1 << SLUICE_SET4_LONG_BITS) /* 128 MB */
 #define SLUICE_SET4_PROBES 4
 /* The last home bucket's probes need no wrap-around. */
-#define SLUICE_SET4_LONG_SLOTS \
+#define SLUICE_SET4_LONG_ENTRIES \
 	(SLUICE_SET4_LONG_BUCKETS + SLUICE_SET4_PROBES - 1)
 #define SLUICE_SET4_EMPTY 0 /* a key: set ids start at 1 */
 #define SLUICE_SET4_DEAD 0xffffffffU
@@ -135,6 +138,13 @@ struct sluice_key {
 };
 
 #define SLUICE_KEY_WORDS (sizeof(struct sluice_key) / sizeof(__u64))
+/* The classifier compares keys a word at a time, addresses 8 at a time. */
+_Static_assert(sizeof(struct sluice_key) == 48, "sluice_key: 48 bytes");
+_Static_assert(SLUICE_KEY_WORDS * sizeof(__u64) == sizeof(struct sluice_key),
+	       "sluice_key: whole 64-bit words");
+_Static_assert(__builtin_offsetof(struct sluice_key, src) % 8 == 0 &&
+		       __builtin_offsetof(struct sluice_key, dst) % 8 == 0,
+	       "sluice_key: addresses 64-bit aligned");
 
 /*
  * A compiled rule: what a candidate the index found must also match.
@@ -155,6 +165,9 @@ struct sluice_crule {
 	__u32 arg; /* action argument */
 	__u8 pad2[8];
 };
+_Static_assert(sizeof(struct sluice_crule) == 128, "sluice_crule: 2 lines");
+_Static_assert(__builtin_offsetof(struct sluice_crule, value) % 8 == 0,
+	       "sluice_crule: value in whole 64-bit words");
 
 /*
  * Where a rule is indexed: the one field the compiler anchored it by.
@@ -196,6 +209,11 @@ enum sluice_addr_field {
 
 /* A root entry with this bit is a run of intervals, not a list. */
 #define SLUICE_ROOT_RUN 0x80000000u
+/* A root entry is one 64-bit word: a list offset or, with the bit, an iv. */
+_Static_assert(2ULL * SLUICE_POOL_ENTRIES <= SLUICE_ROOT_RUN,
+	       "root: list offsets below SLUICE_ROOT_RUN");
+_Static_assert(2ULL * SLUICE_ADDR_IVS <= SLUICE_ROOT_RUN,
+	       "root: interval indexes below SLUICE_ROOT_RUN");
 
 /*
  * One interval of an address run: from start (as a 128-bit big-endian
@@ -208,6 +226,7 @@ struct sluice_iv {
 	__u32 list;
 	__u32 n;
 };
+_Static_assert(sizeof(struct sluice_iv) == 24, "sluice_iv: 24 bytes");
 
 struct sluice_set_anchor {
 	__u8 dst; /* 0: the source must be in the set, 1: the destination */
@@ -238,7 +257,7 @@ struct sluice_iface {
 	__u32 ifindex; /* 0: slot free */
 	__u8 policy; /* enum sluice_action for unmatched packets */
 	__u8 hook; /* enum sluice_hook it is attached at */
-	__u8 mode; /* attach mode, user space's business */
+	__u8 flags; /* user space's business */
 	__u8 pad;
 	char name[SLUICE_IFNAME_LEN];
 };
@@ -247,38 +266,42 @@ struct sluice_counter {
 	__u64 packets;
 	__u64 bytes;
 };
+/* Per-CPU values are 8-byte aligned: user space reads them at this stride. */
+_Static_assert(sizeof(struct sluice_counter) % 8 == 0, "sluice_counter");
 
 /*
- * Per-CPU counter arrays, indexed as below.  Room is kept for actions and
- * reasons to come, so that adding one keeps the layout of pinned maps.
+ * Per-CPU counter arrays, indexed as below: per (slot, hook), a cell per
+ * action and a cell per reason.  Room is kept for actions and reasons to
+ * come, so that adding one keeps the layout of pinned maps.
  */
-#define SLUICE_ACT_SLOTS 8
-#define SLUICE_REASON_SLOTS 32
-_Static_assert(SLUICE_ACT__MAX <= SLUICE_ACT_SLOTS, "action slots");
-_Static_assert(SLUICE_REASON__MAX <= SLUICE_REASON_SLOTS, "reason slots");
+#define SLUICE_ACT_CELLS 8
+#define SLUICE_REASON_CELLS 32
+_Static_assert(SLUICE_ACT__MAX <= SLUICE_ACT_CELLS, "action cells");
+_Static_assert(SLUICE_REASON__MAX <= SLUICE_REASON_CELLS, "reason cells");
 
 static inline __u32 sluice_iface_counter_idx(__u32 slot, __u32 hook,
 					     __u32 action)
 {
-	return (slot * SLUICE_HOOK__MAX + hook) * SLUICE_ACT_SLOTS + action;
+	return (slot * SLUICE_HOOK__MAX + hook) * SLUICE_ACT_CELLS + action;
 }
 
 static inline __u32 sluice_reason_counter_idx(__u32 slot, __u32 hook,
 					      __u32 reason)
 {
-	return (slot * SLUICE_HOOK__MAX + hook) * SLUICE_REASON_SLOTS + reason;
+	return (slot * SLUICE_HOOK__MAX + hook) * SLUICE_REASON_CELLS + reason;
 }
 
 #define SLUICE_IFACE_COUNTERS \
-	(SLUICE_MAX_IFACES * SLUICE_HOOK__MAX * SLUICE_ACT_SLOTS)
+	(SLUICE_MAX_IFACES * SLUICE_HOOK__MAX * SLUICE_ACT_CELLS)
 #define SLUICE_REASON_COUNTERS \
-	(SLUICE_MAX_IFACES * SLUICE_HOOK__MAX * SLUICE_REASON_SLOTS)
+	(SLUICE_MAX_IFACES * SLUICE_HOOK__MAX * SLUICE_REASON_CELLS)
 
 /*
  * steer: each rule set generation has up to SLUICE_MAX_STEER CPU lists;
  * a steer rule's argument is the index of its list.
  */
 #define SLUICE_MAX_STEER 64
+/* CPUs in a list, and CPU ids: the cpumap has an entry per CPU id. */
 #define SLUICE_STEER_MAX_CPUS 64
 #define SLUICE_CPUMAP_QSIZE 2048
 
@@ -307,6 +330,10 @@ struct sluice_set4_long {
 	__u64 bits[4]; /* one bit per address of the /24 */
 	__u64 spare[3];
 } __attribute__((aligned(64)));
+_Static_assert(sizeof(struct sluice_set4_long) == 64,
+	       "sluice_set4_long: one cache line");
+_Static_assert(sizeof(((struct sluice_set4_long *)0)->bits) * 8 == 256,
+	       "sluice_set4_long: a bit per address of a /24");
 
 struct sluice_set_info {
 	char name[SLUICE_SET_NAME_LEN]; /* empty: id free */
@@ -370,6 +397,9 @@ struct sluice_trace {
  * 0 is "no list" (entry 0 of generation 0 is never used).
  */
 #define SLUICE_LIST_HDR 1
+/* A header is one 64-bit pool entry: 32 bits each for next and len. */
+_Static_assert(2ULL * SLUICE_POOL_ENTRIES <= 0x100000000ULL,
+	       "list header: next in 32 bits");
 
 static inline __u64 sluice_list_hdr(__u32 len, __u32 next)
 {
@@ -388,7 +418,7 @@ static inline __u32 sluice_root_idx(__u32 gen, __u32 field, __u32 top)
 
 static inline __u32 sluice_port_idx(__u32 gen, __u32 dport, __u32 port)
 {
-	return (gen * 2 + dport) * 65536 + port;
+	return (gen * 2 + dport) * SLUICE_PORTS + port;
 }
 
 #endif /* __SLUICE_ABI_H */

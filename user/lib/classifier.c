@@ -187,7 +187,7 @@ static int port_index(struct ix *x, struct pfx_item *items, size_t n,
 	ret = pfx_build(x, items, n, &segs, &ns);
 	if (ret)
 		return ret;
-	for (port = 0, s = 0; port < 65536; port++) {
+	for (port = 0, s = 0; port < SLUICE_PORTS; port++) {
 		u128 at = (u128)port << 112;
 
 		while (s + 1 < ns && segs[s + 1].start <= at)

@@ -410,11 +410,11 @@ int sl_dp_iface_release(struct sl_dp *dp, unsigned int slot)
 	/* The next interface bound here starts from zero. */
 	ret = zero_counters(bpf_map__fd(dp->skel->maps.sl_iface_stats),
 			    sluice_iface_counter_idx(slot, 0, 0),
-			    SLUICE_HOOK__MAX * SLUICE_ACT_SLOTS);
+			    SLUICE_HOOK__MAX * SLUICE_ACT_CELLS);
 	if (!ret)
 		ret = zero_counters(bpf_map__fd(dp->skel->maps.sl_reason_stats),
 				    sluice_reason_counter_idx(slot, 0, 0),
-				    SLUICE_HOOK__MAX * SLUICE_REASON_SLOTS);
+				    SLUICE_HOOK__MAX * SLUICE_REASON_CELLS);
 	return ret;
 }
 

@@ -20,8 +20,6 @@
 #include "rule.h"
 
 #define SLUICE_PIN_DIR "/sys/fs/bpf/sluice"
-/* ifindex -> slot is a direct array; larger ifindexes cannot attach. */
-#define SLUICE_IFINDEX_MAX (1 << 20)
 
 struct sl_dp;
 

@@ -388,11 +388,11 @@ static int parse_cpus(const char *w, uint64_t *cpus, char *err, size_t errlen)
 			return seterr(err, errlen, "bad cpu list \"%s\"", w);
 		memcpy(num, p, n);
 		num[n] = '\0';
-		ret = parse_ul(num, SL_STEER_MAX_CPUS - 1, &v);
+		ret = parse_ul(num, SLUICE_STEER_MAX_CPUS - 1, &v);
 		if (ret == -ERANGE)
 			return seterr(err, errlen,
 				      "cpu \"%s\" out of range 0..%d", num,
-				      SL_STEER_MAX_CPUS - 1);
+				      SLUICE_STEER_MAX_CPUS - 1);
 		if (ret)
 			return seterr(err, errlen, "bad cpu list \"%s\"", w);
 		if (set & (1ULL << v))
@@ -1049,7 +1049,7 @@ void sl_rule_format(const struct sl_rule *r, char *buf, size_t len)
 		break;
 	case SLUICE_ACT_STEER:
 		sep = " ";
-		for (i = 0; i < SL_STEER_MAX_CPUS; i++) {
+		for (i = 0; i < SLUICE_STEER_MAX_CPUS; i++) {
 			if (!(r->steer_cpus & (1ULL << i)))
 				continue;
 			fmt_add(&f, "%s%u", sep, i);

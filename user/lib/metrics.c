@@ -378,7 +378,7 @@ int sl_metrics_write(const struct sl_dp *dp, const struct sl_metrics_opts *o,
 	size_t i;
 	int ret;
 
-	/* Only what is shown is read: 65,536 rule slots per CPU are not. */
+	/* Only what is shown is read: 65,536 rule counters per CPU are not. */
 	slots = calloc(o->nifaces + 1, sizeof(*slots));
 	if (!slots)
 		return -ENOMEM;

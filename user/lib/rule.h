@@ -73,8 +73,8 @@ struct sl_rule {
  * length past the family's width means the whole address.
  */
 #define SL_RL_PER_ADDR 128
-/* steer_cpus is a 64-bit mask: CPUs 0..63 can be named. */
-#define SL_STEER_MAX_CPUS 64
+/* steer_cpus is a 64-bit mask: one bit per CPU id steer can name. */
+_Static_assert(SLUICE_STEER_MAX_CPUS <= 64, "steer_cpus: a bit per CPU");
 /* Big enough for any sl_rule_format() output. */
 #define SL_RULE_FMT_LEN 512
 /* Big enough for any sl_prefix_format() output. */

@@ -185,7 +185,7 @@ struct set4_ctx {
 };
 
 #define SET4_LONG_BYTES \
-	((size_t)SLUICE_SET4_LONG_SLOTS * sizeof(struct sluice_set4_long))
+	((size_t)SLUICE_SET4_LONG_ENTRIES * sizeof(struct sluice_set4_long))
 #define SET4_COVER_WORD 0x5555555555555555ULL /* every "covered" bit */
 /* Mapping 128 MB costs milliseconds (every page is mapped at once). */
 #define SET4_WHOLE_MIN 4096

@@ -160,8 +160,8 @@ static int prio_runs(const struct sl_stats_sel *sel, struct run **out,
 int sl_stats_read_sel(const struct sl_dp *dp, const struct sl_stats_sel *sel,
 		      struct sl_stats *s)
 {
-	const __u32 per_slot_act = SLUICE_HOOK__MAX * SLUICE_ACT_SLOTS;
-	const __u32 per_slot_why = SLUICE_HOOK__MAX * SLUICE_REASON_SLOTS;
+	const __u32 per_slot_act = SLUICE_HOOK__MAX * SLUICE_ACT_CELLS;
+	const __u32 per_slot_why = SLUICE_HOOK__MAX * SLUICE_REASON_CELLS;
 	struct run *r = NULL;
 	size_t n;
 	int ret;

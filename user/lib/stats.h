@@ -3,7 +3,7 @@
  * A snapshot of the per-CPU counters of the data plane, read with batch
  * calls: the whole maps, or only the slots and rules a reader names (a
  * scrape of 64 interfaces and 10,000 rules copies their counters, not
- * the 65,536 rule slots of every CPU).
+ * the 65,536 rule counters of every CPU).
  */
 #ifndef __SLUICE_STATS_H
 #define __SLUICE_STATS_H

@@ -12,7 +12,7 @@
  *     sl_ctl_rules: prio -> the rule's text and where it came from.  It
  *     lives and dies with the maps it describes: removing pin_dir resets
  *     everything at once, and nothing survives that should not.
- *   - per interface slot, user space's byte of struct sluice_iface (mode)
+ *   - per interface slot, user space's byte of struct sluice_iface (flags)
  *     holds what the daemon must know after a restart: attach wanted and
  *     in which mode, attached now, the clsact qdisc ours, and whether the
  *     attachment and the policy came from the configuration file.

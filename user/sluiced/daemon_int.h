@@ -18,15 +18,15 @@
 #include "netlink.h"
 
 /*
- * User space's byte of struct sluice_iface (mode).  The obtained XDP mode
+ * User space's byte of struct sluice_iface (flags).  The obtained XDP mode
  * is not kept: the kernel says it (sl_attach_query).
  */
-#define SL_IFM_REQ_MASK 0x03 /* requested mode: enum sl_attach_mode */
-#define SL_IFM_WANTED 0x04 /* attach asked for: follow the name */
-#define SL_IFM_ATTACHED 0x08 /* our program is on ifindex, at hook */
-#define SL_IFM_CLSACT 0x10 /* tc: sluice created the clsact qdisc */
-#define SL_IFM_ATTACH_CFG 0x20 /* the attach came from the file */
-#define SL_IFM_POLICY_CFG 0x40 /* the policy came from the file */
+#define SL_IFF_REQ_MASK 0x03 /* requested mode: enum sl_attach_mode */
+#define SL_IFF_WANTED 0x04 /* attach asked for: follow the name */
+#define SL_IFF_ATTACHED 0x08 /* our program is on ifindex, at hook */
+#define SL_IFF_CLSACT 0x10 /* tc: sluice created the clsact qdisc */
+#define SL_IFF_ATTACH_CFG 0x20 /* the attach came from the file */
+#define SL_IFF_POLICY_CFG 0x40 /* the policy came from the file */
 
 #define SL_STORE_NAME "sl_ctl_rules"
 

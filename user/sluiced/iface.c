@@ -2,7 +2,7 @@
 /*
  * Interfaces: attach and detach, adoption at start, the link monitor's
  * events, and what the configuration says about them.  The state of
- * each lives in its slot (struct sluice_iface, pinned): see the mode bits
+ * each lives in its slot (struct sluice_iface, pinned): see the flag bits
  * in daemon_int.h and the rename rules in daemon.h.
  */
 #include <errno.h>
@@ -40,12 +40,12 @@ static int iface_put(struct sl_daemon *d, int slot,
 
 static enum sl_attach_mode req_mode(const struct sluice_iface *i)
 {
-	return (enum sl_attach_mode)(i->mode & SL_IFM_REQ_MASK);
+	return (enum sl_attach_mode)(i->flags & SL_IFF_REQ_MASK);
 }
 
 static void set_req_mode(struct sluice_iface *i, enum sl_attach_mode m)
 {
-	i->mode = (i->mode & ~SL_IFM_REQ_MASK) | (m & SL_IFM_REQ_MASK);
+	i->flags = (i->flags & ~SL_IFF_REQ_MASK) | (m & SL_IFF_REQ_MASK);
 }
 
 int sl_iface_slot_by_ifindex(struct sl_daemon *d, __u32 ifindex,
@@ -84,14 +84,14 @@ static bool attached(struct sl_daemon *d, int slot,
 {
 	struct sl_slot_rt *rt = &d->rt[slot];
 
-	if (!(i->mode & SL_IFM_ATTACHED) || !i->ifindex)
+	if (!(i->flags & SL_IFF_ATTACHED) || !i->ifindex)
 		return false;
 	if (rt->att.ifindex != (int)i->ifindex) {
 		if (query(d, i->ifindex, &rt->att)) {
 			memset(&rt->att, 0, sizeof(rt->att));
 			return false;
 		}
-		rt->att.created_clsact = i->mode & SL_IFM_CLSACT;
+		rt->att.created_clsact = i->flags & SL_IFF_CLSACT;
 	}
 	*a = rt->att;
 	return true;
@@ -132,7 +132,7 @@ static int do_attach(struct sl_daemon *d, int slot, struct sluice_iface *i,
 	if (!query(d, ifindex, &found)) {
 		/* The kernel cannot say whose clsact it is; the slot can. */
 		found.created_clsact = i->ifindex == ifindex &&
-				       (i->mode & SL_IFM_CLSACT);
+				       (i->flags & SL_IFF_CLSACT);
 		if (mode_fits(want, found.mode)) {
 			*a = found;
 			ret = sl_attach_replace(a, fd, err, errlen);
@@ -150,15 +150,15 @@ static int do_attach(struct sl_daemon *d, int slot, struct sluice_iface *i,
 attached:
 	i->ifindex = ifindex;
 	i->hook = mode_hook(a->mode);
-	i->mode &= ~SL_IFM_CLSACT;
-	i->mode |= SL_IFM_ATTACHED | SL_IFM_WANTED;
+	i->flags &= ~SL_IFF_CLSACT;
+	i->flags |= SL_IFF_ATTACHED | SL_IFF_WANTED;
 	if (a->created_clsact)
-		i->mode |= SL_IFM_CLSACT;
+		i->flags |= SL_IFF_CLSACT;
 	ret = iface_put(d, slot, i);
 	if (ret) {
 		/* Unknown to the slots means unknown after a restart: undo. */
 		sl_detach(a, NULL, 0);
-		i->mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT);
+		i->flags &= ~(SL_IFF_ATTACHED | SL_IFF_CLSACT);
 		sl_derr(err, errlen, "%s: cannot record the attachment: %s",
 			i->name, strerror(-ret));
 		return ret;
@@ -176,13 +176,13 @@ static int do_detach(struct sl_daemon *d, int slot, struct sluice_iface *i,
 	int ret;
 
 	if (attached(d, slot, i, &found)) {
-		found.created_clsact = i->mode & SL_IFM_CLSACT;
+		found.created_clsact = i->flags & SL_IFF_CLSACT;
 		ret = sl_detach(&found, err, errlen);
 		if (ret && ret != -ENOENT && ret != -ENODEV)
 			return ret;
 	}
-	i->mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT | SL_IFM_WANTED |
-		     SL_IFM_ATTACH_CFG);
+	i->flags &= ~(SL_IFF_ATTACHED | SL_IFF_CLSACT | SL_IFF_WANTED |
+		      SL_IFF_ATTACH_CFG);
 	forget(d, slot);
 	return iface_put(d, slot, i);
 }
@@ -211,7 +211,7 @@ static void try_attach(struct sl_daemon *d, int slot, struct sluice_iface *i)
 	struct sl_attachment a;
 	char err[SL_ERR_LEN];
 
-	if (!(i->mode & SL_IFM_WANTED) || (i->mode & SL_IFM_ATTACHED) ||
+	if (!(i->flags & SL_IFF_WANTED) || (i->flags & SL_IFF_ATTACHED) ||
 	    !i->ifindex || d->rt[slot].holder ||
 	    sl_ctl_now_ms() < d->rt[slot].next_try_ms)
 		return;
@@ -244,34 +244,34 @@ int sl_ifaces_adopt(struct sl_daemon *d)
 			return -EIO;
 		/* Slots for policies and rules only: no program to find. */
 		if (!i.name[0] || !i.ifindex ||
-		    !(i.mode & (SL_IFM_ATTACHED | SL_IFM_WANTED)))
+		    !(i.flags & (SL_IFF_ATTACHED | SL_IFF_WANTED)))
 			continue;
 		if (!if_indextoname(i.ifindex, name)) {
 			/* Gone while we were away: wait for the name. */
 			i.ifindex = 0;
-			i.mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT);
+			i.flags &= ~(SL_IFF_ATTACHED | SL_IFF_CLSACT);
 			iface_put(d, slot, &i);
 			continue;
 		}
 		if (query(d, i.ifindex, &a)) {
-			if (i.mode & SL_IFM_ATTACHED)
+			if (i.flags & SL_IFF_ATTACHED)
 				sl_dlog(d, LOG_WARNING,
 					"%s: our program is no longer attached",
 					i.name);
-			i.mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT);
+			i.flags &= ~(SL_IFF_ATTACHED | SL_IFF_CLSACT);
 			iface_put(d, slot, &i);
 			continue;
 		}
 		/* Swap in this build's program: same maps, new code. */
 		old_id = a.prog_id;
-		a.created_clsact = i.mode & SL_IFM_CLSACT;
+		a.created_clsact = i.flags & SL_IFF_CLSACT;
 		if (sl_attach_replace(&a,
 				      sl_dp_prog_fd(d->dp, mode_hook(a.mode)),
 				      err, sizeof(err)))
 			sl_dlog(d, LOG_WARNING, "%s; the old program stays",
 				err);
 		i.hook = mode_hook(a.mode);
-		i.mode |= SL_IFM_ATTACHED | SL_IFM_WANTED;
+		i.flags |= SL_IFF_ATTACHED | SL_IFF_WANTED;
 		iface_put(d, slot, &i);
 		forget(d, slot);
 		d->rt[slot].att = a;
@@ -292,7 +292,7 @@ static void hook_taken(struct sl_daemon *d, int slot, struct sluice_iface *i,
 	sl_dlog(d, LOG_WARNING,
 		"%s: prog id %u (%s) holds the %s hook now; sluice is no longer attached and will not take it back (\"sluice attach %s\" does)",
 		i->name, holder, name, sl_mode_name(a->mode), i->name);
-	i->mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT);
+	i->flags &= ~(SL_IFF_ATTACHED | SL_IFF_CLSACT);
 	iface_put(d, slot, i);
 	forget(d, slot);
 	d->rt[slot].holder = holder;
@@ -317,7 +317,7 @@ static void watch_one(struct sl_daemon *d, int slot, struct sluice_iface *i)
 		rt->holder = 0;
 		if (!ret) {
 			/* Ours again: put back by whoever took it. */
-			i->mode |= SL_IFM_ATTACHED;
+			i->flags |= SL_IFF_ATTACHED;
 			iface_put(d, slot, i);
 			return;
 		}
@@ -335,7 +335,7 @@ static void watch_one(struct sl_daemon *d, int slot, struct sluice_iface *i)
 			"%s: our program (prog id %u) was taken off the %s hook; attaching again",
 			i->name, a.prog_id, sl_mode_name(a.mode));
 		/* A clsact qdisc deleted took our filter with it. */
-		i->mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT);
+		i->flags &= ~(SL_IFF_ATTACHED | SL_IFF_CLSACT);
 		iface_put(d, slot, i);
 		forget(d, slot);
 		try_attach(d, slot, i);
@@ -351,7 +351,7 @@ void sl_ifaces_watch(struct sl_daemon *d)
 		if (iface_get(d, slot, &i))
 			return;
 		if (i.name[0] && i.ifindex &&
-		    (i.mode & SL_IFM_ATTACHED || d->rt[slot].holder))
+		    (i.flags & SL_IFF_ATTACHED || d->rt[slot].holder))
 			watch_one(d, slot, &i);
 	}
 }
@@ -366,10 +366,10 @@ static void on_del(struct sl_daemon *d, int ifindex)
 		return;
 	/* The kernel took our program and any clsact with the device. */
 	i.ifindex = 0;
-	i.mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT);
+	i.flags &= ~(SL_IFF_ATTACHED | SL_IFF_CLSACT);
 	iface_put(d, slot, &i);
 	forget(d, slot);
-	if (i.mode & SL_IFM_WANTED)
+	if (i.flags & SL_IFF_WANTED)
 		sl_dlog(d, LOG_INFO,
 			"%s: gone; attaching again when it returns", i.name);
 }
@@ -397,16 +397,16 @@ static void on_rename(struct sl_daemon *d, int s, struct sluice_iface *si,
 	if (iface_get(d, t, &ti))
 		return;
 	/* Unmap s first: setting t first would have s unmap t's ifindex. */
-	moved = si->mode & (SL_IFM_ATTACHED | SL_IFM_CLSACT);
+	moved = si->flags & (SL_IFF_ATTACHED | SL_IFF_CLSACT);
 	ti.ifindex = si->ifindex;
 	ti.hook = si->hook;
 	si->ifindex = 0;
-	si->mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT);
+	si->flags &= ~(SL_IFF_ATTACHED | SL_IFF_CLSACT);
 	if (iface_put(d, s, si))
 		return;
-	ti.mode = (ti.mode & ~(SL_IFM_ATTACHED | SL_IFM_CLSACT)) | moved;
-	if ((moved & SL_IFM_ATTACHED) && !(ti.mode & SL_IFM_WANTED)) {
-		ti.mode |= SL_IFM_WANTED;
+	ti.flags = (ti.flags & ~(SL_IFF_ATTACHED | SL_IFF_CLSACT)) | moved;
+	if ((moved & SL_IFF_ATTACHED) && !(ti.flags & SL_IFF_WANTED)) {
+		ti.flags |= SL_IFF_WANTED;
 		set_req_mode(&ti, req_mode(si));
 	}
 	iface_put(d, t, &ti);
@@ -452,7 +452,7 @@ static void on_new(struct sl_daemon *d, int ifindex, const char *name,
 	}
 	if (ti.ifindex != (__u32)ifindex) {
 		ti.ifindex = ifindex;
-		ti.mode &= ~(SL_IFM_ATTACHED | SL_IFM_CLSACT);
+		ti.flags &= ~(SL_IFF_ATTACHED | SL_IFF_CLSACT);
 		if (iface_put(d, t, &ti))
 			return;
 		/* A new interface: a new chance, whatever the old one did. */
@@ -524,9 +524,9 @@ static void apply_one(struct sl_daemon *d, const struct sl_iface_def *def,
 		return;
 	}
 	i.policy = def->policy;
-	i.mode |= SL_IFM_POLICY_CFG;
+	i.flags |= SL_IFF_POLICY_CFG;
 	if (!def->attach) {
-		if (i.mode & SL_IFM_ATTACH_CFG) {
+		if (i.flags & SL_IFF_ATTACH_CFG) {
 			if (do_detach(d, slot, &i, err, sizeof(err)))
 				sl_dnote(notes, d, "%s", err);
 			else
@@ -539,7 +539,7 @@ static void apply_one(struct sl_daemon *d, const struct sl_iface_def *def,
 		return;
 	}
 	set_req_mode(&i, def->mode);
-	i.mode |= SL_IFM_WANTED | SL_IFM_ATTACH_CFG;
+	i.flags |= SL_IFF_WANTED | SL_IFF_ATTACH_CFG;
 	if (attached(d, slot, &i, &a)) {
 		if (!mode_fits(def->mode, a.mode))
 			sl_dnote(
@@ -581,13 +581,13 @@ void sl_ifaces_apply_config(struct sl_daemon *d, const struct sl_config *cfg,
 		if (iface_get(d, slot, &i) || !i.name[0] ||
 		    sl_config_iface(cfg, i.name))
 			continue;
-		if (!(i.mode & (SL_IFM_POLICY_CFG | SL_IFM_ATTACH_CFG)))
+		if (!(i.flags & (SL_IFF_POLICY_CFG | SL_IFF_ATTACH_CFG)))
 			continue;
-		if (i.mode & SL_IFM_POLICY_CFG) {
+		if (i.flags & SL_IFF_POLICY_CFG) {
 			i.policy = SLUICE_ACT_PASS;
-			i.mode &= ~SL_IFM_POLICY_CFG;
+			i.flags &= ~SL_IFF_POLICY_CFG;
 		}
-		if (i.mode & SL_IFM_ATTACH_CFG) {
+		if (i.flags & SL_IFF_ATTACH_CFG) {
 			if (do_detach(d, slot, &i, err, sizeof(err))) {
 				sl_dnote(notes, d, "%s", err);
 				continue;
@@ -651,13 +651,13 @@ static int cmd_attach(struct sl_daemon *d, const struct sl_cmd *cmd,
 			return -EBUSY;
 		}
 		/* The run time owns it now: a reload no longer detaches it. */
-		i.mode &= ~SL_IFM_ATTACH_CFG;
+		i.flags &= ~SL_IFF_ATTACH_CFG;
 		iface_put(d, slot, &i);
 		res->data = attach_json(&i, &a, true);
 		return res->data ? 0 : -ENOMEM;
 	}
 	set_req_mode(&i, cmd->mode);
-	i.mode &= ~SL_IFM_ATTACH_CFG;
+	i.flags &= ~SL_IFF_ATTACH_CFG;
 	ret = do_attach(d, slot, &i, ifindex, &a, res->err, sizeof(res->err));
 	if (ret) {
 		/* A failed attach leaves no trace: not even a slot. */
@@ -679,7 +679,7 @@ static int cmd_detach(struct sl_daemon *d, const struct sl_cmd *cmd,
 
 	slot = sl_dp_slot(d->dp, cmd->ifname, false);
 	if (slot < 0 || iface_get(d, slot, &i) ||
-	    !(i.mode & (SL_IFM_ATTACHED | SL_IFM_WANTED))) {
+	    !(i.flags & (SL_IFF_ATTACHED | SL_IFF_WANTED))) {
 		sl_derr(res->err, sizeof(res->err), "%s: not attached",
 			cmd->ifname);
 		return -ENOENT;
@@ -712,7 +712,7 @@ static int cmd_policy(struct sl_daemon *d, const struct sl_cmd *cmd,
 	if (ret)
 		return ret;
 	i.policy = cmd->policy;
-	i.mode &= ~SL_IFM_POLICY_CFG;
+	i.flags &= ~SL_IFF_POLICY_CFG;
 	ret = iface_put(d, slot, &i);
 	if (ret) {
 		sl_derr(res->err, sizeof(res->err), "%s: %s", cmd->ifname,
@@ -769,12 +769,12 @@ struct json_object *sl_ifaces_json(struct sl_daemon *d)
 		sl_json_add_int(o, "ifindex", i.ifindex);
 		sl_json_add_bool(o, "present", i.ifindex != 0);
 		sl_json_add_bool(o, "attached", on);
-		sl_json_add_bool(o, "wanted", i.mode & SL_IFM_WANTED);
+		sl_json_add_bool(o, "wanted", i.flags & SL_IFF_WANTED);
 		sl_json_add_str(o, "hook",
 				on ? sl_hook_name(mode_hook(a.mode)) : NULL);
 		sl_json_add_str(o, "mode", on ? sl_mode_name(a.mode) : NULL);
 		sl_json_add_str(o, "requested_mode",
-				(i.mode & SL_IFM_WANTED) ?
+				(i.flags & SL_IFF_WANTED) ?
 					sl_mode_name(req_mode(&i)) :
 					NULL);
 		if (on)
@@ -784,8 +784,8 @@ struct json_object *sl_ifaces_json(struct sl_daemon *d)
 		sl_json_add_bool(o, "multiprog", on && a.xdp_multiprog);
 		sl_json_add_str(o, "policy", sl_action_name(i.policy));
 		sl_json_add_str(o, "origin",
-				(i.mode &
-				 (SL_IFM_ATTACH_CFG | SL_IFM_POLICY_CFG)) ?
+				(i.flags &
+				 (SL_IFF_ATTACH_CFG | SL_IFF_POLICY_CFG)) ?
 					"config" :
 					"runtime");
 		if (d->rt[slot].err[0])

@@ -43,7 +43,7 @@ static int snapshot(struct sl_daemon *d, struct snapshot *s,
 		s->names[n][SLUICE_IFNAME_LEN - 1] = '\0';
 		f->slot = slot;
 		f->name = s->names[n];
-		f->wanted = i.mode & SL_IFM_WANTED;
+		f->wanted = i.flags & SL_IFF_WANTED;
 		f->attached = sl_iface_attachment(d, slot, &i, &a);
 		f->conflicts = d->conflicts[slot];
 		if (f->attached) {

@@ -194,7 +194,7 @@ int sl_show_stats(struct sl_daemon *d, const struct sl_cmd *cmd,
 		if (cmd->ifname[0] && (!slot || strcmp(i.name, cmd->ifname)))
 			continue;
 		known = true;
-		on = slot && (i.mode & SL_IFM_ATTACHED);
+		on = slot && (i.flags & SL_IFF_ATTACHED);
 		/* The mode obtained is the kernel's; the daemon caches it. */
 		if (on && !sl_iface_attachment(d, slot, &i, &a))
 			a.mode = SL_MODE_AUTO;
