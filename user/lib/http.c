@@ -6,21 +6,138 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
 #include "http.h"
 
-#define SL_HTTP_TIMEOUT_S 5 /* an idle or slow connection is closed */
-#define SL_HTTP_MAX_CONNS 64
+/*
+ * What a client may hold, and for how long.  libmicrohttpd's own timeout
+ * is an idle one, which a client sending a byte a second never meets, so
+ * each connection is also held to deadlines: its request's headers
+ * within SL_HTTP_HEADER_MS of connecting (or of its last response), its
+ * response taken within SL_HTTP_REPLY_MS.  Past a deadline, or when a
+ * newcomer finds the table nearly full, a connection is shut down under
+ * libmicrohttpd, which then closes it as a client that left.
+ */
+#define SL_HTTP_TIMEOUT_S 5 /* idle */
+#define SL_HTTP_HEADER_MS 2000
+#define SL_HTTP_REPLY_MS 10000 /* Prometheus' default scrape timeout */
+#define SL_HTTP_MAX_CONNS 256
+/* Past this many, a newcomer evicts the oldest still sending headers. */
+#define SL_HTTP_EVICT_AT (SL_HTTP_MAX_CONNS - 16)
 #define SL_HTTP_CONN_MEM (32 * 1024)
+
+struct sl_http_conn {
+	struct sl_http_conn *prev, *next; /* oldest first */
+	int fd; /* -1 once cut */
+	bool replying; /* its headers are in: a response is under way */
+	unsigned long long since_ms; /* connected, or its phase began */
+};
 
 struct sl_http {
 	struct MHD_Daemon *mhd;
 	sl_http_metrics_fn fn;
 	void *arg;
 	int port;
+	unsigned int nconns;
+	struct sl_http_conn *first, *last;
 };
+
+static unsigned long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+}
+
+static struct sl_http_conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+/* libmicrohttpd sees the end of the stream and closes the connection. */
+static void cut(struct sl_http_conn *k)
+{
+	if (k->fd >= 0)
+		shutdown(k->fd, SHUT_RDWR);
+	k->fd = -1;
+}
+
+static void evict_oldest_sender(struct sl_http *h)
+{
+	struct sl_http_conn *k;
+
+	for (k = h->first; k; k = k->next)
+		if (k->fd >= 0 && !k->replying) {
+			cut(k);
+			return;
+		}
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct sl_http *h = cls;
+	struct sl_http_conn *k = *ctx;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (!k)
+			return;
+		*(k->prev ? &k->prev->next : &h->first) = k->next;
+		*(k->next ? &k->next->prev : &h->last) = k->prev;
+		h->nconns--;
+		free(k);
+		*ctx = NULL;
+		return;
+	}
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	k = calloc(1, sizeof(*k));
+	if (!ci || !k) {
+		free(k);
+		return;
+	}
+	if (h->nconns >= SL_HTTP_EVICT_AT)
+		evict_oldest_sender(h);
+	k->fd = ci->connect_fd;
+	k->since_ms = now_ms();
+	k->prev = h->last;
+	*(h->last ? &h->last->next : &h->first) = k;
+	h->last = k;
+	h->nconns++;
+	*ctx = k;
+}
+
+/* A response sent: the next request's headers are on the clock. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **state,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct sl_http_conn *k = conn_of(c);
+
+	if (k) {
+		k->replying = false;
+		k->since_ms = now_ms();
+	}
+}
+
+/* Shut down every connection past its deadline. */
+static void reap(struct sl_http *h)
+{
+	unsigned long long now = now_ms();
+	struct sl_http_conn *k;
+
+	for (k = h->first; k; k = k->next)
+		if (k->fd >= 0 &&
+		    now - k->since_ms > (k->replying ? SL_HTTP_REPLY_MS :
+						       SL_HTTP_HEADER_MS))
+			cut(k);
+}
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
 			     const char *body, const char *allow)
@@ -60,6 +177,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 
 	/* The headers first; a request body is read, and ignored, after. */
 	if (!*state) {
+		struct sl_http_conn *k = conn_of(c);
+
+		if (k) {
+			k->replying = true;
+			k->since_ms = now_ms();
+		}
 		*state = &first_call;
 		return MHD_YES;
 	}
@@ -159,7 +282,8 @@ struct sl_http *sl_http_start(const char *addr, sl_http_metrics_fn fn,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SL_HTTP_TIMEOUT_S,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SL_HTTP_MAX_CONNS,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SL_HTTP_CONN_MEM,
-		MHD_OPTION_END);
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
 	if (!h->mhd) {
 		snprintf(err, errlen, "cannot serve metrics on %s: %s", addr,
 			 strerror(errno ? errno : EADDRINUSE));
@@ -189,6 +313,7 @@ int sl_http_fd(const struct sl_http *h)
 
 void sl_http_run(struct sl_http *h)
 {
+	reap(h);
 	MHD_run(h->mhd);
 }
 
@@ -196,8 +321,11 @@ int sl_http_timeout(const struct sl_http *h)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 
+	/* Deadlines are checked at least this often while anyone is here. */
 	if (MHD_get_timeout(h->mhd, &ms) != MHD_YES)
-		return -1;
+		return h->nconns ? SL_HTTP_HEADER_MS / 4 : -1;
+	if (h->nconns && ms > SL_HTTP_HEADER_MS / 4)
+		ms = SL_HTTP_HEADER_MS / 4;
 	return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
