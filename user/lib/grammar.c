@@ -1193,9 +1193,6 @@ void sl_grammar_usage(FILE *f)
 {
 	const struct cmd_def *c;
 	const struct flag_def *fl;
-	struct def_line d = { 0 };
-	char protos[64];
-	unsigned int i;
 	int col;
 
 	for (c = cmd_defs; c < CMD_DEFS_END; c++) {
@@ -1210,6 +1207,15 @@ void sl_grammar_usage(FILE *f)
 				c->note);
 		fputc('\n', f);
 	}
+}
+
+void sl_grammar_terms(FILE *f)
+{
+	struct def_line d = { 0 };
+	char protos[64];
+	unsigned int i;
+	int col;
+
 	def_start(&d, f, "MODE");
 	for (i = 0; i < SL_MODE__MAX; i++)
 		def_alt(&d, "%s", sl_mode_name(i));

@@ -84,11 +84,12 @@ void sl_rule_format(const struct sl_rule *r, char *buf, size_t len);
 int sl_line_split(const char *line, size_t len, char ***argv);
 
 /*
- * The commands, one a line ("  rule add PRIO [MATCH...] ACTION"), then
- * what MODE, POLICY, MATCH and ACTION stand for: the usage, written from
- * the tables the parser reads.
+ * The usage, written from the tables the parser reads: the commands, one
+ * a line ("  rule add PRIO [MATCH...] ACTION"), and the terms, what MODE,
+ * POLICY, MATCH and ACTION stand for ("MATCH  := in IFACE | ...").
  */
 void sl_grammar_usage(FILE *f);
+void sl_grammar_terms(FILE *f);
 
 /*
  * The words the grammar takes in one place, one a line, for the shell's
