@@ -17,11 +17,19 @@ trap 'rm -rf "$tmp"' EXIT
 # shellcheck source=../../user/sluice.bash-completion
 . "$root/user/sluice.bash-completion"
 
-# A CLI that answers like a daemon holding two sets and two rules.
+# The words of commands, keywords and options come from the CLI's tables
+# ("sluice --complete-words"): the built CLI is the "sluice" on PATH.
+PATH=$build:$PATH
+
+# A CLI that answers like a daemon holding two sets and two rules, and
+# has the real CLI's words.
 stub=$tmp/bin/sluice
 mkdir -p "$tmp/bin" "$tmp/files"
-cat >"$stub" <<'EOF'
+cat >"$stub" <<EOF
 #!/bin/sh
+[ "\$1" = --complete-words ] && exec "$build/sluice" "\$@"
+EOF
+cat >>"$stub" <<'EOF'
 while [ $# -gt 0 ]; do
 	case $1 in
 	-s) echo "$2" >"$(dirname "$0")/socket"; shift 2 ;;

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,16 +181,19 @@ enum match_kind {
 	M__MAX,
 };
 
-static const char *const match_names[M__MAX] = {
-	[M_IN] = "in",
-	[M_SRC] = "src",
-	[M_DST] = "dst",
-	[M_PROTO] = "proto",
-	[M_SPORT] = "sport",
-	[M_DPORT] = "dport",
-	[M_TCP_FLAGS] = "tcp-flags",
-	[M_ICMP_TYPE] = "icmp-type",
-	[M_VLAN] = "vlan",
+/* What follows each keyword, for the usage; proto's are proto_names. */
+static const struct match_def {
+	const char *name, *arg;
+} match_defs[M__MAX] = {
+	[M_IN] = { "in", "IFACE" },
+	[M_SRC] = { "src", "PREFIX|@SET" },
+	[M_DST] = { "dst", "PREFIX|@SET" },
+	[M_PROTO] = { "proto", NULL },
+	[M_SPORT] = { "sport", "N[-M]" },
+	[M_DPORT] = { "dport", "N[-M]" },
+	[M_TCP_FLAGS] = { "tcp-flags", "FLAG[,FLAG...]" },
+	[M_ICMP_TYPE] = { "icmp-type", "N" },
+	[M_VLAN] = { "vlan", "N" },
 };
 
 static int parse_addr_match(const char *w, struct sl_addr_match *m, char *err,
@@ -482,44 +486,60 @@ static int parse_rate_limit(int argc, char **argv, struct sl_rule *r, char *err,
 	return 4;
 }
 
-/* Parses the action at argv[0]; returns the words used, or -EINVAL. */
+static int parse_redirect(int argc, char **argv, struct sl_rule *r, char *err,
+			  size_t errlen)
+{
+	int ret;
+
+	if (argc < 2)
+		return seterr(err, errlen, "\"redirect\" needs an interface");
+	ret = parse_ifname(argv[1], r->redirect, err, errlen);
+	return ret ? ret : 2;
+}
+
+static int parse_steer(int argc, char **argv, struct sl_rule *r, char *err,
+		       size_t errlen)
+{
+	int ret;
+
+	r->steer_cpus = 0;
+	if (argc < 2)
+		return 1;
+	ret = parse_cpus(argv[1], &r->steer_cpus, err, errlen);
+	return ret ? ret : 2;
+}
+
+/*
+ * The actions.  parse gets argv[0] = the action and returns the words
+ * used; without one the action is its word alone.
+ */
+static const struct action_def {
+	const char *name;
+	uint8_t action;
+	const char *args; /* for the usage */
+	int (*parse)(int argc, char **argv, struct sl_rule *r, char *err,
+		     size_t errlen);
+} action_defs[] = {
+	{ "drop", SLUICE_ACT_DROP },
+	{ "pass", SLUICE_ACT_PASS },
+	{ "forward", SLUICE_ACT_FORWARD },
+	{ "redirect", SLUICE_ACT_REDIRECT, "IFACE", parse_redirect },
+	{ "steer", SLUICE_ACT_STEER, "[CPU[,CPU...]]", parse_steer },
+	{ "rate-limit", SLUICE_ACT_RATE_LIMIT, "PPS[/BURST] [per src|src/LEN]",
+	  parse_rate_limit },
+};
+
+/* Parses the action at argv[0]; returns the words used, 0 for no action. */
 static int parse_action(int argc, char **argv, struct sl_rule *r, char *err,
 			size_t errlen)
 {
-	const char *w = argv[0];
-	int ret;
+	const struct action_def *a;
 
-	if (!strcmp(w, "drop")) {
-		r->action = SLUICE_ACT_DROP;
-		return 1;
-	}
-	if (!strcmp(w, "pass")) {
-		r->action = SLUICE_ACT_PASS;
-		return 1;
-	}
-	if (!strcmp(w, "forward")) {
-		r->action = SLUICE_ACT_FORWARD;
-		return 1;
-	}
-	if (!strcmp(w, "redirect")) {
-		r->action = SLUICE_ACT_REDIRECT;
-		if (argc < 2)
-			return seterr(err, errlen,
-				      "\"redirect\" needs an interface");
-		ret = parse_ifname(argv[1], r->redirect, err, errlen);
-		return ret ? ret : 2;
-	}
-	if (!strcmp(w, "steer")) {
-		r->action = SLUICE_ACT_STEER;
-		r->steer_cpus = 0;
-		if (argc < 2)
-			return 1;
-		ret = parse_cpus(argv[1], &r->steer_cpus, err, errlen);
-		return ret ? ret : 2;
-	}
-	if (!strcmp(w, "rate-limit")) {
-		r->action = SLUICE_ACT_RATE_LIMIT;
-		return parse_rate_limit(argc, argv, r, err, errlen);
+	for (a = action_defs; a < action_defs + ARRAY_SIZE(action_defs); a++) {
+		if (strcmp(argv[0], a->name))
+			continue;
+		r->action = a->action;
+		return a->parse ? a->parse(argc, argv, r, err, errlen) : 1;
 	}
 	return 0;
 }
@@ -595,7 +615,7 @@ static int parse_rule_add(int argc, char **argv, struct sl_rule *r, char *err,
 		enum match_kind m;
 
 		for (m = 0; m < M__MAX; m++)
-			if (!strcmp(w, match_names[m]))
+			if (!strcmp(w, match_defs[m].name))
 				break;
 		if (m < M__MAX) {
 			if (seen & (1u << m))
@@ -635,13 +655,27 @@ static int no_more(int argc, char **argv, int i, char *err, size_t errlen)
 	return 0;
 }
 
+/* "a, b or c", for a message naming what may come. */
+static void join_or(const char *const *words, size_t n, char *buf, size_t len)
+{
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s",
+				!i	  ? "" :
+				i + 1 < n ? ", " :
+					    " or ",
+				words[i]);
+}
+
+/* argv[0] of each command parser is the command's last word. */
 static int parse_attach(int argc, char **argv, struct sl_cmd *cmd, char *err,
 			size_t errlen)
 {
 	unsigned int m;
 	int ret;
 
-	cmd->kind = SL_CMD_ATTACH;
 	cmd->mode = SL_MODE_AUTO;
 	if (argc < 2)
 		return seterr(err, errlen, "\"attach\" needs an interface");
@@ -661,60 +695,63 @@ static int parse_attach(int argc, char **argv, struct sl_cmd *cmd, char *err,
 	return no_more(argc, argv, 4, err, errlen);
 }
 
+static int parse_detach(int argc, char **argv, struct sl_cmd *cmd, char *err,
+			size_t errlen)
+{
+	int ret;
+
+	if (argc < 2)
+		return seterr(err, errlen, "\"detach\" needs an interface");
+	ret = parse_ifname(argv[1], cmd->ifname, err, errlen);
+	return ret ? ret : no_more(argc, argv, 2, err, errlen);
+}
+
+static const char *const policy_names[] = { "pass", "drop", "forward" };
+static const uint8_t policy_actions[ARRAY_SIZE(policy_names)] = {
+	SLUICE_ACT_PASS, SLUICE_ACT_DROP, SLUICE_ACT_FORWARD
+};
+
 static int parse_policy(int argc, char **argv, struct sl_cmd *cmd, char *err,
 			size_t errlen)
 {
-	const char *w;
+	char names[64];
+	unsigned int p;
 	int ret;
 
-	cmd->kind = SL_CMD_POLICY;
 	if (argc < 2)
 		return seterr(err, errlen, "\"policy\" needs an interface");
 	ret = parse_ifname(argv[1], cmd->ifname, err, errlen);
 	if (ret)
 		return ret;
-	if (argc < 3)
-		return seterr(err, errlen,
-			      "\"policy\" needs pass, drop or forward");
-	w = argv[2];
-	if (!strcmp(w, "pass"))
-		cmd->policy = SLUICE_ACT_PASS;
-	else if (!strcmp(w, "drop"))
-		cmd->policy = SLUICE_ACT_DROP;
-	else if (!strcmp(w, "forward"))
-		cmd->policy = SLUICE_ACT_FORWARD;
-	else
-		return seterr(err, errlen, "bad policy \"%s\"", w);
+	if (argc < 3) {
+		join_or(policy_names, ARRAY_SIZE(policy_names), names,
+			sizeof(names));
+		return seterr(err, errlen, "\"policy\" needs %s", names);
+	}
+	for (p = 0; p < ARRAY_SIZE(policy_names); p++)
+		if (!strcmp(argv[2], policy_names[p]))
+			break;
+	if (p == ARRAY_SIZE(policy_names))
+		return seterr(err, errlen, "bad policy \"%s\"", argv[2]);
+	cmd->policy = policy_actions[p];
 	return no_more(argc, argv, 3, err, errlen);
 }
 
-static int parse_rule_cmd(int argc, char **argv, struct sl_cmd *cmd, char *err,
+static int parse_rule_add_cmd(int argc, char **argv, struct sl_cmd *cmd,
+			      char *err, size_t errlen)
+{
+	return parse_rule_add(argc - 1, argv + 1, &cmd->rule, err, errlen);
+}
+
+static int parse_rule_del(int argc, char **argv, struct sl_cmd *cmd, char *err,
 			  size_t errlen)
 {
-	const char *sub;
 	int ret;
 
 	if (argc < 2)
-		return seterr(err, errlen, "\"rule\" needs add, del or list");
-	sub = argv[1];
-	if (!strcmp(sub, "add")) {
-		cmd->kind = SL_CMD_RULE_ADD;
-		return parse_rule_add(argc - 2, argv + 2, &cmd->rule, err,
-				      errlen);
-	}
-	if (!strcmp(sub, "del")) {
-		cmd->kind = SL_CMD_RULE_DEL;
-		if (argc < 3)
-			return seterr(err, errlen,
-				      "\"rule del\" needs a priority");
-		ret = parse_prio(argv[2], &cmd->rule.prio, err, errlen);
-		return ret ? ret : no_more(argc, argv, 3, err, errlen);
-	}
-	if (!strcmp(sub, "list")) {
-		cmd->kind = SL_CMD_RULE_LIST;
-		return no_more(argc, argv, 2, err, errlen);
-	}
-	return seterr(err, errlen, "unknown rule command \"%s\"", sub);
+		return seterr(err, errlen, "\"rule del\" needs a priority");
+	ret = parse_prio(argv[1], &cmd->rule.prio, err, errlen);
+	return ret ? ret : no_more(argc, argv, 2, err, errlen);
 }
 
 static int parse_prefixes(int argc, char **argv, int i,
@@ -733,141 +770,191 @@ static int parse_prefixes(int argc, char **argv, int i,
 	return 0;
 }
 
-static int parse_set_cmd(int argc, char **argv, struct sl_cmd *cmd, char *err,
-			 size_t errlen)
+static int parse_set(int argc, char **argv, struct sl_cmd *cmd, char *err,
+		     size_t errlen)
 {
-	static const struct {
-		const char *name;
-		enum sl_cmd_kind kind;
-	} subs[] = {
-		{ "add", SL_CMD_SET_ADD },   { "del", SL_CMD_SET_DEL },
-		{ "load", SL_CMD_SET_LOAD }, { "flush", SL_CMD_SET_FLUSH },
-		{ "list", SL_CMD_SET_LIST },
-	};
-	unsigned int s;
 	int ret;
 
-	if (argc < 2)
-		return seterr(err, errlen,
-			      "\"set\" needs add, del, load, flush or list");
-	for (s = 0; s < ARRAY_SIZE(subs); s++)
-		if (!strcmp(argv[1], subs[s].name))
-			break;
-	if (s == ARRAY_SIZE(subs))
-		return seterr(err, errlen, "unknown set command \"%s\"",
-			      argv[1]);
-	cmd->kind = subs[s].kind;
-	if (argc < 3) {
+	if (argc < 2) {
 		if (cmd->kind == SL_CMD_SET_LIST)
 			return 0;
 		return seterr(err, errlen, "\"set %s\" needs a set name",
-			      argv[1]);
+			      argv[0]);
 	}
-	ret = parse_set_name(argv[2], cmd->set, err, errlen);
+	ret = parse_set_name(argv[1], cmd->set, err, errlen);
 	if (ret)
 		return ret;
 
 	switch (cmd->kind) {
 	case SL_CMD_SET_ADD:
 		/* No prefixes is fine: it makes an empty set rules can name. */
-		return parse_prefixes(argc, argv, 3, &cmd->prefixes, err,
+		return parse_prefixes(argc, argv, 2, &cmd->prefixes, err,
 				      errlen);
 	case SL_CMD_SET_DEL:
-		if (argc < 4)
+		if (argc < 3)
 			return seterr(err, errlen,
 				      "\"set del\" needs a prefix");
-		return parse_prefixes(argc, argv, 3, &cmd->prefixes, err,
+		return parse_prefixes(argc, argv, 2, &cmd->prefixes, err,
 				      errlen);
 	case SL_CMD_SET_LOAD:
-		if (argc < 4)
+		if (argc < 3)
 			return seterr(err, errlen, "\"set load\" needs a file");
-		if (!argv[3][0] || strlen(argv[3]) >= sizeof(cmd->path))
-			return seterr(err, errlen, "bad path \"%s\"", argv[3]);
-		strcpy(cmd->path, argv[3]);
-		return no_more(argc, argv, 4, err, errlen);
-	default:
+		if (!argv[2][0] || strlen(argv[2]) >= sizeof(cmd->path))
+			return seterr(err, errlen, "bad path \"%s\"", argv[2]);
+		strcpy(cmd->path, argv[2]);
 		return no_more(argc, argv, 3, err, errlen);
+	default:
+		return no_more(argc, argv, 2, err, errlen);
 	}
+}
+
+/* The options of stats and metrics: each sets a bool of struct sl_cmd. */
+struct flag_def {
+	const char *name;
+	size_t field;
+	bool once; /* given twice is an error */
+};
+
+static const struct flag_def stats_flags[] = {
+	{ "-w", offsetof(struct sl_cmd, watch), true },
+	{ "--per-cpu", offsetof(struct sl_cmd, per_cpu) },
+	{},
+};
+
+static const struct flag_def metrics_flags[] = {
+	{ "--per-cpu", offsetof(struct sl_cmd, per_cpu) },
+	{},
+};
+
+static const struct flag_def *find_flag(const struct flag_def *f, const char *w)
+{
+	for (; f && f->name; f++)
+		if (!strcmp(w, f->name))
+			return f;
+	return NULL;
+}
+
+static int set_flag(const struct flag_def *f, struct sl_cmd *cmd, char *err,
+		    size_t errlen)
+{
+	bool *b = (bool *)((char *)cmd + f->field);
+
+	if (f->once && *b)
+		return seterr(err, errlen, "\"%s\" given twice", f->name);
+	*b = true;
+	return 0;
 }
 
 static int parse_stats(int argc, char **argv, struct sl_cmd *cmd, char *err,
 		       size_t errlen)
 {
+	const struct flag_def *f;
 	bool have_if = false;
 	int i, ret;
 
-	cmd->kind = SL_CMD_STATS;
 	for (i = 1; i < argc; i++) {
 		const char *w = argv[i];
 
-		if (!strcmp(w, "-w")) {
-			if (cmd->watch)
-				return seterr(err, errlen,
-					      "\"-w\" given twice");
-			cmd->watch = true;
-		} else if (!strcmp(w, "--per-cpu")) {
-			cmd->per_cpu = true;
+		if ((f = find_flag(stats_flags, w))) {
+			ret = set_flag(f, cmd, err, errlen);
 		} else if (w[0] == '-') {
 			return seterr(err, errlen, "unknown option \"%s\"", w);
 		} else if (have_if) {
 			return seterr(err, errlen, "unexpected \"%s\"", w);
 		} else {
 			ret = parse_ifname(w, cmd->ifname, err, errlen);
-			if (ret)
-				return ret;
 			have_if = true;
 		}
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
 
+/* At most the one option, right after the command. */
 static int parse_metrics(int argc, char **argv, struct sl_cmd *cmd, char *err,
 			 size_t errlen)
 {
-	cmd->kind = SL_CMD_METRICS;
-	if (argc > 1 && !strcmp(argv[1], "--per-cpu")) {
-		cmd->per_cpu = true;
+	const struct flag_def *f;
+
+	if (argc > 1 && (f = find_flag(metrics_flags, argv[1]))) {
+		set_flag(f, cmd, err, errlen);
 		return no_more(argc, argv, 2, err, errlen);
 	}
 	return no_more(argc, argv, 1, err, errlen);
 }
 
+/*
+ * The commands: their words, what parses the rest (NULL: nothing may
+ * follow), and what the usage says of it.
+ */
+static const struct cmd_def {
+	const char *word;
+	const char *sub; /* the second word of a group ("rule add"), or NULL */
+	enum sl_cmd_kind kind;
+	int (*parse)(int argc, char **argv, struct sl_cmd *cmd, char *err,
+		     size_t errlen);
+	const struct flag_def *flags;
+	const char *args;
+	const char *note;
+} cmd_defs[] = {
+	{ "attach", NULL, SL_CMD_ATTACH, parse_attach, NULL,
+	  "IFACE [mode MODE]" },
+	{ "detach", NULL, SL_CMD_DETACH, parse_detach, NULL, "IFACE" },
+	{ "policy", NULL, SL_CMD_POLICY, parse_policy, NULL, "IFACE POLICY" },
+	{ "rule", "add", SL_CMD_RULE_ADD, parse_rule_add_cmd, NULL,
+	  "PRIO [MATCH...] ACTION" },
+	{ "rule", "del", SL_CMD_RULE_DEL, parse_rule_del, NULL, "PRIO" },
+	{ "rule", "list", SL_CMD_RULE_LIST },
+	{ "set", "add", SL_CMD_SET_ADD, parse_set, NULL, "NAME [PREFIX...]" },
+	{ "set", "del", SL_CMD_SET_DEL, parse_set, NULL, "NAME PREFIX..." },
+	{ "set", "load", SL_CMD_SET_LOAD, parse_set, NULL, "NAME FILE",
+	  "the set becomes the file's prefixes" },
+	{ "set", "flush", SL_CMD_SET_FLUSH, parse_set, NULL, "NAME" },
+	{ "set", "list", SL_CMD_SET_LIST, parse_set, NULL, "[NAME]" },
+	{ "stats", NULL, SL_CMD_STATS, parse_stats, stats_flags, "[IFACE]" },
+	{ "status", NULL, SL_CMD_STATUS },
+	{ "metrics", NULL, SL_CMD_METRICS, parse_metrics, metrics_flags, NULL,
+	  "the Prometheus text" },
+	{ "reload", NULL, SL_CMD_RELOAD },
+};
+
+#define CMD_DEFS_END (cmd_defs + ARRAY_SIZE(cmd_defs))
+
 static int parse_cmd(int argc, char **argv, struct sl_cmd *cmd, char *err,
 		     size_t errlen)
 {
-	const char *w;
-	int ret;
+	const struct cmd_def *c, *group = NULL;
+	const char *subs[ARRAY_SIZE(cmd_defs)];
+	char names[128];
+	size_t nsubs = 0;
 
 	if (argc < 1)
 		return seterr(err, errlen, "missing command");
-	w = argv[0];
-	if (!strcmp(w, "attach"))
-		return parse_attach(argc, argv, cmd, err, errlen);
-	if (!strcmp(w, "detach")) {
-		cmd->kind = SL_CMD_DETACH;
-		if (argc < 2)
-			return seterr(err, errlen,
-				      "\"detach\" needs an interface");
-		ret = parse_ifname(argv[1], cmd->ifname, err, errlen);
-		return ret ? ret : no_more(argc, argv, 2, err, errlen);
+	for (c = cmd_defs; c < CMD_DEFS_END; c++) {
+		if (strcmp(argv[0], c->word))
+			continue;
+		if (c->sub) {
+			group = c;
+			subs[nsubs++] = c->sub;
+			if (argc < 2 || strcmp(argv[1], c->sub))
+				continue;
+			argc--;
+			argv++;
+		}
+		cmd->kind = c->kind;
+		if (!c->parse)
+			return no_more(argc, argv, 1, err, errlen);
+		return c->parse(argc, argv, cmd, err, errlen);
 	}
-	if (!strcmp(w, "policy"))
-		return parse_policy(argc, argv, cmd, err, errlen);
-	if (!strcmp(w, "rule"))
-		return parse_rule_cmd(argc, argv, cmd, err, errlen);
-	if (!strcmp(w, "set"))
-		return parse_set_cmd(argc, argv, cmd, err, errlen);
-	if (!strcmp(w, "stats"))
-		return parse_stats(argc, argv, cmd, err, errlen);
-	if (!strcmp(w, "status"))
-		cmd->kind = SL_CMD_STATUS;
-	else if (!strcmp(w, "metrics"))
-		return parse_metrics(argc, argv, cmd, err, errlen);
-	else if (!strcmp(w, "reload"))
-		cmd->kind = SL_CMD_RELOAD;
-	else
-		return seterr(err, errlen, "unknown command \"%s\"", w);
-	return no_more(argc, argv, 1, err, errlen);
+	if (!group)
+		return seterr(err, errlen, "unknown command \"%s\"", argv[0]);
+	if (argc < 2) {
+		join_or(subs, nsubs, names, sizeof(names));
+		return seterr(err, errlen, "\"%s\" needs %s", argv[0], names);
+	}
+	return seterr(err, errlen, "unknown %s command \"%s\"", argv[0],
+		      argv[1]);
 }
 
 int sl_cmd_parse(int argc, char **argv, struct sl_cmd *cmd, char *err,
@@ -1066,4 +1153,147 @@ void sl_rule_format(const struct sl_rule *r, char *buf, size_t len)
 			fmt_add(&f, " per src/%u", r->rl_per_len);
 		break;
 	}
+}
+
+/* "NAME := a | b | c", wrapped with "| " under the ":=". */
+struct def_line {
+	FILE *f;
+	int col;
+	bool first;
+};
+
+static void def_start(struct def_line *d, FILE *f, const char *name)
+{
+	if (d->f)
+		fputc('\n', f);
+	d->f = f;
+	d->col = fprintf(f, "%-6s :=", name);
+	d->first = true;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+def_alt(struct def_line *d, const char *fmt, ...)
+{
+	char alt[128];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(alt, sizeof(alt), fmt, ap);
+	va_end(ap);
+	if (!d->first && d->col + 3 + n > 76)
+		d->col = fprintf(d->f, "\n        |") - 1;
+	else if (!d->first)
+		d->col += fprintf(d->f, " |");
+	d->col += fprintf(d->f, " %s", alt);
+	d->first = false;
+}
+
+void sl_grammar_usage(FILE *f)
+{
+	const struct cmd_def *c;
+	const struct flag_def *fl;
+	int col;
+
+	for (c = cmd_defs; c < CMD_DEFS_END; c++) {
+		col = fprintf(f, "  %s%s%s", c->word, c->sub ? " " : "",
+			      c->sub ?: "");
+		for (fl = c->flags; fl && fl->name; fl++)
+			col += fprintf(f, " [%s]", fl->name);
+		if (c->args)
+			col += fprintf(f, " %s", c->args);
+		if (c->note)
+			fprintf(f, "%*s%s", col < 28 ? 28 - col : 1, "",
+				c->note);
+		fputc('\n', f);
+	}
+}
+
+void sl_grammar_terms(FILE *f)
+{
+	struct def_line d = { 0 };
+	char protos[64];
+	unsigned int i;
+	int col;
+
+	def_start(&d, f, "MODE");
+	for (i = 0; i < SL_MODE__MAX; i++)
+		def_alt(&d, "%s", sl_mode_name(i));
+	def_start(&d, f, "POLICY");
+	for (i = 0; i < ARRAY_SIZE(policy_names); i++)
+		def_alt(&d, "%s", policy_names[i]);
+	for (i = 0, col = 0; i < ARRAY_SIZE(proto_names); i++)
+		col += snprintf(protos + col, sizeof(protos) - col, "%s|",
+				proto_names[i].name);
+	def_start(&d, f, "MATCH");
+	for (i = 0; i < M__MAX; i++)
+		def_alt(&d, "%s %s%s", match_defs[i].name,
+			match_defs[i].arg ?: protos,
+			match_defs[i].arg ? "" : "NUM");
+	def_start(&d, f, "ACTION");
+	for (i = 0; i < ARRAY_SIZE(action_defs); i++)
+		def_alt(&d, "%s%s%s", action_defs[i].name,
+			action_defs[i].args ? " " : "",
+			action_defs[i].args ?: "");
+	fputc('\n', f);
+}
+
+static void put_words(FILE *f, const char *const *w, size_t n)
+{
+	while (n--)
+		fprintf(f, "%s\n", *w++);
+}
+
+int sl_grammar_words(const char *context, FILE *f)
+{
+	static const char *const attach_words[] = { "mode" };
+	static const char *const rate_limit_words[] = { "per" };
+	static const char *const per_words[] = { "src", "src/" };
+	const struct cmd_def *c;
+	const struct flag_def *fl;
+	bool found = false;
+	unsigned int i;
+
+	if (!strcmp(context, "commands")) {
+		for (c = cmd_defs; c < CMD_DEFS_END; c++)
+			if (c == cmd_defs || strcmp(c->word, c[-1].word))
+				fprintf(f, "%s\n", c->word);
+		return 0;
+	}
+	for (c = cmd_defs; c < CMD_DEFS_END; c++) {
+		if (strcmp(context, c->word))
+			continue;
+		found = true;
+		if (c->sub)
+			fprintf(f, "%s\n", c->sub);
+		for (fl = c->flags; fl && fl->name; fl++)
+			fprintf(f, "%s\n", fl->name);
+		if (c->kind == SL_CMD_ATTACH)
+			put_words(f, attach_words, ARRAY_SIZE(attach_words));
+		if (c->kind == SL_CMD_POLICY)
+			put_words(f, policy_names, ARRAY_SIZE(policy_names));
+	}
+	if (found)
+		return 0;
+	if (!strcmp(context, "mode"))
+		for (i = 0; i < SL_MODE__MAX; i++)
+			fprintf(f, "%s\n", sl_mode_name(i));
+	else if (!strcmp(context, "match"))
+		for (i = 0; i < M__MAX; i++)
+			fprintf(f, "%s\n", match_defs[i].name);
+	else if (!strcmp(context, "proto"))
+		for (i = 0; i < ARRAY_SIZE(proto_names); i++)
+			fprintf(f, "%s\n", proto_names[i].name);
+	else if (!strcmp(context, "tcp-flag"))
+		put_words(f, tcp_flag_names, ARRAY_SIZE(tcp_flag_names));
+	else if (!strcmp(context, "action"))
+		for (i = 0; i < ARRAY_SIZE(action_defs); i++)
+			fprintf(f, "%s\n", action_defs[i].name);
+	else if (!strcmp(context, "rate-limit"))
+		put_words(f, rate_limit_words, ARRAY_SIZE(rate_limit_words));
+	else if (!strcmp(context, "per"))
+		put_words(f, per_words, ARRAY_SIZE(per_words));
+	else
+		return -ENOENT;
+	return 0;
 }

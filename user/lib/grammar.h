@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <sluice/abi.h>
 
@@ -81,5 +82,23 @@ void sl_rule_format(const struct sl_rule *r, char *buf, size_t len);
  * Returns the number of words (0 for a blank or comment line) or -ENOMEM.
  */
 int sl_line_split(const char *line, size_t len, char ***argv);
+
+/*
+ * The usage, written from the tables the parser reads: the commands, one
+ * a line ("  rule add PRIO [MATCH...] ACTION"), and the terms, what MODE,
+ * POLICY, MATCH and ACTION stand for ("MATCH  := in IFACE | ...").
+ */
+void sl_grammar_usage(FILE *f);
+void sl_grammar_terms(FILE *f);
+
+/*
+ * The words the grammar takes in one place, one a line, for the shell's
+ * completion and the manual's test: "commands"; a command's own keywords
+ * and options (its name: "rule" gives add, del, list; "attach" gives
+ * mode; "stats" its options); "mode", "match", "proto", "tcp-flag",
+ * "action", and what follows an action's word ("rate-limit", "per").
+ * -ENOENT for another context.
+ */
+int sl_grammar_words(const char *context, FILE *f);
 
 #endif /* __SLUICE_GRAMMAR_H */

@@ -30,36 +30,74 @@
 
 static volatile sig_atomic_t interrupted;
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The options before the command: the parser, the usage, the completion. */
+enum { OPT_SOCKET, OPT_JSON, OPT_HELP };
+static const struct cli_opt {
+	const char *name, *alias;
+	const char *arg; /* NULL: takes none */
+	const char *help;
+} cli_opts[] = {
+	[OPT_SOCKET] = { "-s", NULL, "SOCKET",
+			 "control socket (default " SL_CTL_SOCKET ")" },
+	[OPT_JSON] = { "-j", "--json", NULL, "JSON on stdout" },
+	[OPT_HELP] = { "-h", "--help", NULL, "this text; so does \"help\"" },
+};
+
+static const struct cli_opt *find_opt(const char *w)
+{
+	const struct cli_opt *o;
+
+	for (o = cli_opts; o < cli_opts + ARRAY_SIZE(cli_opts); o++)
+		if (!strcmp(w, o->name) || (o->alias && !strcmp(w, o->alias)))
+			return o;
+	return NULL;
+}
+
 static void usage(FILE *f)
 {
-	fputs("usage: sluice [-s SOCKET] [-j] COMMAND\n"
-	      "  attach IFACE [mode auto|native|generic|tc]\n"
-	      "  detach IFACE\n"
-	      "  policy IFACE pass|drop|forward\n"
-	      "  rule add PRIO [MATCH...] ACTION\n"
-	      "  rule del PRIO\n"
-	      "  rule list\n"
-	      "  set add NAME PREFIX...\n"
-	      "  set del NAME PREFIX...\n"
-	      "  set load NAME FILE        the set becomes the file's prefixes\n"
-	      "  set flush NAME\n"
-	      "  set list [NAME]\n"
-	      "  stats [-w] [--per-cpu] [IFACE]\n"
-	      "  status\n"
-	      "  metrics [--per-cpu]        the Prometheus text\n"
-	      "  reload\n"
-	      "  test-run -c FILE [--hook xdp|tc] [--in IFACE] [--pcap FILE]\n"
-	      "           [--packet PACKET]...\n"
-	      "MATCH  := in IFACE | src PREFIX|@SET | dst PREFIX|@SET\n"
-	      "        | proto tcp|udp|icmp|icmpv6|NUM | sport N[-M] | dport N[-M]\n"
-	      "        | tcp-flags FLAG[,FLAG] | icmp-type N | vlan N\n"
-	      "ACTION := drop | pass | forward | redirect IFACE | steer [CPU[,CPU...]]\n"
-	      "        | rate-limit PPS[/BURST] [per src|src/LEN]\n",
-	      f);
+	const struct cli_opt *o;
+
+	fputs("usage: sluice", f);
+	for (o = cli_opts; o < cli_opts + ARRAY_SIZE(cli_opts); o++)
+		fprintf(f, " [%s%s%s]", o->name, o->arg ? " " : "",
+			o->arg ?: "");
+	fputs(" COMMAND\n", f);
+	sl_grammar_usage(f);
+	fputs("  ", f);
+	sl_testrun_synopsis(f);
+	fputc('\n', f);
+	sl_grammar_terms(f);
 	fputs(sl_pktdesc_usage, f);
-	fputs("  -s  control socket (default " SL_CTL_SOCKET ")\n"
-	      "  -j  JSON on stdout\n",
-	      f);
+	for (o = cli_opts; o < cli_opts + ARRAY_SIZE(cli_opts); o++)
+		fprintf(f, "  %s%s%-*s  %s\n", o->name, o->alias ? ", " : "",
+			o->alias ? 8 : 10, o->alias ?: "", o->help);
+}
+
+/*
+ * "sluice --complete-words CONTEXT", for the bash completion: the words
+ * of the tables the parsers read, one a line.
+ */
+static int complete_words(const char *context)
+{
+	static const char *const own_cmds[] = { "test-run", "help" };
+	const struct cli_opt *o;
+	unsigned int i;
+
+	if (!strcmp(context, "options")) {
+		for (o = cli_opts; o < cli_opts + ARRAY_SIZE(cli_opts); o++)
+			printf("%s\n%s%s", o->name, o->alias ?: "",
+			       o->alias ? "\n" : "");
+		return 0;
+	}
+	if (!strcmp(context, "commands"))
+		for (i = 0; i < ARRAY_SIZE(own_cmds); i++)
+			printf("%s\n", own_cmds[i]);
+	if (!sl_testrun_words(context, stdout) ||
+	    !sl_grammar_words(context, stdout))
+		return 0;
+	return 2;
 }
 
 static void error(const char *msg)
@@ -202,22 +240,30 @@ int main(int argc, char **argv)
 	bool json = false;
 	int i = 1, fd, pass = -1, ret;
 
+	if (argc == 3 && !strcmp(argv[1], "--complete-words"))
+		return complete_words(argv[2]);
 	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (!strcmp(argv[i], "-s") && i + 1 < argc) {
-			sock = argv[++i];
-		} else if (!strcmp(argv[i], "-h") ||
-			   !strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--")) {
+		const struct cli_opt *o = find_opt(argv[i]);
+
+		if (!strcmp(argv[i], "--")) {
 			i++;
 			break;
-		} else {
+		}
+		if (!o || (o->arg && i + 1 == argc)) {
 			fprintf(stderr, "sluice: unknown option \"%s\"\n",
 				argv[i]);
 			return 2;
+		}
+		switch (o - cli_opts) {
+		case OPT_SOCKET:
+			sock = argv[++i];
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			return 0;
 		}
 	}
 	if (i == argc) {

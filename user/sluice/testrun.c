@@ -240,12 +240,82 @@ out:
 	return ret;
 }
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const hook_names[SLUICE_HOOK__MAX] = {
+	[SLUICE_HOOK_XDP] = "xdp",
+	[SLUICE_HOOK_TC] = "tc",
+};
+
+/* Long options without a short one. */
+enum { OPT_HOOK = 256, OPT_IN, OPT_PCAP, OPT_PACKET };
+
+/* The options: getopt's tables, the usage and the completion's words. */
+static const struct testrun_opt {
+	const char *name;
+	int val; /* the short option, or OPT_* */
+	const char *arg; /* NULL: none, or the choices */
+	const char *const *choices; /* SLUICE_HOOK__MAX of them */
+	enum { OPT_OPTIONAL, OPT_REQUIRED, OPT_REPEATED } use;
+} testrun_opts[] = {
+	{ "config", 'c', "FILE", NULL, OPT_REQUIRED },
+	{ "hook", OPT_HOOK, NULL, hook_names },
+	{ "in", OPT_IN, "IFACE" },
+	{ "pcap", OPT_PCAP, "FILE" },
+	{ "packet", OPT_PACKET, "PACKET", NULL, OPT_REPEATED },
+	{ "json", 'j' },
+};
+
+void sl_testrun_synopsis(FILE *f)
+{
+	const struct testrun_opt *o;
+	unsigned int i;
+
+	fputs("test-run", f);
+	for (o = testrun_opts; o < testrun_opts + ARRAY_SIZE(testrun_opts);
+	     o++) {
+		fputs(o->use == OPT_REQUIRED ? " " : " [", f);
+		if (o->val < 256)
+			fprintf(f, "-%c", o->val);
+		else
+			fprintf(f, "--%s", o->name);
+		if (o->arg)
+			fprintf(f, " %s", o->arg);
+		for (i = 0; o->choices && i < SLUICE_HOOK__MAX; i++)
+			fprintf(f, "%c%s", i ? '|' : ' ', o->choices[i]);
+		fputs(o->use == OPT_REQUIRED ? "" :
+		      o->use == OPT_REPEATED ? "]..." :
+					       "]",
+		      f);
+	}
+}
+
+int sl_testrun_words(const char *context, FILE *f)
+{
+	const struct testrun_opt *o;
+	unsigned int i;
+
+	if (!strcmp(context, "hook")) {
+		for (i = 0; i < SLUICE_HOOK__MAX; i++)
+			fprintf(f, "%s\n", hook_names[i]);
+		return 0;
+	}
+	if (strcmp(context, "test-run"))
+		return -ENOENT;
+	for (o = testrun_opts; o < testrun_opts + ARRAY_SIZE(testrun_opts);
+	     o++) {
+		if (o->val < 256)
+			fprintf(f, "-%c\n", o->val);
+		fprintf(f, "--%s\n", o->name);
+	}
+	return 0;
+}
+
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: sluice test-run -c FILE [--hook xdp|tc] [--in IFACE] [--pcap FILE]\n"
-		"                       [--packet PACKET]... [-j]\n%s",
-		sl_pktdesc_usage);
+	fputs("usage: sluice ", stderr);
+	sl_testrun_synopsis(stderr);
+	fprintf(stderr, "\n%s", sl_pktdesc_usage);
 }
 
 static void free_frames(struct sl_testrun_frame *f, size_t n)
@@ -295,15 +365,9 @@ fail:
 
 int sl_testrun_main(int argc, char **argv, bool json)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "hook", required_argument, NULL, 'H' },
-		{ "in", required_argument, NULL, 'i' },
-		{ "pcap", required_argument, NULL, 'p' },
-		{ "packet", required_argument, NULL, 'P' },
-		{ "json", no_argument, NULL, 'j' },
-		{}
-	};
+	struct option longopts[ARRAY_SIZE(testrun_opts) + 1] = { 0 };
+	char shortopts[2 * ARRAY_SIZE(testrun_opts) + 1], *p = shortopts;
+	unsigned int i;
 	struct sl_testrun_opts o = { .hook = SLUICE_HOOK_XDP, .json = json };
 	struct sl_testrun_frame *frames;
 	char **descs;
@@ -316,32 +380,44 @@ int sl_testrun_main(int argc, char **argv, bool json)
 		fprintf(stderr, "sluice: test-run: %s\n", strerror(ENOMEM));
 		return 1;
 	}
+	for (i = 0; i < ARRAY_SIZE(testrun_opts); i++) {
+		const struct testrun_opt *t = &testrun_opts[i];
+		bool has_arg = t->arg || t->choices;
+
+		longopts[i] = (struct option){ t->name, has_arg, NULL, t->val };
+		if (t->val < 256) {
+			*p++ = t->val;
+			if (has_arg)
+				*p++ = ':';
+		}
+	}
+	*p = '\0';
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:j", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o.config = optarg;
 			break;
-		case 'H':
-			if (!strcmp(optarg, "xdp")) {
-				o.hook = SLUICE_HOOK_XDP;
-			} else if (!strcmp(optarg, "tc")) {
-				o.hook = SLUICE_HOOK_TC;
-			} else {
+		case OPT_HOOK:
+			for (i = 0; i < SLUICE_HOOK__MAX; i++)
+				if (!strcmp(optarg, hook_names[i]))
+					break;
+			if (i == SLUICE_HOOK__MAX) {
 				fprintf(stderr,
 					"sluice: test-run: unknown hook \"%s\" (xdp or tc)\n",
 					optarg);
 				free(descs);
 				return 2;
 			}
+			o.hook = i;
 			break;
-		case 'i':
+		case OPT_IN:
 			o.in = optarg;
 			break;
-		case 'p':
+		case OPT_PCAP:
 			o.pcap = optarg;
 			break;
-		case 'P':
+		case OPT_PACKET:
 			descs[ndescs++] = optarg;
 			break;
 		case 'j':

@@ -38,4 +38,10 @@ int sl_testrun(const struct sl_testrun_opts *opts, FILE *out);
 /* "test-run" as the CLI gets it: argv[0] is "test-run". */
 int sl_testrun_main(int argc, char **argv, bool json);
 
+/* "test-run -c FILE [--hook xdp|tc]...", from the table of its options. */
+void sl_testrun_synopsis(FILE *f);
+
+/* Its options ("test-run") or hooks ("hook"), one a line; else -ENOENT. */
+int sl_testrun_words(const char *context, FILE *f);
+
 #endif /* __SLUICE_TESTRUN_H */

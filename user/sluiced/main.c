@@ -302,17 +302,38 @@ static void reload(void)
 	json_object_put(res.data);
 }
 
+/* The options: getopt's string and the usage. */
+static const struct daemon_opt {
+	char name;
+	const char *arg; /* NULL: takes none */
+	const char *help;
+} daemon_opts[] = {
+	{ 'c', "FILE",
+	  "configuration (default " SL_CONFIG_DEFAULT
+	  "; a missing file is an empty one)" },
+	{ 's', "SOCKET", "control socket (default " SL_CTL_SOCKET ")" },
+	{ 'm', "ADDR:PORT",
+	  "serve Prometheus text at http://ADDR:PORT/metrics" },
+	{ 'p', "PINDIR",
+	  "pin directory on bpffs (default " SLUICE_PIN_DIR ")" },
+	{ 'f', NULL, "stay in the foreground and log to stderr" },
+	{ 'v', NULL, "log libbpf's and libxdp's messages too" },
+	{ 'h', NULL, "this text" },
+};
+
+#define NOPTS (sizeof(daemon_opts) / sizeof(daemon_opts[0]))
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: sluiced [-c FILE] [-s SOCKET] [-m ADDR:PORT] [-p PINDIR] [-f] [-v]\n"
-		"  -c  configuration (default %s; a missing file is an empty one)\n"
-		"  -s  control socket (default %s)\n"
-		"  -m  serve Prometheus text at http://ADDR:PORT/metrics\n"
-		"  -p  pin directory on bpffs (default %s)\n"
-		"  -f  stay in the foreground and log to stderr\n"
-		"  -v  log libbpf's and libxdp's messages too\n",
-		SL_CONFIG_DEFAULT, SL_CTL_SOCKET, SLUICE_PIN_DIR);
+	const struct daemon_opt *o;
+
+	fputs("usage: sluiced", f);
+	for (o = daemon_opts; o < daemon_opts + NOPTS; o++)
+		fprintf(f, " [-%c%s%s]", o->name, o->arg ? " " : "",
+			o->arg ?: "");
+	fputc('\n', f);
+	for (o = daemon_opts; o < daemon_opts + NOPTS; o++)
+		fprintf(f, "  -%c  %s\n", o->name, o->help);
 }
 
 static int add_fd(int ep, int fd, int tag)
@@ -339,9 +360,16 @@ int main(int argc, char **argv)
 	unsigned long long ticks;
 	bool stop = false;
 	sigset_t mask;
+	char optstring[2 * NOPTS + 1], *p = optstring;
 	ssize_t r;
 
-	while ((opt = getopt(argc, argv, "c:s:m:p:fvh")) != -1) {
+	for (i = 0; i < (int)NOPTS; i++) {
+		*p++ = daemon_opts[i].name;
+		if (daemon_opts[i].arg)
+			*p++ = ':';
+	}
+	*p = '\0';
+	while ((opt = getopt(argc, argv, optstring)) != -1) {
 		switch (opt) {
 		case 'c':
 			config = optarg;
