@@ -490,6 +490,12 @@ static const struct bad_line bad_lines[] = {
 	{ "rule add 10 dst 2001:db8::1/32 drop",
 	  "prefix \"2001:db8::1/32\" has host bits set" },
 	{ "rule add 10 src 10.0.0.0/33 drop", "bad prefix \"10.0.0.0/33\"" },
+	{ "rule add 10 src ::ffff:10.0.0.1 drop",
+	  "prefix \"::ffff:10.0.0.1\" is IPv4-mapped IPv6, which no packet carries: write 10.0.0.1/32" },
+	{ "rule add 10 dst ::ffff:10.0.0.0/104 drop",
+	  "prefix \"::ffff:10.0.0.0/104\" is IPv4-mapped IPv6, which no packet carries: write 10.0.0.0/8" },
+	{ "set add s ::ffff:0:0/96",
+	  "prefix \"::ffff:0:0/96\" is IPv4-mapped IPv6, which no packet carries: write 0.0.0.0/0" },
 	{ "rule add 10 src 2001:db8::/129 drop",
 	  "bad prefix \"2001:db8::/129\"" },
 	{ "rule add 10 src 10.0.0.0/ drop", "bad prefix \"10.0.0.0/\"" },
@@ -707,7 +713,9 @@ static void test_prefix(void **state)
 		{ "192.0.2.1", "192.0.2.1/32" },
 		{ "0.0.0.0/0", "0.0.0.0/0" },
 		{ "2001:DB8:0:0::/64", "2001:db8::/64" },
-		{ "::ffff:192.0.2.1", "::ffff:192.0.2.1/128" },
+		/* IPv4-mapped is refused (see the error cases); NAT64 is IPv6. */
+		{ "64:ff9b::192.0.2.1", "64:ff9b::c000:201/128" },
+		{ "::/80", "::/80" },
 		{ "::/0", "::/0" },
 		{ "255.255.255.255/32", "255.255.255.255/32" },
 	};

@@ -94,6 +94,14 @@ static int parse_set_name(const char *s, char *out, char *err, size_t errlen)
 	return 0;
 }
 
+/* ::ffff:a.b.c.d, the stack's name for IPv4 peers of IPv6 sockets. */
+static bool mapped_v4(const uint8_t a[16])
+{
+	static const uint8_t head[12] = { [10] = 0xff, [11] = 0xff };
+
+	return !memcmp(a, head, sizeof(head));
+}
+
 int sl_prefix_parse(const char *s, struct sl_prefix *p, char *err,
 		    size_t errlen)
 {
@@ -135,6 +143,14 @@ int sl_prefix_parse(const char *s, struct sl_prefix *p, char *err,
 			return seterr(err, errlen,
 				      "prefix \"%s\" has host bits set", s);
 		}
+	}
+	if (p->family == 6 && len >= 96 && mapped_v4(p->addr)) {
+		inet_ntop(AF_INET, p->addr + 12, buf, sizeof(buf));
+		memset(p, 0, sizeof(*p));
+		return seterr(
+			err, errlen,
+			"prefix \"%s\" is IPv4-mapped IPv6, which no packet carries: write %s/%lu",
+			s, buf, len - 96);
 	}
 	return 0;
 bad:
