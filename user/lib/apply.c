@@ -12,13 +12,13 @@ static int apply_set(struct sl_dp *dp, const struct sl_set_def *s, char *err,
 
 	id = sl_dp_set_id(dp, s->name, true);
 	if (id < 0) {
-		sl_errf(err, errlen, "set \"%s\": %s", s->name,
-			id == -ENOSPC ? "too many sets" : strerror(-id));
+		sl_err(err, errlen, "set \"%s\": %s", s->name,
+		       id == -ENOSPC ? "too many sets" : strerror(-id));
 		return id;
 	}
 	ret = sl_dp_set_replace(dp, id, s->prefixes.v, s->prefixes.n);
 	if (ret)
-		sl_errf(err, errlen, "set \"%s\": %s", s->name, strerror(-ret));
+		sl_err(err, errlen, "set \"%s\": %s", s->name, strerror(-ret));
 	return ret;
 }
 
@@ -30,9 +30,9 @@ static int apply_policy(struct sl_dp *dp, const struct sl_iface_def *d,
 
 	slot = sl_dp_slot(dp, d->ifname, true);
 	if (slot < 0) {
-		sl_errf(err, errlen, "%s: %s", d->ifname,
-			slot == -ENOSPC ? "too many interfaces" :
-					  strerror(-slot));
+		sl_err(err, errlen, "%s: %s", d->ifname,
+		       slot == -ENOSPC ? "too many interfaces" :
+					 strerror(-slot));
 		return slot;
 	}
 	ret = sl_dp_iface_get(dp, slot, &iface);
@@ -41,7 +41,7 @@ static int apply_policy(struct sl_dp *dp, const struct sl_iface_def *d,
 		ret = sl_dp_iface_set(dp, slot, &iface);
 	}
 	if (ret)
-		sl_errf(err, errlen, "%s: %s", d->ifname, strerror(-ret));
+		sl_err(err, errlen, "%s: %s", d->ifname, strerror(-ret));
 	return ret;
 }
 

@@ -15,17 +15,6 @@
 #include "dataplane.h"
 #include "dataplane_int.h"
 
-void sl_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int sl_dp_ncpus(void)
 {
 	static int n;
@@ -68,7 +57,7 @@ static int adopt_pin(struct bpf_map *map, const char *path, char *err,
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		ret = -errno;
-		sl_errf(err, errlen, "%s: %s", path, strerror(-ret));
+		sl_err(err, errlen, "%s: %s", path, strerror(-ret));
 		return ret;
 	}
 	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
@@ -81,16 +70,16 @@ static int adopt_pin(struct bpf_map *map, const char *path, char *err,
 	    info.max_entries != bpf_map__max_entries(map) ||
 	    (info.map_flags & ~BPF_F_RDONLY_PROG) !=
 		    (bpf_map__map_flags(map) & ~BPF_F_RDONLY_PROG)) {
-		sl_errf(err, errlen,
-			"%s is pinned by another build of sluice (a different layout): move it away",
-			path);
+		sl_err(err, errlen,
+		       "%s is pinned by another build of sluice (a different layout): move it away",
+		       path);
 		ret = -EPROTO;
 		goto out;
 	}
 	ret = bpf_map__reuse_fd(map, fd);
 out:
 	if (ret && !err[0])
-		sl_errf(err, errlen, "%s: %s", path, strerror(-ret));
+		sl_err(err, errlen, "%s: %s", path, strerror(-ret));
 	close(fd);
 	return ret;
 }
@@ -116,7 +105,7 @@ static int set_pin_paths(struct bpf_object *obj, const char *dir, char *err,
 		/* New: libbpf creates it at load and pins it here. */
 		ret = bpf_map__set_pin_path(map, path);
 		if (ret) {
-			sl_errf(err, errlen, "%s: %s", path, strerror(-ret));
+			sl_err(err, errlen, "%s: %s", path, strerror(-ret));
 			return ret;
 		}
 	}
@@ -136,9 +125,9 @@ static int check_state(struct sl_dp *dp, char *err, size_t errlen)
 		if (bpf_map_update_elem(fd, &zero, &st, BPF_ANY))
 			return -errno;
 	} else if (st.abi_version != SLUICE_ABI_VERSION) {
-		sl_errf(err, errlen,
-			"pinned maps have ABI %u, this build speaks %u: remove %s",
-			st.abi_version, SLUICE_ABI_VERSION, dp->pin_dir);
+		sl_err(err, errlen,
+		       "pinned maps have ABI %u, this build speaks %u: remove %s",
+		       st.abi_version, SLUICE_ABI_VERSION, dp->pin_dir);
 		return -EPROTO;
 	}
 	return 0;
@@ -212,8 +201,8 @@ int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **out, char *err,
 	dp->skel = sluice_bpf__open();
 	if (!dp->skel) {
 		ret = -errno;
-		sl_errf(err, errlen, "cannot open the BPF object: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot open the BPF object: %s",
+		       strerror(-ret));
 		goto fail;
 	}
 	dp->skel->rodata->sl_trace = opts && opts->trace;
@@ -222,16 +211,16 @@ int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **out, char *err,
 					       sl_dp_ncpus()) :
 		      -EINVAL;
 	if (ret) {
-		sl_errf(err, errlen, "cannot size the CPU map: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot size the CPU map: %s",
+		       strerror(-ret));
 		goto fail;
 	}
 	if (opts && opts->pin_dir) {
 		snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", opts->pin_dir);
 		ret = mkdir_p(dp->pin_dir);
 		if (ret) {
-			sl_errf(err, errlen, "%s: %s", dp->pin_dir,
-				strerror(-ret));
+			sl_err(err, errlen, "%s: %s", dp->pin_dir,
+			       strerror(-ret));
 			goto fail;
 		}
 		ret = set_pin_paths(dp->skel->obj, dp->pin_dir, err, errlen);
@@ -240,8 +229,8 @@ int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **out, char *err,
 	}
 	ret = sluice_bpf__load(dp->skel);
 	if (ret) {
-		sl_errf(err, errlen, "cannot load the BPF programs: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot load the BPF programs: %s",
+		       strerror(-ret));
 		goto fail;
 	}
 	ret = check_state(dp, err, errlen);
@@ -249,8 +238,8 @@ int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **out, char *err,
 		goto fail;
 	ret = map_classifier(dp);
 	if (ret) {
-		sl_errf(err, errlen, "cannot map the classifier: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot map the classifier: %s",
+		       strerror(-ret));
 		goto fail;
 	}
 	*out = dp;

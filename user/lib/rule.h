@@ -14,8 +14,7 @@
 
 #include <sluice/abi.h>
 
-/* Room for any one-line error the library writes. */
-#define SL_ERR_LEN 256
+#include "err.h"
 
 enum sl_attach_mode {
 	SL_MODE_AUTO,

@@ -14,17 +14,6 @@
 
 #include "daemon_int.h"
 
-void sl_derr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 void sl_dlog(struct sl_daemon *d, int prio, const char *fmt, ...)
 {
 	char msg[2048];
@@ -77,8 +66,8 @@ static int prog_ids(struct sl_daemon *d, char *err, size_t errlen)
 		len = sizeof(info);
 		memset(&info, 0, sizeof(info));
 		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
-			sl_derr(err, errlen, "cannot query the %s program",
-				sl_hook_name(hook));
+			sl_err(err, errlen, "cannot query the %s program",
+			       sl_hook_name(hook));
 			return -EIO;
 		}
 		d->prog_id[hook] = info.id;
@@ -188,10 +177,9 @@ int sl_daemon_reload(struct sl_daemon *d, struct sl_ctl_result *res)
 		id = sl_dp_set_id(d->dp, cfg.sets[i].name, true);
 		if (id < 0) {
 			ret = id;
-			sl_derr(res->err, sizeof(res->err), "set \"%s\": %s",
-				cfg.sets[i].name,
-				id == -ENOSPC ? "too many sets" :
-						strerror(-id));
+			sl_err(res->err, sizeof(res->err), "set \"%s\": %s",
+			       cfg.sets[i].name,
+			       id == -ENOSPC ? "too many sets" : strerror(-id));
 			goto out;
 		}
 	}
@@ -210,9 +198,9 @@ int sl_daemon_reload(struct sl_daemon *d, struct sl_ctl_result *res)
 		if (!ret)
 			ret = sl_dp_set_info(d->dp, id, &after);
 		if (ret) {
-			sl_derr(res->err, sizeof(res->err),
-				"applied in part: set \"%s\": %s",
-				cfg.sets[i].name, strerror(-ret));
+			sl_err(res->err, sizeof(res->err),
+			       "applied in part: set \"%s\": %s",
+			       cfg.sets[i].name, strerror(-ret));
 			sl_dlog(d, LOG_ERR, "reload of %s %s", d->config,
 				res->err);
 			goto out;
@@ -258,16 +246,16 @@ int sl_daemon_exec(void *arg, int argc, char **argv, int fd,
 	int ret;
 
 	if (argc > 0 && !strcmp(argv[0], "test-run")) {
-		sl_derr(res->err, sizeof(res->err),
-			"test-run runs offline, in the sluice CLI");
+		sl_err(res->err, sizeof(res->err),
+		       "test-run runs offline, in the sluice CLI");
 		return -EINVAL;
 	}
 	ret = sl_cmd_parse(argc, argv, &cmd, res->err, sizeof(res->err));
 	if (ret)
 		return ret;
 	if (fd >= 0 && cmd.kind != SL_CMD_SET_LOAD) {
-		sl_derr(res->err, sizeof(res->err),
-			"only \"set load\" takes a descriptor");
+		sl_err(res->err, sizeof(res->err),
+		       "only \"set load\" takes a descriptor");
 		ret = -EINVAL;
 		goto out;
 	}
@@ -302,7 +290,7 @@ int sl_daemon_exec(void *arg, int argc, char **argv, int fd,
 		ret = sl_daemon_reload(d, res);
 		break;
 	default:
-		sl_derr(res->err, sizeof(res->err), "empty command");
+		sl_err(res->err, sizeof(res->err), "empty command");
 		ret = -EINVAL;
 	}
 out:
@@ -362,27 +350,27 @@ int sl_daemon_open(const struct sl_daemon_opts *opts, struct sl_daemon **out,
 		goto fail;
 	ret = sl_ifaces_adopt(d);
 	if (ret) {
-		sl_derr(err, errlen, "cannot adopt the attachments: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot adopt the attachments: %s",
+		       strerror(-ret));
 		goto fail;
 	}
 	d->lm = sl_linkmon_open(sl_ifaces_on_link, d, &ret);
 	if (!d->lm) {
-		sl_derr(err, errlen, "cannot open the link monitor: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot open the link monitor: %s",
+		       strerror(-ret));
 		goto fail;
 	}
 	/* The links there now: renames and comebacks while we were away. */
 	ret = sl_linkmon_dump(d->lm);
 	if (ret) {
-		sl_derr(err, errlen, "cannot list the links: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot list the links: %s",
+		       strerror(-ret));
 		goto fail;
 	}
 	ret = sl_daemon_reload(d, &res);
 	json_object_put(res.data);
 	if (ret) {
-		sl_derr(err, errlen, "%s", res.err);
+		sl_err(err, errlen, "%s", res.err);
 		goto fail;
 	}
 	*out = d;

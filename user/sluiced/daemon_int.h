@@ -84,8 +84,6 @@ void sl_dlog(struct sl_daemon *d, int prio, const char *fmt, ...)
 /* A note for the reply (a JSON array of strings) that is logged too. */
 void sl_dnote(struct json_object *notes, struct sl_daemon *d, const char *fmt,
 	      ...) __attribute__((format(printf, 3, 4)));
-void sl_derr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* JSON helpers: each adds to obj, ignoring allocation failure of one. */
 void sl_json_add_str(struct json_object *obj, const char *key, const char *s);

@@ -42,9 +42,9 @@ static int store_check(int fd, const char *path, char *err, size_t errlen)
 		return -errno;
 	if (info.type != BPF_MAP_TYPE_HASH || info.key_size != sizeof(__u32) ||
 	    info.value_size != sizeof(struct sl_store_rec)) {
-		sl_derr(err, errlen,
-			"%s is not a rule store this sluiced reads: remove it",
-			path);
+		sl_err(err, errlen,
+		       "%s is not a rule store this sluiced reads: remove it",
+		       path);
 		return -EPROTO;
 	}
 	return 0;
@@ -69,21 +69,21 @@ static int store_open(struct sl_daemon *d, char *err, size_t errlen)
 	}
 	if (errno != ENOENT) {
 		ret = -errno;
-		sl_derr(err, errlen, "%s: %s", path, strerror(-ret));
+		sl_err(err, errlen, "%s: %s", path, strerror(-ret));
 		return ret;
 	}
 	fd = bpf_map_create(BPF_MAP_TYPE_HASH, SL_STORE_NAME, sizeof(__u32),
 			    sizeof(struct sl_store_rec), SLUICE_PRIO_MAX, &o);
 	if (fd < 0) {
 		ret = -errno;
-		sl_derr(err, errlen, "cannot create the rule store: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot create the rule store: %s",
+		       strerror(-ret));
 		return ret;
 	}
 	if (bpf_obj_pin(fd, path)) {
 		ret = -errno;
 		close(fd);
-		sl_derr(err, errlen, "cannot pin %s: %s", path, strerror(-ret));
+		sl_err(err, errlen, "cannot pin %s: %s", path, strerror(-ret));
 		return ret;
 	}
 	d->store_fd = fd;
@@ -171,8 +171,8 @@ int sl_rules_open(struct sl_daemon *d, char *err, size_t errlen)
 		return ret;
 	ret = store_load(d);
 	if (ret)
-		sl_derr(err, errlen, "cannot read the rule store: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot read the rule store: %s",
+		       strerror(-ret));
 	else if (d->nrules)
 		sl_dlog(d, LOG_INFO, "adopted %zu rules", d->nrules);
 	return ret;
@@ -228,8 +228,8 @@ static int rules_of(struct sl_rent *list, size_t n, struct sl_rule **out,
 		qsort(list, n, sizeof(*list), rent_cmp);
 	for (i = 1; i < n; i++) {
 		if (list[i].rule.prio == list[i - 1].rule.prio) {
-			sl_derr(err, errlen, "rule %u given twice",
-				list[i].rule.prio);
+			sl_err(err, errlen, "rule %u given twice",
+			       list[i].rule.prio);
 			return -EEXIST;
 		}
 	}
@@ -326,8 +326,8 @@ static int rule_add(struct sl_daemon *d, const struct sl_rule *r,
 	int ret;
 
 	if (find(d, r->prio)) {
-		sl_derr(res->err, sizeof(res->err), "rule %u already exists",
-			r->prio);
+		sl_err(res->err, sizeof(res->err), "rule %u already exists",
+		       r->prio);
 		return -EEXIST;
 	}
 	list = calloc(d->nrules + 1, sizeof(*list));
@@ -358,8 +358,8 @@ static int rule_del(struct sl_daemon *d, __u16 prio, struct sl_ctl_result *res)
 	int ret;
 
 	if (!e) {
-		sl_derr(res->err, sizeof(res->err), "rule %u does not exist",
-			prio);
+		sl_err(res->err, sizeof(res->err), "rule %u does not exist",
+		       prio);
 		return -ENOENT;
 	}
 	at = e - d->rules;

@@ -165,8 +165,8 @@ int sl_show_stats(struct sl_daemon *d, const struct sl_cmd *cmd,
 
 	ret = read_snapshot(d, &s);
 	if (ret) {
-		sl_derr(res->err, sizeof(res->err),
-			"cannot read the counters: %s", strerror(-ret));
+		sl_err(res->err, sizeof(res->err),
+		       "cannot read the counters: %s", strerror(-ret));
 		return ret;
 	}
 	rsrc.s = &s;
@@ -218,8 +218,8 @@ int sl_show_stats(struct sl_daemon *d, const struct sl_cmd *cmd,
 	if (cmd->ifname[0] && !known) {
 		sl_stats_free(&s);
 		json_object_put(data);
-		sl_derr(res->err, sizeof(res->err), "%s: not known to sluiced",
-			cmd->ifname);
+		sl_err(res->err, sizeof(res->err), "%s: not known to sluiced",
+		       cmd->ifname);
 		return -ENOENT;
 	}
 	for (k = 0; k < d->nrules; k++) {
