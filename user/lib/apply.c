@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "apply.h"
-#include "dataplane_int.h"
 
 static int apply_set(struct sl_dp *dp, const struct sl_set_def *s, char *err,
 		     size_t errlen)

@@ -407,9 +407,60 @@ int sl_dp_iface_release(struct sl_dp *dp, unsigned int slot)
 	return ret;
 }
 
-int sl_dp_percpu_sum(int map_fd, __u32 idx, int cpu, struct sluice_counter *c)
+static int counters_fd(const struct sl_dp *dp, enum sl_counters which)
 {
-	int n = sl_dp_ncpus(), i;
+	switch (which) {
+	case SL_COUNTERS_IFACE:
+		return bpf_map__fd(dp->skel->maps.sl_iface_stats);
+	case SL_COUNTERS_REASON:
+		return bpf_map__fd(dp->skel->maps.sl_reason_stats);
+	case SL_COUNTERS_RULE:
+		return bpf_map__fd(dp->skel->maps.sl_rule_stats);
+	}
+	return -EINVAL;
+}
+
+/*
+ * In as few batch calls as it takes.  A batch starts after the key it is
+ * given, so entry lo is reached by giving lo - 1 (or nothing for 0).
+ */
+int sl_dp_counters_read(const struct sl_dp *dp, enum sl_counters which,
+			__u32 lo, __u32 hi, struct sluice_counter *v)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int fd = counters_fd(dp, which), ncpus = sl_dp_ncpus(), ret = 0;
+	__u32 done = 0, in, out, count, *keys;
+
+	if (fd < 0 || ncpus <= 0 || hi < lo)
+		return -EINVAL;
+	keys = calloc(hi - lo ? hi - lo : 1, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	while (lo + done < hi) {
+		in = lo + done - 1;
+		count = hi - lo - done;
+		ret = bpf_map_lookup_batch(fd, lo + done ? &in : NULL, &out,
+					   keys, v + (size_t)done * ncpus,
+					   &count, &opts);
+		done += count;
+		if (ret) {
+			/* ENOENT: the end of the map. */
+			ret = errno == ENOENT ? 0 : -errno;
+			break;
+		}
+		if (!count) {
+			ret = -EIO;
+			break;
+		}
+	}
+	free(keys);
+	return ret;
+}
+
+static int counter_sum(const struct sl_dp *dp, enum sl_counters which,
+		       __u32 idx, int cpu, struct sluice_counter *c)
+{
+	int n = sl_dp_ncpus(), i, ret;
 	struct sluice_counter *v;
 
 	if (n <= 0 || (cpu >= 0 && cpu >= n))
@@ -417,19 +468,16 @@ int sl_dp_percpu_sum(int map_fd, __u32 idx, int cpu, struct sluice_counter *c)
 	v = calloc(n, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(map_fd, &idx, v)) {
-		free(v);
-		return -errno;
-	}
+	ret = sl_dp_counters_read(dp, which, idx, idx + 1, v);
 	memset(c, 0, sizeof(*c));
-	for (i = 0; i < n; i++) {
+	for (i = 0; !ret && i < n; i++) {
 		if (cpu >= 0 && i != cpu)
 			continue;
 		c->packets += v[i].packets;
 		c->bytes += v[i].bytes;
 	}
 	free(v);
-	return 0;
+	return ret;
 }
 
 int sl_dp_iface_counter(const struct sl_dp *dp, unsigned int slot,
@@ -439,9 +487,9 @@ int sl_dp_iface_counter(const struct sl_dp *dp, unsigned int slot,
 	if (slot >= SLUICE_MAX_IFACES || hook >= SLUICE_HOOK__MAX ||
 	    action >= SLUICE_ACT__MAX)
 		return -EINVAL;
-	return sl_dp_percpu_sum(bpf_map__fd(dp->skel->maps.sl_iface_stats),
-				sluice_iface_counter_idx(slot, hook, action),
-				cpu, c);
+	return counter_sum(dp, SL_COUNTERS_IFACE,
+			   sluice_iface_counter_idx(slot, hook, action), cpu,
+			   c);
 }
 
 int sl_dp_reason_counter(const struct sl_dp *dp, unsigned int slot,
@@ -451,9 +499,9 @@ int sl_dp_reason_counter(const struct sl_dp *dp, unsigned int slot,
 	if (slot >= SLUICE_MAX_IFACES || hook >= SLUICE_HOOK__MAX ||
 	    reason >= SLUICE_REASON__MAX)
 		return -EINVAL;
-	return sl_dp_percpu_sum(bpf_map__fd(dp->skel->maps.sl_reason_stats),
-				sluice_reason_counter_idx(slot, hook, reason),
-				cpu, c);
+	return counter_sum(dp, SL_COUNTERS_REASON,
+			   sluice_reason_counter_idx(slot, hook, reason), cpu,
+			   c);
 }
 
 int sl_dp_rule_counter(const struct sl_dp *dp, unsigned int prio, int cpu,
@@ -461,8 +509,42 @@ int sl_dp_rule_counter(const struct sl_dp *dp, unsigned int prio, int cpu,
 {
 	if (prio < 1 || prio > SLUICE_PRIO_MAX)
 		return -EINVAL;
-	return sl_dp_percpu_sum(bpf_map__fd(dp->skel->maps.sl_rule_stats), prio,
-				cpu, c);
+	return counter_sum(dp, SL_COUNTERS_RULE, prio, cpu, c);
+}
+
+int sl_dp_usage(const struct sl_dp *dp, struct sl_dp_usage *u)
+{
+	struct sluice_set_info info;
+	struct sluice_iface iface;
+	struct sluice_state st = {};
+	__u32 zero = 0, gen;
+	unsigned int k;
+
+	memset(u, 0, sizeof(*u));
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.sl_state), &zero,
+				&st))
+		return -errno;
+	gen = st.active_gen & 1;
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.sl_rulesets), &gen,
+				&u->ruleset))
+		return -errno;
+	for (k = 1; k < SLUICE_MAX_IFACES; k++)
+		if (!sl_dp_iface_get(dp, k, &iface) && iface.name[0])
+			u->ifaces++;
+	for (k = 1; k < SLUICE_MAX_SETS; k++) {
+		if (sl_dp_set_info(dp, k, &info) || !info.name[0])
+			continue;
+		u->sets++;
+		u->prefixes4 += info.count4;
+		u->prefixes6 += info.count6;
+	}
+	u->crules_max = bpf_map__max_entries(dp->skel->maps.sl_crules) / 2;
+	u->pool_max = bpf_map__max_entries(dp->skel->maps.sl_pool) / 2;
+	u->ivs_max = bpf_map__max_entries(dp->skel->maps.sl_addr_ivs) / 2;
+	u->set4_max = bpf_map__max_entries(dp->skel->maps.sl_set4);
+	u->set6_max = bpf_map__max_entries(dp->skel->maps.sl_set6);
+	u->ifaces_max = bpf_map__max_entries(dp->skel->maps.sl_ifaces);
+	return 0;
 }
 
 int sl_dp_last_trace(const struct sl_dp *dp, struct sluice_trace *t)
