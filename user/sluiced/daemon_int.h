@@ -104,6 +104,8 @@ int sl_rules_apply(struct sl_daemon *d, struct sl_rent *list, size_t n,
 /* Rewrite "in old" as "in new" after a rename (same slot, no recompile). */
 void sl_rules_rename_iface(struct sl_daemon *d, const char *old,
 			   const char *new);
+/* A rule as replies show it: sl_rule_format() without "rule add". */
+const char *sl_rule_text(const struct sl_rule *r, char *buf, size_t len);
 int sl_rules_cmd(struct sl_daemon *d, const struct sl_cmd *cmd,
 		 struct sl_ctl_result *res);
 

@@ -18,9 +18,6 @@
 
 #include "daemon_int.h"
 
-/* "rule add " opens every formatted rule; replies leave it out. */
-#define RULE_ADD_LEN 9
-
 static int rent_cmp(const void *a, const void *b)
 {
 	const struct sl_rent *x = a, *y = b;
@@ -312,10 +309,13 @@ static struct sl_rent *find(struct sl_daemon *d, __u16 prio)
 	return bsearch(&key, d->rules, d->nrules, sizeof(*d->rules), rent_cmp);
 }
 
-static const char *rule_text(const struct sl_rule *r, char *buf, size_t len)
+const char *sl_rule_text(const struct sl_rule *r, char *buf, size_t len)
 {
+	static const char head[] = "rule add ";
+
 	sl_rule_format(r, buf, len);
-	return strlen(buf) > RULE_ADD_LEN ? buf + RULE_ADD_LEN : buf;
+	return strncmp(buf, head, sizeof(head) - 1) ? buf :
+						      buf + sizeof(head) - 1;
 }
 
 static int rule_add(struct sl_daemon *d, const struct sl_rule *r,
@@ -347,7 +347,7 @@ static int rule_add(struct sl_daemon *d, const struct sl_rule *r,
 	if (!res->data)
 		return -ENOMEM;
 	sl_json_add_int(res->data, "prio", r->prio);
-	sl_json_add_str(res->data, "rule", rule_text(r, text, sizeof(text)));
+	sl_json_add_str(res->data, "rule", sl_rule_text(r, text, sizeof(text)));
 	return 0;
 }
 
@@ -402,7 +402,7 @@ static int rule_list(struct sl_daemon *d, struct sl_ctl_result *res)
 			memset(&c, 0, sizeof(c));
 		sl_json_add_int(o, "prio", e->rule.prio);
 		sl_json_add_str(o, "rule",
-				rule_text(&e->rule, text, sizeof(text)));
+				sl_rule_text(&e->rule, text, sizeof(text)));
 		sl_json_add_str(o, "action", sl_action_name(e->rule.action));
 		sl_json_add_str(o, "origin", origin_name(e->origin));
 		json_object_object_add(o, "packets",

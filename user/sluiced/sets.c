@@ -15,20 +15,6 @@
 
 #include "daemon_int.h"
 
-/* Listing order: IPv4 before IPv6, by address, shorter first. */
-static int prefix_cmp(const void *a, const void *b)
-{
-	const struct sl_prefix *x = a, *y = b;
-	int r;
-
-	if (x->family != y->family)
-		return (int)x->family - (int)y->family;
-	r = memcmp(x->addr, y->addr, sizeof(x->addr));
-	if (r)
-		return r;
-	return (int)x->len - (int)y->len;
-}
-
 static int collect(const struct sl_prefix *p, void *arg)
 {
 	return sl_prefix_list_push(arg, p);
@@ -47,7 +33,7 @@ static int set_content(struct sl_daemon *d, unsigned int id,
 		return ret;
 	}
 	if (l->n)
-		qsort(l->v, l->n, sizeof(*l->v), prefix_cmp);
+		qsort(l->v, l->n, sizeof(*l->v), sl_prefix_cmp);
 	return 0;
 }
 

@@ -136,16 +136,6 @@ static int read_snapshot(struct sl_daemon *d, struct sl_stats *s)
 	return ret;
 }
 
-/* The rule as "rule list" shows it: without "rule add". */
-static const char *rule_text(const struct sl_rule *r, char *buf, size_t len)
-{
-	static const char head[] = "rule add ";
-
-	sl_rule_format(r, buf, len);
-	return strncmp(buf, head, sizeof(head) - 1) ? buf :
-						      buf + sizeof(head) - 1;
-}
-
 int sl_show_stats(struct sl_daemon *d, const struct sl_cmd *cmd,
 		  struct sl_ctl_result *res)
 {
@@ -226,7 +216,7 @@ int sl_show_stats(struct sl_daemon *d, const struct sl_cmd *cmd,
 		if (!o)
 			continue;
 		sl_json_add_int(o, "prio", r->prio);
-		sl_json_add_str(o, "rule", rule_text(r, text, sizeof(text)));
+		sl_json_add_str(o, "rule", sl_rule_text(r, text, sizeof(text)));
 		sl_json_add_str(o, "action", sl_action_name(r->action));
 		json_object_array_add(rules, o);
 	}
