@@ -92,15 +92,14 @@ void sl_json_add_bool(struct json_object *obj, const char *key, bool v);
 struct json_object *sl_json_counter(unsigned long long packets,
 				    unsigned long long bytes);
 
-/* daemon_rules.c: the rule list and its pinned store. */
+/* rules.c: the rule list and its pinned store. */
 int sl_rules_open(struct sl_daemon *d, char *err, size_t errlen);
 void sl_rules_close(struct sl_daemon *d);
-/* Make list (n entries, any order; taken over on success) the rule set. */
-/* What sl_rules_apply() would refuse, without changing anything. */
-int sl_rules_check(struct sl_daemon *d, struct sl_rent *list, size_t n,
-		   char *err, size_t errlen);
-int sl_rules_apply(struct sl_daemon *d, struct sl_rent *list, size_t n,
-		   char *err, size_t errlen);
+/* Sort list by prio, refuse a prio given twice, and take out the rules. */
+int sl_rules_of(struct sl_rent *list, size_t n, struct sl_rule **out, char *err,
+		size_t errlen);
+/* The data plane runs list (sorted, n entries): keep it and store it. */
+void sl_rules_published(struct sl_daemon *d, struct sl_rent *list, size_t n);
 /* Rewrite "in old" as "in new" after a rename (same slot, no recompile). */
 void sl_rules_rename_iface(struct sl_daemon *d, const char *old,
 			   const char *new);

@@ -214,9 +214,8 @@ static int store_sync(struct sl_daemon *d, const struct sl_rent *old,
 	return ret;
 }
 
-/* Sort the list, refuse a priority given twice, and take out the rules. */
-static int rules_of(struct sl_rent *list, size_t n, struct sl_rule **out,
-		    char *err, size_t errlen)
+int sl_rules_of(struct sl_rent *list, size_t n, struct sl_rule **out, char *err,
+		size_t errlen)
 {
 	struct sl_rule *rules;
 	size_t i;
@@ -239,33 +238,8 @@ static int rules_of(struct sl_rent *list, size_t n, struct sl_rule **out,
 	return 0;
 }
 
-int sl_rules_check(struct sl_daemon *d, struct sl_rent *list, size_t n,
-		   char *err, size_t errlen)
+void sl_rules_published(struct sl_daemon *d, struct sl_rent *list, size_t n)
 {
-	struct sl_rule *rules;
-	int ret;
-
-	ret = rules_of(list, n, &rules, err, errlen);
-	if (ret)
-		return ret;
-	ret = sl_dp_rules_check(d->dp, rules, n, err, errlen);
-	free(rules);
-	return ret;
-}
-
-int sl_rules_apply(struct sl_daemon *d, struct sl_rent *list, size_t n,
-		   char *err, size_t errlen)
-{
-	struct sl_rule *rules;
-	int ret;
-
-	ret = rules_of(list, n, &rules, err, errlen);
-	if (ret)
-		return ret;
-	ret = sl_dp_rules_replace(d->dp, rules, n, err, errlen);
-	free(rules);
-	if (ret)
-		return ret;
 	/*
 	 * The data plane has the new rules; a store that lags behind is
 	 * only wrong until the next change, so say so and carry on.
@@ -278,7 +252,23 @@ int sl_rules_apply(struct sl_daemon *d, struct sl_rent *list, size_t n,
 	d->nrules = n;
 	/* Rules may have made slots ("in", "redirect") for interfaces here. */
 	sl_ifaces_resolve(d);
-	return 0;
+}
+
+/* Make list (n entries, any order; taken over on success) the rule set. */
+static int rules_apply(struct sl_daemon *d, struct sl_rent *list, size_t n,
+		       char *err, size_t errlen)
+{
+	struct sl_rule *rules;
+	int ret;
+
+	ret = sl_rules_of(list, n, &rules, err, errlen);
+	if (ret)
+		return ret;
+	ret = sl_dp_rules_replace(d->dp, rules, n, err, errlen);
+	free(rules);
+	if (!ret)
+		sl_rules_published(d, list, n);
+	return ret;
 }
 
 void sl_rules_rename_iface(struct sl_daemon *d, const char *old,
@@ -337,8 +327,7 @@ static int rule_add(struct sl_daemon *d, const struct sl_rule *r,
 		memcpy(list, d->rules, d->nrules * sizeof(*list));
 	list[d->nrules].rule = *r;
 	list[d->nrules].origin = SL_ORIGIN_RUNTIME;
-	ret = sl_rules_apply(d, list, d->nrules + 1, res->err,
-			     sizeof(res->err));
+	ret = rules_apply(d, list, d->nrules + 1, res->err, sizeof(res->err));
 	if (ret) {
 		free(list);
 		return ret;
@@ -368,7 +357,7 @@ static int rule_del(struct sl_daemon *d, __u16 prio, struct sl_ctl_result *res)
 		return -ENOMEM;
 	memcpy(list, d->rules, at * sizeof(*list));
 	memcpy(list + at, d->rules + at + 1, (n - at - 1) * sizeof(*list));
-	ret = sl_rules_apply(d, list, n - 1, res->err, sizeof(res->err));
+	ret = rules_apply(d, list, n - 1, res->err, sizeof(res->err));
 	if (ret) {
 		free(list);
 		return ret;
