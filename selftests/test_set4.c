@@ -40,7 +40,6 @@
 #include "config.h"
 #include "dataplane.h"
 #include "dpbind.h"
-#include "dataplane_int.h"
 #include "pkt.h"
 #include "setprobe.h"
 
@@ -136,7 +135,8 @@ static unsigned int check_one(__u32 a, const char *phase)
 /* Buckets of sl_set4_long holding one of the crowded /24s of the set. */
 static unsigned int crowd_in_buckets(void)
 {
-	int fd = bpf_map__fd(sp.dp->skel->maps.sl_set4_long);
+	int fd = bpf_object__find_map_fd_by_name(sl_dp_object(sp.dp),
+						 "sl_set4_long");
 	struct sluice_set4_long l;
 	unsigned int n = 0, k;
 	__u32 b;

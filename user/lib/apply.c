@@ -3,36 +3,69 @@
 #include <string.h>
 
 #include "apply.h"
-#include "dataplane_int.h"
 
-static int apply_set(struct sl_dp *dp, const struct sl_set_def *s, char *err,
-		     size_t errlen)
+static int bind_names(struct sl_dp *dp, const struct sl_config *cfg, char *err,
+		      size_t errlen)
 {
-	int id, ret;
+	size_t i;
+	int id;
 
-	id = sl_dp_set_id(dp, s->name, true);
-	if (id < 0) {
-		sl_errf(err, errlen, "set \"%s\": %s", s->name,
-			id == -ENOSPC ? "too many sets" : strerror(-id));
-		return id;
+	for (i = 0; i < cfg->nsets; i++) {
+		id = sl_dp_set_id(dp, cfg->sets[i].name, true);
+		if (id == -ENOSPC) {
+			sl_err(err, errlen,
+			       "set \"%s\": too many sets (at most %d)",
+			       cfg->sets[i].name, SLUICE_MAX_SETS - 1);
+			return id;
+		}
+		if (id < 0) {
+			sl_err(err, errlen, "set \"%s\": %s", cfg->sets[i].name,
+			       strerror(-id));
+			return id;
+		}
 	}
-	ret = sl_dp_set_replace(dp, id, s->prefixes.v, s->prefixes.n);
-	if (ret)
-		sl_errf(err, errlen, "set \"%s\": %s", s->name, strerror(-ret));
-	return ret;
+	/*
+	 * Only so that slots number the same whatever the rules name; step
+	 * 5 says what a slot that could not be had means.
+	 */
+	for (i = 0; i < cfg->nifaces; i++)
+		sl_dp_slot(dp, cfg->ifaces[i].ifname, true);
+	return 0;
 }
 
-static int apply_policy(struct sl_dp *dp, const struct sl_iface_def *d,
-			char *err, size_t errlen)
+static int fill_set(struct sl_dp *dp, const struct sl_set_def *s,
+		    struct sl_apply_hooks *h, char *err, size_t errlen)
+{
+	struct sluice_set_info before, after;
+	int id, ret;
+
+	id = sl_dp_set_id(dp, s->name, false);
+	ret = id < 0 ? id : sl_dp_set_info(dp, id, &before);
+	if (!ret)
+		ret = sl_dp_set_replace(dp, id, s->prefixes.v, s->prefixes.n);
+	if (!ret)
+		ret = sl_dp_set_info(dp, id, &after);
+	if (ret) {
+		sl_err(err, errlen, "applied in part: set \"%s\": %s", s->name,
+		       strerror(-ret));
+		return ret;
+	}
+	if (h && h->set_filled)
+		h->set_filled(h->arg, s->name, &before, &after);
+	return 0;
+}
+
+static int set_policy(struct sl_dp *dp, const struct sl_iface_def *d, char *err,
+		      size_t errlen)
 {
 	struct sluice_iface iface;
 	int slot, ret;
 
 	slot = sl_dp_slot(dp, d->ifname, true);
 	if (slot < 0) {
-		sl_errf(err, errlen, "%s: %s", d->ifname,
-			slot == -ENOSPC ? "too many interfaces" :
-					  strerror(-slot));
+		sl_err(err, errlen, "%s: %s", d->ifname,
+		       slot == -ENOSPC ? "too many interfaces" :
+					 strerror(-slot));
 		return slot;
 	}
 	ret = sl_dp_iface_get(dp, slot, &iface);
@@ -41,25 +74,55 @@ static int apply_policy(struct sl_dp *dp, const struct sl_iface_def *d,
 		ret = sl_dp_iface_set(dp, slot, &iface);
 	}
 	if (ret)
-		sl_errf(err, errlen, "%s: %s", d->ifname, strerror(-ret));
+		sl_err(err, errlen, "%s: %s", d->ifname, strerror(-ret));
 	return ret;
+}
+
+int sl_apply(struct sl_dp *dp, const struct sl_config *cfg,
+	     struct sl_apply_hooks *h, char *err, size_t errlen)
+{
+	const struct sl_rule *rules = cfg->rules;
+	size_t i, nrules = cfg->nrules;
+	int ret;
+
+	if (h && h->own_rules) {
+		rules = h->rules;
+		nrules = h->nrules;
+	}
+	ret = bind_names(dp, cfg, err, errlen);
+	if (!ret)
+		ret = sl_dp_rules_check(dp, rules, nrules, err, errlen);
+	if (ret)
+		return ret;
+	if (h)
+		h->partial = true;
+	for (i = 0; i < cfg->nsets; i++) {
+		ret = fill_set(dp, &cfg->sets[i], h, err, errlen);
+		if (ret)
+			return ret;
+	}
+	ret = sl_dp_rules_replace(dp, rules, nrules, err, errlen);
+	if (ret)
+		return ret;
+	if (h && h->rules_published)
+		h->rules_published(h->arg);
+	if (h && h->ifaces) {
+		h->ifaces(h->arg, cfg);
+		h->partial = false;
+		return 0;
+	}
+	for (i = 0; i < cfg->nifaces; i++) {
+		ret = set_policy(dp, &cfg->ifaces[i], err, errlen);
+		if (ret)
+			return ret;
+	}
+	if (h)
+		h->partial = false;
+	return 0;
 }
 
 int sl_apply_config(struct sl_dp *dp, const struct sl_config *cfg, char *err,
 		    size_t errlen)
 {
-	size_t i;
-	int ret;
-
-	for (i = 0; i < cfg->nsets; i++) {
-		ret = apply_set(dp, &cfg->sets[i], err, errlen);
-		if (ret)
-			return ret;
-	}
-	for (i = 0; i < cfg->nifaces; i++) {
-		ret = apply_policy(dp, &cfg->ifaces[i], err, errlen);
-		if (ret)
-			return ret;
-	}
-	return sl_dp_rules_replace(dp, cfg->rules, cfg->nrules, err, errlen);
+	return sl_apply(dp, cfg, NULL, err, errlen);
 }

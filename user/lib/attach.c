@@ -34,20 +34,6 @@
 #define IFDESC_LEN 32
 #define TC_DUMP_BUF 32768
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* The interface's name for messages, or "ifindex N" when it is gone. */
 static bool ifdesc(int ifindex, char buf[IFDESC_LEN])
 {
@@ -66,13 +52,13 @@ int sl_ifindex(const char *ifname, char *err, size_t errlen)
 	unsigned int ifindex;
 
 	if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE) {
-		seterr(err, errlen, "%s: invalid interface name",
+		sl_err(err, errlen, "%s: invalid interface name",
 		       ifname ? ifname : "(null)");
 		return -EINVAL;
 	}
 	ifindex = if_nametoindex(ifname);
 	if (!ifindex) {
-		seterr(err, errlen, "%s: no such interface", ifname);
+		sl_err(err, errlen, "%s: no such interface", ifname);
 		return -ENODEV;
 	}
 	return (int)ifindex;
@@ -220,11 +206,11 @@ static void xdp_busy(int ifindex, const char *ifn, char *err, size_t errlen)
 			id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
 	}
 	if (!id) {
-		seterr(err, errlen, "%s: another XDP program is attached", ifn);
+		sl_err(err, errlen, "%s: another XDP program is attached", ifn);
 		return;
 	}
 	prog_name_by_id(id, name);
-	seterr(err, errlen, "%s: XDP program %s (id %u) is already attached",
+	sl_err(err, errlen, "%s: XDP program %s (id %u) is already attached",
 	       ifn, name, id);
 }
 
@@ -234,16 +220,16 @@ static void xdp_attach_err(int ifindex, const char *ifn, int ret, int native,
 	if (ret == -EBUSY || ret == -EEXIST)
 		xdp_busy(ifindex, ifn, err, errlen);
 	else if (ret == -ENODEV)
-		seterr(err, errlen, "%s: no such interface", ifn);
+		sl_err(err, errlen, "%s: no such interface", ifn);
 	else if (native)
-		seterr(err, errlen,
+		sl_err(err, errlen,
 		       "%s: cannot attach XDP: native: %s; generic: %s", ifn,
 		       strerror(-native), strerror(-ret));
 	else if (ret == -EOPNOTSUPP && tried == SL_MODE_NATIVE)
-		seterr(err, errlen,
+		sl_err(err, errlen,
 		       "%s: native XDP not supported by the driver", ifn);
 	else
-		seterr(err, errlen, "%s: cannot attach %s XDP: %s", ifn,
+		sl_err(err, errlen, "%s: cannot attach %s XDP: %s", ifn,
 		       tried == SL_MODE_GENERIC ? "generic" : "native",
 		       strerror(-ret));
 }
@@ -303,10 +289,10 @@ static int xdp_detach(const struct sl_attachment *a, const char *ifn, char *err,
 	xdp_program__close(prog);
 
 	if (ret == -ENOENT)
-		seterr(err, errlen, "%s: XDP program id %u is not attached",
+		sl_err(err, errlen, "%s: XDP program id %u is not attached",
 		       ifn, a->prog_id);
 	else if (ret)
-		seterr(err, errlen, "%s: cannot detach XDP program id %u: %s",
+		sl_err(err, errlen, "%s: cannot detach XDP program id %u: %s",
 		       ifn, a->prog_id, strerror(-ret));
 	return ret;
 }
@@ -325,13 +311,13 @@ static int xdp_replace(struct sl_attachment *a, const char *ifn, int prog_fd,
 			ret = -ENOENT;
 	}
 	if (ret) {
-		seterr(err, errlen, "%s: XDP program id %u is not attached",
+		sl_err(err, errlen, "%s: XDP program id %u is not attached",
 		       ifn, a->prog_id);
 		return -ENOENT;
 	}
 	if (cur.xdp_multiprog) {
 		/* libxdp has no in-place swap of a dispatcher component */
-		seterr(err, errlen,
+		sl_err(err, errlen,
 		       "%s: XDP program id %u is behind libxdp's dispatcher: no in-place replace",
 		       ifn, a->prog_id);
 		ret = -EOPNOTSUPP;
@@ -343,7 +329,7 @@ static int xdp_replace(struct sl_attachment *a, const char *ifn, int prog_fd,
 				     XDP_FLAGS_REPLACE | xdp_flags(cur.mode),
 				     &opts);
 		if (ret)
-			seterr(err, errlen,
+			sl_err(err, errlen,
 			       "%s: cannot replace XDP program id %u: %s", ifn,
 			       a->prog_id,
 			       ret == -EEXIST ? "it was replaced meanwhile" :
@@ -568,7 +554,7 @@ static int tc_attach(int ifindex, const char *ifn, int prog_fd,
 	tc_hook_init(&hook, ifindex, BPF_TC_INGRESS);
 	ret = clsact_exists(ifindex) ? -EEXIST : bpf_tc_hook_create(&hook);
 	if (ret && ret != -EEXIST) {
-		seterr(err, errlen, "%s: cannot create the clsact qdisc: %s",
+		sl_err(err, errlen, "%s: cannot create the clsact qdisc: %s",
 		       ifn, strerror(-ret));
 		return ret;
 	}
@@ -585,11 +571,11 @@ static int tc_attach(int ifindex, const char *ifn, int prog_fd,
 
 	if (ret == -EEXIST && !tc_query(ifindex, &id)) {
 		prog_name_by_id(id, name);
-		seterr(err, errlen,
+		sl_err(err, errlen,
 		       "%s: tc filter handle %#x prio %u is taken by program %s (id %u)",
 		       ifn, SL_TC_HANDLE, SL_TC_PRIORITY, name, id);
 	} else {
-		seterr(err, errlen, "%s: cannot attach tc filter: %s", ifn,
+		sl_err(err, errlen, "%s: cannot attach tc filter: %s", ifn,
 		       strerror(-ret));
 	}
 	if (out->created_clsact) {
@@ -610,7 +596,7 @@ static int tc_detach(const struct sl_attachment *a, const char *ifn, char *err,
 	int ret;
 
 	if (tc_query(a->ifindex, &id) || id != a->prog_id) {
-		seterr(err, errlen, "%s: tc program id %u is not attached", ifn,
+		sl_err(err, errlen, "%s: tc program id %u is not attached", ifn,
 		       a->prog_id);
 		return -ENOENT;
 	}
@@ -618,7 +604,7 @@ static int tc_detach(const struct sl_attachment *a, const char *ifn, char *err,
 	tc_opts_init(&opts);
 	ret = bpf_tc_detach(&hook, &opts);
 	if (ret) {
-		seterr(err, errlen, "%s: cannot detach tc filter: %s", ifn,
+		sl_err(err, errlen, "%s: cannot detach tc filter: %s", ifn,
 		       strerror(-ret));
 		return ret;
 	}
@@ -628,7 +614,7 @@ static int tc_detach(const struct sl_attachment *a, const char *ifn, char *err,
 	/* ours to remove, unless someone has put filters on it since */
 	ret = tc_walk(a->ifindex, true, &w);
 	if (ret) {
-		seterr(err, errlen,
+		sl_err(err, errlen,
 		       "%s: tc filter detached; clsact kept: cannot list filters: %s",
 		       ifn, strerror(-ret));
 		return ret;
@@ -638,7 +624,7 @@ static int tc_detach(const struct sl_attachment *a, const char *ifn, char *err,
 	tc_hook_init(&hook, a->ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
 	ret = bpf_tc_hook_destroy(&hook);
 	if (ret && ret != -ENOENT && ret != -EINVAL) {
-		seterr(err, errlen,
+		sl_err(err, errlen,
 		       "%s: tc filter detached; cannot remove clsact: %s", ifn,
 		       strerror(-ret));
 		return ret;
@@ -655,7 +641,7 @@ static int tc_replace(struct sl_attachment *a, const char *ifn, int prog_fd,
 	int ret;
 
 	if (tc_query(a->ifindex, &id) || id != a->prog_id) {
-		seterr(err, errlen, "%s: tc program id %u is not attached", ifn,
+		sl_err(err, errlen, "%s: tc program id %u is not attached", ifn,
 		       a->prog_id);
 		return -ENOENT;
 	}
@@ -667,7 +653,7 @@ static int tc_replace(struct sl_attachment *a, const char *ifn, int prog_fd,
 	opts.flags = BPF_TC_F_REPLACE;
 	ret = bpf_tc_attach(&hook, &opts);
 	if (ret) {
-		seterr(err, errlen, "%s: cannot replace tc program id %u: %s",
+		sl_err(err, errlen, "%s: cannot replace tc program id %u: %s",
 		       ifn, a->prog_id, strerror(-ret));
 		return ret;
 	}
@@ -686,12 +672,12 @@ static int check_prog(int prog_fd, enum sl_attach_mode mode, const char *ifn,
 
 	ret = prog_fd < 0 ? -EBADF : prog_info(prog_fd, info);
 	if (ret) {
-		seterr(err, errlen, "%s: not a BPF program: %s", ifn,
+		sl_err(err, errlen, "%s: not a BPF program: %s", ifn,
 		       strerror(-ret));
 		return ret;
 	}
 	if (info->type != want) {
-		seterr(err, errlen, "%s: program %s is not a%s program", ifn,
+		sl_err(err, errlen, "%s: program %s is not a%s program", ifn,
 		       info->name, mode == SL_MODE_TC ? " tc" : "n XDP");
 		return -EINVAL;
 	}
@@ -707,7 +693,7 @@ int sl_attach(int ifindex, int prog_fd, enum sl_attach_mode mode,
 
 	memset(out, 0, sizeof(*out));
 	if (!ifdesc(ifindex, ifn)) {
-		seterr(err, errlen, "%s: no such interface", ifn);
+		sl_err(err, errlen, "%s: no such interface", ifn);
 		return -ENODEV;
 	}
 	ret = check_prog(prog_fd, mode, ifn, &info, err, errlen);
@@ -726,7 +712,7 @@ int sl_attach(int ifindex, int prog_fd, enum sl_attach_mode mode,
 		ret = tc_attach(ifindex, ifn, prog_fd, out, err, errlen);
 		break;
 	default:
-		seterr(err, errlen, "%s: unknown attach mode %d", ifn, mode);
+		sl_err(err, errlen, "%s: unknown attach mode %d", ifn, mode);
 		ret = -EINVAL;
 	}
 	if (ret)
@@ -739,7 +725,7 @@ int sl_detach(const struct sl_attachment *a, char *err, size_t errlen)
 	char ifn[IFDESC_LEN];
 
 	if (!ifdesc(a->ifindex, ifn)) {
-		seterr(err, errlen, "%s: no such interface", ifn);
+		sl_err(err, errlen, "%s: no such interface", ifn);
 		return -ENODEV;
 	}
 	if (a->mode == SL_MODE_TC)
@@ -755,7 +741,7 @@ int sl_attach_replace(struct sl_attachment *a, int prog_fd, char *err,
 	int ret;
 
 	if (!ifdesc(a->ifindex, ifn)) {
-		seterr(err, errlen, "%s: no such interface", ifn);
+		sl_err(err, errlen, "%s: no such interface", ifn);
 		return -ENODEV;
 	}
 	ret = check_prog(prog_fd, a->mode, ifn, &info, err, errlen);

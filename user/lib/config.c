@@ -5,10 +5,8 @@
  * (and every set file it loads) is good: the daemon applies a
  * configuration whole or not at all, so it must never see half of one.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,26 +22,6 @@ struct loader {
 	bool policy_given[SLUICE_MAX_IFACES];
 	uint64_t prio_used[(SLUICE_PRIO_MAX + 1) / 64];
 };
-
-static int __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
-/* strerror() capitalises; our messages are lowercase throughout. */
-static void errno_text(int e, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s", strerror(e));
-	buf[0] = tolower((unsigned char)buf[0]);
-}
 
 /*
  * Make room for element n of an array of cap elements, doubling.  Returns
@@ -72,104 +50,6 @@ static void *grow(void *v, size_t *cap, size_t n, size_t size)
 			arr = __p;                             \
 		__p ? 0 : -ENOMEM;                             \
 	})
-
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
-	       c == '\f';
-}
-
-/*
- * The set file reader.  Millions of lines are normal (blocklists), so one
- * getline buffer serves every line and the only allocation is the list's
- * geometric growth.
- */
-static int read_set_file(FILE *f, const char *path, struct sl_prefix_list *l,
-			 char *err, size_t errlen)
-{
-	char msg[SL_ERR_LEN], *line = NULL;
-	unsigned long lineno = 0;
-	size_t n0 = l->n, cap = 0;
-	struct sl_prefix p;
-	ssize_t n;
-	int ret = 0;
-
-	errno = 0;
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		char *s = line, *end = line + n, *w;
-
-		lineno++;
-		while (s < end && is_blank(*s))
-			s++;
-		if (s == end || *s == '#')
-			continue;
-		if (memchr(s, '\0', end - s)) {
-			ret = seterr(err, errlen, "%s:%lu: line has a NUL byte",
-				     path, lineno);
-			goto out;
-		}
-		w = s;
-		while (s < end && !is_blank(*s))
-			s++;
-		if (s < end)
-			*s++ = '\0';
-		while (s < end && is_blank(*s))
-			s++;
-		if (s < end && *s != '#') {
-			char *e = s;
-
-			while (e < end && !is_blank(*e))
-				e++;
-			*e = '\0';
-			ret = seterr(err, errlen, "%s:%lu: unexpected \"%s\"",
-				     path, lineno, s);
-			goto out;
-		}
-		if (sl_prefix_parse(w, &p, msg, sizeof(msg))) {
-			ret = seterr(err, errlen, "%s:%lu: %s", path, lineno,
-				     msg);
-			goto out;
-		}
-		if (sl_prefix_list_push(l, &p)) {
-			seterr(err, errlen, "%s:%lu: out of memory", path,
-			       lineno);
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
-	/* getline() also stops on ENOMEM, without setting the error flag. */
-	if (!feof(f)) {
-		int e = errno ? errno : EIO;
-
-		ret = e == ENOMEM ? -ENOMEM : -EIO;
-		errno_text(e, msg, sizeof(msg));
-		seterr(err, errlen, "%s: cannot read: %s", path, msg);
-	}
-out:
-	free(line);
-	if (ret)
-		l->n = n0;
-	return ret;
-}
-
-int sl_set_file_load(const char *path, struct sl_prefix_list *l, char *err,
-		     size_t errlen)
-{
-	char msg[SL_ERR_LEN];
-	FILE *f;
-	int ret;
-
-	f = fopen(path, "re");
-	if (!f) {
-		ret = -errno;
-		errno_text(errno, msg, sizeof(msg));
-		seterr(err, errlen, "cannot open \"%s\": %s", path, msg);
-		return ret;
-	}
-	ret = read_set_file(f, path, l, err, errlen);
-	fclose(f);
-	return ret;
-}
 
 static struct sl_set_def *find_set(const struct sl_config *cfg,
 				   const char *name)
@@ -227,7 +107,7 @@ static int get_iface(struct loader *ld, const char *ifname,
 		return 0;
 	}
 	if (cfg->nifaces >= MAX_CFG_IFACES)
-		return seterr(msg, msglen, "too many interfaces (at most %d)",
+		return sl_err(msg, msglen, "too many interfaces (at most %d)",
 			      MAX_CFG_IFACES);
 	if (GROW(cfg->ifaces, &ld->ifaces_cap, cfg->nifaces))
 		return -ENOMEM;
@@ -252,7 +132,7 @@ static int get_set(struct loader *ld, const char *name, struct sl_set_def **out,
 		return 0;
 	}
 	if (cfg->nsets >= MAX_CFG_SETS)
-		return seterr(msg, msglen, "too many sets (at most %d)",
+		return sl_err(msg, msglen, "too many sets (at most %d)",
 			      MAX_CFG_SETS);
 	if (GROW(cfg->sets, &ld->sets_cap, cfg->nsets))
 		return -ENOMEM;
@@ -277,7 +157,7 @@ static int check_allowed(int argc, char **argv, char *msg, size_t msglen)
 	size_t i;
 
 	if (!strcmp(w, "detach"))
-		return seterr(msg, msglen,
+		return sl_err(msg, msglen,
 			      "\"detach\" is not allowed in a configuration");
 	for (i = 0; i < sizeof(runtime) / sizeof(runtime[0]); i++)
 		if (!strcmp(w, runtime[i]))
@@ -293,9 +173,9 @@ static int check_allowed(int argc, char **argv, char *msg, size_t msglen)
 		goto runtime2;
 	return 0;
 runtime:
-	return seterr(msg, msglen, "\"%s\" is not a configuration command", w);
+	return sl_err(msg, msglen, "\"%s\" is not a configuration command", w);
 runtime2:
-	return seterr(msg, msglen, "\"%s %s\" is not a configuration command",
+	return sl_err(msg, msglen, "\"%s %s\" is not a configuration command",
 		      w, argv[1]);
 }
 
@@ -323,19 +203,19 @@ static int apply_set_load(struct loader *ld, const struct sl_cmd *cmd,
 	int ret;
 
 	if (resolve(ld, cmd->path, path, sizeof(path)))
-		return seterr(msg, msglen, "path \"%s\" too long", cmd->path);
+		return sl_err(msg, msglen, "path \"%s\" too long", cmd->path);
 	ret = get_set(ld, cmd->set, &s, msg, msglen);
 	if (ret)
 		return ret;
 	f = fopen(path, "re");
 	if (!f) {
 		ret = -errno;
-		errno_text(errno, why, sizeof(why));
-		seterr(msg, msglen, "cannot open \"%s\": %s", path, why);
+		sl_err(msg, msglen, "cannot open \"%s\": %s", path,
+		       sl_strerror(errno, why, sizeof(why)));
 		return ret;
 	}
 	/* Errors inside the set file name the set file's line, not ours. */
-	ret = read_set_file(f, path, &s->prefixes, err, errlen);
+	ret = sl_set_file_read(f, path, &s->prefixes, err, errlen);
 	fclose(f);
 	if (ret)
 		*located = true;
@@ -361,7 +241,7 @@ static int apply(struct loader *ld, unsigned long lineno, struct sl_cmd *cmd,
 		if (ret)
 			return ret;
 		if (d->attach)
-			return seterr(msg, msglen,
+			return sl_err(msg, msglen,
 				      "interface \"%s\" already attached",
 				      cmd->ifname);
 		d->attach = true;
@@ -372,7 +252,7 @@ static int apply(struct loader *ld, unsigned long lineno, struct sl_cmd *cmd,
 		if (ret)
 			return ret;
 		if (ld->policy_given[i])
-			return seterr(msg, msglen,
+			return sl_err(msg, msglen,
 				      "policy of \"%s\" already given",
 				      cmd->ifname);
 		ld->policy_given[i] = true;
@@ -381,7 +261,7 @@ static int apply(struct loader *ld, unsigned long lineno, struct sl_cmd *cmd,
 	case SL_CMD_RULE_ADD:
 		prio = cmd->rule.prio;
 		if (ld->prio_used[prio / 64] & (1ULL << (prio % 64)))
-			return seterr(msg, msglen, "rule %u already exists",
+			return sl_err(msg, msglen, "rule %u already exists",
 				      prio);
 		if (GROW(cfg->rules, &ld->rules_cap, cfg->nrules))
 			return -ENOMEM;
@@ -405,7 +285,7 @@ static int apply(struct loader *ld, unsigned long lineno, struct sl_cmd *cmd,
 				      located);
 	default:
 		/* check_allowed() turned the rest away before parsing. */
-		return seterr(msg, msglen, "not a configuration command");
+		return sl_err(msg, msglen, "not a configuration command");
 	}
 }
 
@@ -419,7 +299,7 @@ static int load_line(struct loader *ld, unsigned long lineno, const char *line,
 	int argc, ret;
 
 	if (memchr(line, '\0', len)) {
-		ret = seterr(msg, sizeof(msg), "line has a NUL byte");
+		ret = sl_err(msg, sizeof(msg), "line has a NUL byte");
 		goto out;
 	}
 	argc = sl_line_split(line, len, &argv);
@@ -440,7 +320,7 @@ out:
 	if (ret == -ENOMEM && !msg[0])
 		snprintf(msg, sizeof(msg), "out of memory");
 	if (ret && !located)
-		seterr(err, errlen, "%s:%lu: %s", ld->name, lineno, msg);
+		sl_err(err, errlen, "%s:%lu: %s", ld->name, lineno, msg);
 	return ret;
 }
 
@@ -468,7 +348,7 @@ static int finish(struct loader *ld, char *err, size_t errlen)
 			 !find_set(cfg, r->dst.set))
 			missing = r->dst.set;
 		if (missing)
-			return seterr(err, errlen,
+			return sl_err(err, errlen,
 				      "%s:%lu: set \"%s\" is not defined",
 				      ld->name, ld->rule_line[i], missing);
 	}
@@ -509,7 +389,7 @@ static int load_text(const char *name, const char *text, size_t len,
 	/* Big (PATH_MAX and a priority bitmap): keep it off the stack. */
 	ld = malloc(sizeof(*ld));
 	if (!ld) {
-		seterr(err, errlen, "%s: out of memory", name);
+		sl_err(err, errlen, "%s: out of memory", name);
 		return -ENOMEM;
 	}
 	loader_init(ld, name);
@@ -551,8 +431,8 @@ int sl_config_load(const char *path, struct sl_config *cfg, char *err,
 	f = fopen(path, "re");
 	if (!f) {
 		ret = -errno;
-		errno_text(errno, why, sizeof(why));
-		seterr(err, errlen, "cannot open \"%s\": %s", path, why);
+		sl_err(err, errlen, "cannot open \"%s\": %s", path,
+		       sl_strerror(errno, why, sizeof(why)));
 		return ret;
 	}
 	/* Read to the end rather than trust st_size: pipes and /proc too. */
@@ -564,7 +444,7 @@ int sl_config_load(const char *path, struct sl_config *cfg, char *err,
 
 			if (!nb) {
 				ret = -ENOMEM;
-				seterr(err, errlen, "%s: out of memory", path);
+				sl_err(err, errlen, "%s: out of memory", path);
 				goto out;
 			}
 			buf = nb;
@@ -575,8 +455,8 @@ int sl_config_load(const char *path, struct sl_config *cfg, char *err,
 	} while (n);
 	if (ferror(f)) {
 		ret = -EIO;
-		errno_text(errno ? errno : EIO, why, sizeof(why));
-		seterr(err, errlen, "%s: cannot read: %s", path, why);
+		sl_err(err, errlen, "%s: cannot read: %s", path,
+		       sl_strerror(errno ? errno : EIO, why, sizeof(why)));
 		goto out;
 	}
 	ret = load_text(path, buf, len, cfg, err, errlen);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <sluice/abi.h>
 
@@ -55,11 +56,18 @@ int sl_config_load_buf(const char *name, const char *text,
 
 void sl_config_free(struct sl_config *cfg);
 
+/* A set file can name each prefix of both families once, and no more. */
+#define SL_SET_FILE_MAX_PREFIXES (2ul * SLUICE_SET_MAX_PREFIXES)
+
 /*
  * Read a set file (one prefix per line, '#' comments) and append its
- * prefixes to l, unsorted.  Errors are "PATH:LINE: message"; on error l
- * keeps what it had before.  Also what "sluice set load" uses.
+ * prefixes to l, unsorted; at most SL_SET_FILE_MAX_PREFIXES (-E2BIG).
+ * Errors are "NAME:LINE: message" (or "NAME: cannot read: ..."); on error
+ * l keeps what it had before.  sl_set_file_load() opens PATH first, for
+ * the configuration and "sluice set load"; the daemon reads a stream.
  */
+int sl_set_file_read(FILE *f, const char *name, struct sl_prefix_list *l,
+		     char *err, size_t errlen);
 int sl_set_file_load(const char *path, struct sl_prefix_list *l, char *err,
 		     size_t errlen);
 

@@ -13,24 +13,11 @@
 
 #include <json-c/json.h>
 
+#include "err.h"
 #include "ctl.h"
 
 /* A reply this big is a broken daemon, not a big set. */
 #define REPLY_READ_MAX (SL_CTL_REPLY_MAX + 4096)
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 unsigned long long sl_ctl_now_ns(void)
 {
@@ -51,29 +38,29 @@ int sl_ctl_connect(const char *path, char *err, size_t errlen)
 	int fd, ret;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		seterr(err, errlen, "socket path \"%s\" too long", path);
+		sl_err(err, errlen, "socket path \"%s\" too long", path);
 		return -ENAMETOOLONG;
 	}
 	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		ret = -errno;
-		seterr(err, errlen, "socket: %s", strerror(-ret));
+		sl_err(err, errlen, "socket: %s", strerror(-ret));
 		return ret;
 	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		ret = -errno;
 		close(fd);
 		if (ret == -ENOENT || ret == -ECONNREFUSED)
-			seterr(err, errlen,
+			sl_err(err, errlen,
 			       "cannot connect to %s: %s (is sluiced running?)",
 			       path, strerror(-ret));
 		else if (ret == -EACCES)
-			seterr(err, errlen,
+			sl_err(err, errlen,
 			       "cannot connect to %s: permission denied (root or group %s only)",
 			       path, SL_CTL_GROUP);
 		else
-			seterr(err, errlen, "cannot connect to %s: %s", path,
+			sl_err(err, errlen, "cannot connect to %s: %s", path,
 			       strerror(-ret));
 		return ret;
 	}
@@ -188,7 +175,7 @@ int sl_ctl_call(int fd, int argc, char **argv, int pass_fd,
 		req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	len = strlen(text);
 	if (len >= SL_CTL_LINE_MAX) {
-		seterr(err, errlen, "request too long (%zu bytes, at most %d)",
+		sl_err(err, errlen, "request too long (%zu bytes, at most %d)",
 		       len, SL_CTL_LINE_MAX - 1);
 		ret = -EMSGSIZE;
 		goto cleanup;
@@ -197,31 +184,31 @@ int sl_ctl_call(int fd, int argc, char **argv, int pass_fd,
 	if (!ret)
 		ret = send_all(fd, "\n", 1, -1);
 	if (ret) {
-		seterr(err, errlen, "cannot send to sluiced: %s",
+		sl_err(err, errlen, "cannot send to sluiced: %s",
 		       strerror(-ret));
 		goto cleanup;
 	}
 	ret = read_line(fd, &line, &len);
 	if (ret) {
 		if (ret == -ECONNRESET)
-			seterr(err, errlen, "sluiced closed the connection");
+			sl_err(err, errlen, "sluiced closed the connection");
 		else
-			seterr(err, errlen, "cannot read from sluiced: %s",
+			sl_err(err, errlen, "cannot read from sluiced: %s",
 			       strerror(-ret));
 		goto cleanup;
 	}
 	reply = json_tokener_parse_verbose(line, &jerr);
 	if (!reply || !json_object_is_type(reply, json_type_object) ||
 	    !json_object_object_get_ex(reply, "ok", &v)) {
-		seterr(err, errlen, "malformed reply from sluiced");
+		sl_err(err, errlen, "malformed reply from sluiced");
 		ret = -EPROTO;
 		goto cleanup;
 	}
 	if (!json_object_get_boolean(v)) {
 		if (json_object_object_get_ex(reply, "error", &v))
-			seterr(err, errlen, "%s", json_object_get_string(v));
+			sl_err(err, errlen, "%s", json_object_get_string(v));
 		else
-			seterr(err, errlen, "sluiced refused the request");
+			sl_err(err, errlen, "sluiced refused the request");
 		ret = -EREMOTEIO;
 		goto cleanup;
 	}

@@ -15,17 +15,6 @@
 #include "dataplane.h"
 #include "dataplane_int.h"
 
-void sl_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int sl_dp_ncpus(void)
 {
 	static int n;
@@ -68,7 +57,7 @@ static int adopt_pin(struct bpf_map *map, const char *path, char *err,
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		ret = -errno;
-		sl_errf(err, errlen, "%s: %s", path, strerror(-ret));
+		sl_err(err, errlen, "%s: %s", path, strerror(-ret));
 		return ret;
 	}
 	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
@@ -81,16 +70,16 @@ static int adopt_pin(struct bpf_map *map, const char *path, char *err,
 	    info.max_entries != bpf_map__max_entries(map) ||
 	    (info.map_flags & ~BPF_F_RDONLY_PROG) !=
 		    (bpf_map__map_flags(map) & ~BPF_F_RDONLY_PROG)) {
-		sl_errf(err, errlen,
-			"%s is pinned by another build of sluice (a different layout): move it away",
-			path);
+		sl_err(err, errlen,
+		       "%s is pinned by another build of sluice (a different layout): move it away",
+		       path);
 		ret = -EPROTO;
 		goto out;
 	}
 	ret = bpf_map__reuse_fd(map, fd);
 out:
 	if (ret && !err[0])
-		sl_errf(err, errlen, "%s: %s", path, strerror(-ret));
+		sl_err(err, errlen, "%s: %s", path, strerror(-ret));
 	close(fd);
 	return ret;
 }
@@ -116,7 +105,7 @@ static int set_pin_paths(struct bpf_object *obj, const char *dir, char *err,
 		/* New: libbpf creates it at load and pins it here. */
 		ret = bpf_map__set_pin_path(map, path);
 		if (ret) {
-			sl_errf(err, errlen, "%s: %s", path, strerror(-ret));
+			sl_err(err, errlen, "%s: %s", path, strerror(-ret));
 			return ret;
 		}
 	}
@@ -136,9 +125,9 @@ static int check_state(struct sl_dp *dp, char *err, size_t errlen)
 		if (bpf_map_update_elem(fd, &zero, &st, BPF_ANY))
 			return -errno;
 	} else if (st.abi_version != SLUICE_ABI_VERSION) {
-		sl_errf(err, errlen,
-			"pinned maps have ABI %u, this build speaks %u: remove %s",
-			st.abi_version, SLUICE_ABI_VERSION, dp->pin_dir);
+		sl_err(err, errlen,
+		       "pinned maps have ABI %u, this build speaks %u: remove %s",
+		       st.abi_version, SLUICE_ABI_VERSION, dp->pin_dir);
 		return -EPROTO;
 	}
 	return 0;
@@ -212,8 +201,8 @@ int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **out, char *err,
 	dp->skel = sluice_bpf__open();
 	if (!dp->skel) {
 		ret = -errno;
-		sl_errf(err, errlen, "cannot open the BPF object: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot open the BPF object: %s",
+		       strerror(-ret));
 		goto fail;
 	}
 	dp->skel->rodata->sl_trace = opts && opts->trace;
@@ -222,16 +211,16 @@ int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **out, char *err,
 					       sl_dp_ncpus()) :
 		      -EINVAL;
 	if (ret) {
-		sl_errf(err, errlen, "cannot size the CPU map: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot size the CPU map: %s",
+		       strerror(-ret));
 		goto fail;
 	}
 	if (opts && opts->pin_dir) {
 		snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", opts->pin_dir);
 		ret = mkdir_p(dp->pin_dir);
 		if (ret) {
-			sl_errf(err, errlen, "%s: %s", dp->pin_dir,
-				strerror(-ret));
+			sl_err(err, errlen, "%s: %s", dp->pin_dir,
+			       strerror(-ret));
 			goto fail;
 		}
 		ret = set_pin_paths(dp->skel->obj, dp->pin_dir, err, errlen);
@@ -240,8 +229,8 @@ int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **out, char *err,
 	}
 	ret = sluice_bpf__load(dp->skel);
 	if (ret) {
-		sl_errf(err, errlen, "cannot load the BPF programs: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot load the BPF programs: %s",
+		       strerror(-ret));
 		goto fail;
 	}
 	ret = check_state(dp, err, errlen);
@@ -249,8 +238,8 @@ int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **out, char *err,
 		goto fail;
 	ret = map_classifier(dp);
 	if (ret) {
-		sl_errf(err, errlen, "cannot map the classifier: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot map the classifier: %s",
+		       strerror(-ret));
 		goto fail;
 	}
 	*out = dp;
@@ -418,9 +407,60 @@ int sl_dp_iface_release(struct sl_dp *dp, unsigned int slot)
 	return ret;
 }
 
-int sl_dp_percpu_sum(int map_fd, __u32 idx, int cpu, struct sluice_counter *c)
+static int counters_fd(const struct sl_dp *dp, enum sl_counters which)
 {
-	int n = sl_dp_ncpus(), i;
+	switch (which) {
+	case SL_COUNTERS_IFACE:
+		return bpf_map__fd(dp->skel->maps.sl_iface_stats);
+	case SL_COUNTERS_REASON:
+		return bpf_map__fd(dp->skel->maps.sl_reason_stats);
+	case SL_COUNTERS_RULE:
+		return bpf_map__fd(dp->skel->maps.sl_rule_stats);
+	}
+	return -EINVAL;
+}
+
+/*
+ * In as few batch calls as it takes.  A batch starts after the key it is
+ * given, so entry lo is reached by giving lo - 1 (or nothing for 0).
+ */
+int sl_dp_counters_read(const struct sl_dp *dp, enum sl_counters which,
+			__u32 lo, __u32 hi, struct sluice_counter *v)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int fd = counters_fd(dp, which), ncpus = sl_dp_ncpus(), ret = 0;
+	__u32 done = 0, in, out, count, *keys;
+
+	if (fd < 0 || ncpus <= 0 || hi < lo)
+		return -EINVAL;
+	keys = calloc(hi - lo ? hi - lo : 1, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	while (lo + done < hi) {
+		in = lo + done - 1;
+		count = hi - lo - done;
+		ret = bpf_map_lookup_batch(fd, lo + done ? &in : NULL, &out,
+					   keys, v + (size_t)done * ncpus,
+					   &count, &opts);
+		done += count;
+		if (ret) {
+			/* ENOENT: the end of the map. */
+			ret = errno == ENOENT ? 0 : -errno;
+			break;
+		}
+		if (!count) {
+			ret = -EIO;
+			break;
+		}
+	}
+	free(keys);
+	return ret;
+}
+
+static int counter_sum(const struct sl_dp *dp, enum sl_counters which,
+		       __u32 idx, int cpu, struct sluice_counter *c)
+{
+	int n = sl_dp_ncpus(), i, ret;
 	struct sluice_counter *v;
 
 	if (n <= 0 || (cpu >= 0 && cpu >= n))
@@ -428,19 +468,16 @@ int sl_dp_percpu_sum(int map_fd, __u32 idx, int cpu, struct sluice_counter *c)
 	v = calloc(n, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(map_fd, &idx, v)) {
-		free(v);
-		return -errno;
-	}
+	ret = sl_dp_counters_read(dp, which, idx, idx + 1, v);
 	memset(c, 0, sizeof(*c));
-	for (i = 0; i < n; i++) {
+	for (i = 0; !ret && i < n; i++) {
 		if (cpu >= 0 && i != cpu)
 			continue;
 		c->packets += v[i].packets;
 		c->bytes += v[i].bytes;
 	}
 	free(v);
-	return 0;
+	return ret;
 }
 
 int sl_dp_iface_counter(const struct sl_dp *dp, unsigned int slot,
@@ -450,9 +487,9 @@ int sl_dp_iface_counter(const struct sl_dp *dp, unsigned int slot,
 	if (slot >= SLUICE_MAX_IFACES || hook >= SLUICE_HOOK__MAX ||
 	    action >= SLUICE_ACT__MAX)
 		return -EINVAL;
-	return sl_dp_percpu_sum(bpf_map__fd(dp->skel->maps.sl_iface_stats),
-				sluice_iface_counter_idx(slot, hook, action),
-				cpu, c);
+	return counter_sum(dp, SL_COUNTERS_IFACE,
+			   sluice_iface_counter_idx(slot, hook, action), cpu,
+			   c);
 }
 
 int sl_dp_reason_counter(const struct sl_dp *dp, unsigned int slot,
@@ -462,9 +499,9 @@ int sl_dp_reason_counter(const struct sl_dp *dp, unsigned int slot,
 	if (slot >= SLUICE_MAX_IFACES || hook >= SLUICE_HOOK__MAX ||
 	    reason >= SLUICE_REASON__MAX)
 		return -EINVAL;
-	return sl_dp_percpu_sum(bpf_map__fd(dp->skel->maps.sl_reason_stats),
-				sluice_reason_counter_idx(slot, hook, reason),
-				cpu, c);
+	return counter_sum(dp, SL_COUNTERS_REASON,
+			   sluice_reason_counter_idx(slot, hook, reason), cpu,
+			   c);
 }
 
 int sl_dp_rule_counter(const struct sl_dp *dp, unsigned int prio, int cpu,
@@ -472,8 +509,42 @@ int sl_dp_rule_counter(const struct sl_dp *dp, unsigned int prio, int cpu,
 {
 	if (prio < 1 || prio > SLUICE_PRIO_MAX)
 		return -EINVAL;
-	return sl_dp_percpu_sum(bpf_map__fd(dp->skel->maps.sl_rule_stats), prio,
-				cpu, c);
+	return counter_sum(dp, SL_COUNTERS_RULE, prio, cpu, c);
+}
+
+int sl_dp_usage(const struct sl_dp *dp, struct sl_dp_usage *u)
+{
+	struct sluice_set_info info;
+	struct sluice_iface iface;
+	struct sluice_state st = {};
+	__u32 zero = 0, gen;
+	unsigned int k;
+
+	memset(u, 0, sizeof(*u));
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.sl_state), &zero,
+				&st))
+		return -errno;
+	gen = st.active_gen & 1;
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.sl_rulesets), &gen,
+				&u->ruleset))
+		return -errno;
+	for (k = 1; k < SLUICE_MAX_IFACES; k++)
+		if (!sl_dp_iface_get(dp, k, &iface) && iface.name[0])
+			u->ifaces++;
+	for (k = 1; k < SLUICE_MAX_SETS; k++) {
+		if (sl_dp_set_info(dp, k, &info) || !info.name[0])
+			continue;
+		u->sets++;
+		u->prefixes4 += info.count4;
+		u->prefixes6 += info.count6;
+	}
+	u->crules_max = bpf_map__max_entries(dp->skel->maps.sl_crules) / 2;
+	u->pool_max = bpf_map__max_entries(dp->skel->maps.sl_pool) / 2;
+	u->ivs_max = bpf_map__max_entries(dp->skel->maps.sl_addr_ivs) / 2;
+	u->set4_max = bpf_map__max_entries(dp->skel->maps.sl_set4);
+	u->set6_max = bpf_map__max_entries(dp->skel->maps.sl_set6);
+	u->ifaces_max = bpf_map__max_entries(dp->skel->maps.sl_ifaces);
+	return 0;
 }
 
 int sl_dp_last_trace(const struct sl_dp *dp, struct sluice_trace *t)

@@ -72,8 +72,23 @@ int sl_dp_rules_check(struct sl_dp *dp, const struct sl_rule *rules, size_t n,
 int sl_dp_rules_replace(struct sl_dp *dp, const struct sl_rule *rules, size_t n,
 			char *err, size_t errlen);
 
-/* Counters summed over CPUs, or one CPU's when cpu >= 0. */
 int sl_dp_ncpus(void);
+
+/*
+ * The counter maps' entries [lo, hi), every CPU's: v[(i - lo) * ncpus +
+ * cpu].  Indexes are sluice_iface_counter_idx(), sluice_reason_counter_idx()
+ * or a priority.  The one reader of counters: stats.h reads its snapshots
+ * with it, and the look-ups below one entry.
+ */
+enum sl_counters {
+	SL_COUNTERS_IFACE,
+	SL_COUNTERS_REASON,
+	SL_COUNTERS_RULE,
+};
+int sl_dp_counters_read(const struct sl_dp *dp, enum sl_counters which,
+			__u32 lo, __u32 hi, struct sluice_counter *v);
+
+/* One counter summed over CPUs, or one CPU's when cpu >= 0. */
 int sl_dp_iface_counter(const struct sl_dp *dp, unsigned int slot,
 			unsigned int hook, unsigned int action, int cpu,
 			struct sluice_counter *c);
@@ -82,6 +97,20 @@ int sl_dp_reason_counter(const struct sl_dp *dp, unsigned int slot,
 			 struct sluice_counter *c);
 int sl_dp_rule_counter(const struct sl_dp *dp, unsigned int prio, int cpu,
 		       struct sluice_counter *c);
+
+/*
+ * How full the data plane is: what metrics and status report.  The
+ * classifier's maps hold two generations; their _max is one's.
+ */
+struct sl_dp_usage {
+	struct sluice_ruleset ruleset; /* the active generation's */
+	unsigned int ifaces; /* bound slots */
+	unsigned int sets; /* defined sets */
+	unsigned long long prefixes4, prefixes6; /* of all sets */
+	__u32 crules_max, pool_max, ivs_max; /* one generation */
+	__u32 set4_max, set6_max, ifaces_max; /* max_entries of the maps */
+};
+int sl_dp_usage(const struct sl_dp *dp, struct sl_dp_usage *u);
 
 /* The decision of the last packet run, when opened with trace. */
 int sl_dp_last_trace(const struct sl_dp *dp, struct sluice_trace *t);

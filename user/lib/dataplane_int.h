@@ -18,9 +18,6 @@ struct sl_dp {
 	int sync_inner_fd;
 };
 
-void sl_errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-int sl_dp_percpu_sum(int map_fd, __u32 idx, int cpu, struct sluice_counter *c);
 /* Wait until no packet runs on data the caller just unpublished. */
 int sl_dp_sync(struct sl_dp *dp);
 

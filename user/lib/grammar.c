@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "grammar.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -22,19 +23,6 @@
 #define IPPROTO_TCP_ 6
 #define IPPROTO_UDP_ 17
 #define IPPROTO_ICMPV6_ 58
-
-static int __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 /*
  * Strict unsigned decimal: digits only (strtoul alone would take leading
@@ -66,7 +54,7 @@ static int parse_ifname(const char *s, char *out, char *err, size_t errlen)
 	const char *p;
 
 	if (n >= SLUICE_IFNAME_LEN)
-		return seterr(err, errlen, "interface name \"%s\" too long", s);
+		return sl_err(err, errlen, "interface name \"%s\" too long", s);
 	if (!n || !strcmp(s, ".") || !strcmp(s, ".."))
 		goto bad;
 	for (p = s; *p; p++)
@@ -75,7 +63,7 @@ static int parse_ifname(const char *s, char *out, char *err, size_t errlen)
 	memcpy(out, s, n + 1);
 	return 0;
 bad:
-	return seterr(err, errlen, "bad interface name \"%s\"", s);
+	return sl_err(err, errlen, "bad interface name \"%s\"", s);
 }
 
 static int parse_set_name(const char *s, char *out, char *err, size_t errlen)
@@ -85,11 +73,11 @@ static int parse_set_name(const char *s, char *out, char *err, size_t errlen)
 
 	for (p = s; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
-			return seterr(err, errlen, "bad set name \"%s\"", s);
+			return sl_err(err, errlen, "bad set name \"%s\"", s);
 	if (!n)
-		return seterr(err, errlen, "bad set name \"%s\"", s);
+		return sl_err(err, errlen, "bad set name \"%s\"", s);
 	if (n >= SLUICE_SET_NAME_LEN)
-		return seterr(err, errlen, "set name \"%s\" too long", s);
+		return sl_err(err, errlen, "set name \"%s\" too long", s);
 	memcpy(out, s, n + 1);
 	return 0;
 }
@@ -140,14 +128,14 @@ int sl_prefix_parse(const char *s, struct sl_prefix *p, char *err,
 	for (i = len; i < max; i++) {
 		if (p->addr[i / 8] & (0x80 >> (i % 8))) {
 			memset(p, 0, sizeof(*p));
-			return seterr(err, errlen,
+			return sl_err(err, errlen,
 				      "prefix \"%s\" has host bits set", s);
 		}
 	}
 	if (p->family == 6 && len >= 96 && mapped_v4(p->addr)) {
 		inet_ntop(AF_INET, p->addr + 12, buf, sizeof(buf));
 		memset(p, 0, sizeof(*p));
-		return seterr(
+		return sl_err(
 			err, errlen,
 			"prefix \"%s\" is IPv4-mapped IPv6, which no packet carries: write %s/%lu",
 			s, buf, len - 96);
@@ -155,7 +143,7 @@ int sl_prefix_parse(const char *s, struct sl_prefix *p, char *err,
 	return 0;
 bad:
 	memset(p, 0, sizeof(*p));
-	return seterr(err, errlen, "bad prefix \"%s\"", s);
+	return sl_err(err, errlen, "bad prefix \"%s\"", s);
 }
 
 void sl_prefix_format(const struct sl_prefix *p, char *buf, size_t len)
@@ -245,10 +233,10 @@ static int parse_proto(const char *w, struct sl_rule *r, char *err,
 	}
 	ret = parse_ul(w, 255, &v);
 	if (ret == -ERANGE)
-		return seterr(err, errlen,
+		return sl_err(err, errlen,
 			      "protocol \"%s\" out of range 0..255", w);
 	if (ret)
-		return seterr(err, errlen, "bad protocol \"%s\"", w);
+		return sl_err(err, errlen, "bad protocol \"%s\"", w);
 	r->has_proto = true;
 	r->proto = v;
 	return 0;
@@ -261,10 +249,10 @@ static int parse_port(const char *w, const char *s, uint16_t *port, char *err,
 	int ret = parse_ul(s, 65535, &v);
 
 	if (ret == -ERANGE)
-		return seterr(err, errlen, "port \"%s\" out of range 0..65535",
+		return sl_err(err, errlen, "port \"%s\" out of range 0..65535",
 			      s);
 	if (ret)
-		return seterr(err, errlen, "bad port \"%s\"", w);
+		return sl_err(err, errlen, "bad port \"%s\"", w);
 	*port = v;
 	return 0;
 }
@@ -287,7 +275,7 @@ static int parse_range(const char *w, struct sl_range *rg, char *err,
 	}
 	n = dash - w;
 	if (n >= sizeof(lo))
-		return seterr(err, errlen, "bad port range \"%s\"", w);
+		return sl_err(err, errlen, "bad port range \"%s\"", w);
 	memcpy(lo, w, n);
 	lo[n] = '\0';
 	ret = parse_port(w, lo, &rg->lo, err, errlen);
@@ -296,7 +284,7 @@ static int parse_range(const char *w, struct sl_range *rg, char *err,
 	if (ret)
 		return ret;
 	if (rg->lo > rg->hi)
-		return seterr(err, errlen, "bad port range \"%s\"", w);
+		return sl_err(err, errlen, "bad port range \"%s\"", w);
 	rg->present = true;
 	return 0;
 }
@@ -322,9 +310,9 @@ static int parse_tcp_flags(const char *w, struct sl_rule *r, char *err,
 			    !strncmp(p, tcp_flag_names[i], n))
 				break;
 		if (i == 8)
-			return seterr(err, errlen, "bad tcp flags \"%s\"", w);
+			return sl_err(err, errlen, "bad tcp flags \"%s\"", w);
 		if (mask & (1u << i))
-			return seterr(err, errlen,
+			return sl_err(err, errlen,
 				      "tcp flag \"%s\" given twice in \"%s\"",
 				      tcp_flag_names[i], w);
 		mask |= 1u << i;
@@ -345,10 +333,10 @@ static int parse_u8_field(const char *w, const char *what, unsigned long max,
 	int ret = parse_ul(w, max, v);
 
 	if (ret == -ERANGE)
-		return seterr(err, errlen, "%s \"%s\" out of range 0..%lu",
+		return sl_err(err, errlen, "%s \"%s\" out of range 0..%lu",
 			      what, w, max);
 	if (ret)
-		return seterr(err, errlen, "bad %s \"%s\"", what, w);
+		return sl_err(err, errlen, "bad %s \"%s\"", what, w);
 	return 0;
 }
 
@@ -388,7 +376,7 @@ static int parse_match(enum match_kind m, const char *w, struct sl_rule *r,
 		}
 		return ret;
 	default:
-		return seterr(err, errlen, "unknown match \"%s\"", w);
+		return sl_err(err, errlen, "unknown match \"%s\"", w);
 	}
 }
 
@@ -405,18 +393,18 @@ static int parse_cpus(const char *w, uint64_t *cpus, char *err, size_t errlen)
 		int ret;
 
 		if (n >= sizeof(num))
-			return seterr(err, errlen, "bad cpu list \"%s\"", w);
+			return sl_err(err, errlen, "bad cpu list \"%s\"", w);
 		memcpy(num, p, n);
 		num[n] = '\0';
 		ret = parse_ul(num, SLUICE_STEER_MAX_CPUS - 1, &v);
 		if (ret == -ERANGE)
-			return seterr(err, errlen,
+			return sl_err(err, errlen,
 				      "cpu \"%s\" out of range 0..%d", num,
 				      SLUICE_STEER_MAX_CPUS - 1);
 		if (ret)
-			return seterr(err, errlen, "bad cpu list \"%s\"", w);
+			return sl_err(err, errlen, "bad cpu list \"%s\"", w);
 		if (set & (1ULL << v))
-			return seterr(err, errlen, "cpu \"%s\" given twice",
+			return sl_err(err, errlen, "cpu \"%s\" given twice",
 				      num);
 		set |= 1ULL << v;
 		if (!end)
@@ -436,10 +424,10 @@ static int parse_u32_pos(const char *w, const char *s, const char *what,
 	if (!ret && !v)
 		ret = -ERANGE;
 	if (ret == -ERANGE)
-		return seterr(err, errlen, "%s \"%s\" out of range 1..%u", what,
+		return sl_err(err, errlen, "%s \"%s\" out of range 1..%u", what,
 			      s, UINT32_MAX);
 	if (ret)
-		return seterr(err, errlen, "bad %s \"%s\"", what, w);
+		return sl_err(err, errlen, "bad %s \"%s\"", what, w);
 	*out = v;
 	return 0;
 }
@@ -454,12 +442,12 @@ static int parse_rate_limit(int argc, char **argv, struct sl_rule *r, char *err,
 	int ret;
 
 	if (argc < 2)
-		return seterr(err, errlen, "\"rate-limit\" needs a rate");
+		return sl_err(err, errlen, "\"rate-limit\" needs a rate");
 	w = argv[1];
 	slash = strchr(w, '/');
 	n = slash ? (size_t)(slash - w) : strlen(w);
 	if (n >= sizeof(pps))
-		return seterr(err, errlen, "bad rate \"%s\"", w);
+		return sl_err(err, errlen, "bad rate \"%s\"", w);
 	memcpy(pps, w, n);
 	pps[n] = '\0';
 	ret = parse_u32_pos(w, pps, "rate", &r->rl_pps, err, errlen);
@@ -477,7 +465,7 @@ static int parse_rate_limit(int argc, char **argv, struct sl_rule *r, char *err,
 	if (argc < 3 || strcmp(argv[2], "per"))
 		return 2;
 	if (argc < 4)
-		return seterr(err, errlen, "\"per\" needs src or src/LEN");
+		return sl_err(err, errlen, "\"per\" needs src or src/LEN");
 	w = argv[3];
 	if (!strcmp(w, "src")) {
 		r->rl_per_len = SL_RL_PER_ADDR;
@@ -488,16 +476,16 @@ static int parse_rate_limit(int argc, char **argv, struct sl_rule *r, char *err,
 		if (!ret && !len)
 			ret = -ERANGE;
 		if (ret == -ERANGE)
-			return seterr(
+			return sl_err(
 				err, errlen,
 				"source prefix length \"%s\" out of range 1..128",
 				w + 4);
 		if (ret)
-			return seterr(err, errlen, "bad rate-limit key \"%s\"",
+			return sl_err(err, errlen, "bad rate-limit key \"%s\"",
 				      w);
 		r->rl_per_len = len;
 	} else {
-		return seterr(err, errlen, "bad rate-limit key \"%s\"", w);
+		return sl_err(err, errlen, "bad rate-limit key \"%s\"", w);
 	}
 	return 4;
 }
@@ -508,7 +496,7 @@ static int parse_redirect(int argc, char **argv, struct sl_rule *r, char *err,
 	int ret;
 
 	if (argc < 2)
-		return seterr(err, errlen, "\"redirect\" needs an interface");
+		return sl_err(err, errlen, "\"redirect\" needs an interface");
 	ret = parse_ifname(argv[1], r->redirect, err, errlen);
 	return ret ? ret : 2;
 }
@@ -574,24 +562,24 @@ static int check_rule(const struct sl_rule *r, char *err, size_t errlen)
 
 		sl_prefix_format(&r->src.prefix, s, sizeof(s));
 		sl_prefix_format(&r->dst.prefix, d, sizeof(d));
-		return seterr(
+		return sl_err(
 			err, errlen,
 			"src \"%s\" and dst \"%s\" are of different families",
 			s, d);
 	}
 	if (r->has_proto && !is_tcp_or_udp(r->proto)) {
 		if (r->sport.present)
-			return seterr(err, errlen,
+			return sl_err(err, errlen,
 				      "\"sport\" needs proto tcp or udp");
 		if (r->dport.present)
-			return seterr(err, errlen,
+			return sl_err(err, errlen,
 				      "\"dport\" needs proto tcp or udp");
 	}
 	if (r->has_proto && r->tcp_mask && r->proto != IPPROTO_TCP_)
-		return seterr(err, errlen, "\"tcp-flags\" needs proto tcp");
+		return sl_err(err, errlen, "\"tcp-flags\" needs proto tcp");
 	if (r->has_proto && r->has_icmp_type && r->proto != IPPROTO_ICMP_ &&
 	    r->proto != IPPROTO_ICMPV6_)
-		return seterr(err, errlen,
+		return sl_err(err, errlen,
 			      "\"icmp-type\" needs proto icmp or icmpv6");
 	return 0;
 }
@@ -604,10 +592,10 @@ static int parse_prio(const char *w, uint16_t *prio, char *err, size_t errlen)
 	if (!ret && !v)
 		ret = -ERANGE;
 	if (ret == -ERANGE)
-		return seterr(err, errlen, "priority \"%s\" out of range 1..%d",
+		return sl_err(err, errlen, "priority \"%s\" out of range 1..%d",
 			      w, SLUICE_PRIO_MAX);
 	if (ret)
-		return seterr(err, errlen, "bad priority \"%s\"", w);
+		return sl_err(err, errlen, "bad priority \"%s\"", w);
 	*prio = v;
 	return 0;
 }
@@ -621,7 +609,7 @@ static int parse_rule_add(int argc, char **argv, struct sl_rule *r, char *err,
 	int i = 1, ret;
 
 	if (argc < 1)
-		return seterr(err, errlen, "\"rule add\" needs a priority");
+		return sl_err(err, errlen, "\"rule add\" needs a priority");
 	ret = parse_prio(argv[0], &r->prio, err, errlen);
 	if (ret)
 		return ret;
@@ -635,11 +623,11 @@ static int parse_rule_add(int argc, char **argv, struct sl_rule *r, char *err,
 				break;
 		if (m < M__MAX) {
 			if (seen & (1u << m))
-				return seterr(err, errlen, "\"%s\" given twice",
+				return sl_err(err, errlen, "\"%s\" given twice",
 					      w);
 			seen |= 1u << m;
 			if (i + 1 >= argc)
-				return seterr(err, errlen,
+				return sl_err(err, errlen,
 					      "\"%s\" needs a value", w);
 			ret = parse_match(m, argv[i + 1], r, err, errlen);
 			if (ret)
@@ -651,15 +639,15 @@ static int parse_rule_add(int argc, char **argv, struct sl_rule *r, char *err,
 		if (ret < 0)
 			return ret;
 		if (!ret)
-			return seterr(err, errlen, "unknown match \"%s\"", w);
+			return sl_err(err, errlen, "unknown match \"%s\"", w);
 		have_action = true;
 		i += ret;
 		break;
 	}
 	if (!have_action)
-		return seterr(err, errlen, "rule needs an action");
+		return sl_err(err, errlen, "rule needs an action");
 	if (i < argc)
-		return seterr(err, errlen, "unexpected \"%s\" after the action",
+		return sl_err(err, errlen, "unexpected \"%s\" after the action",
 			      argv[i]);
 	return check_rule(r, err, errlen);
 }
@@ -667,7 +655,7 @@ static int parse_rule_add(int argc, char **argv, struct sl_rule *r, char *err,
 static int no_more(int argc, char **argv, int i, char *err, size_t errlen)
 {
 	if (i < argc)
-		return seterr(err, errlen, "unexpected \"%s\"", argv[i]);
+		return sl_err(err, errlen, "unexpected \"%s\"", argv[i]);
 	return 0;
 }
 
@@ -694,19 +682,19 @@ static int parse_attach(int argc, char **argv, struct sl_cmd *cmd, char *err,
 
 	cmd->mode = SL_MODE_AUTO;
 	if (argc < 2)
-		return seterr(err, errlen, "\"attach\" needs an interface");
+		return sl_err(err, errlen, "\"attach\" needs an interface");
 	ret = parse_ifname(argv[1], cmd->ifname, err, errlen);
 	if (ret || argc == 2)
 		return ret;
 	if (strcmp(argv[2], "mode"))
-		return seterr(err, errlen, "unexpected \"%s\"", argv[2]);
+		return sl_err(err, errlen, "unexpected \"%s\"", argv[2]);
 	if (argc < 4)
-		return seterr(err, errlen, "\"mode\" needs a value");
+		return sl_err(err, errlen, "\"mode\" needs a value");
 	for (m = 0; m < SL_MODE__MAX; m++)
 		if (!strcmp(argv[3], sl_mode_name(m)))
 			break;
 	if (m == SL_MODE__MAX)
-		return seterr(err, errlen, "bad mode \"%s\"", argv[3]);
+		return sl_err(err, errlen, "bad mode \"%s\"", argv[3]);
 	cmd->mode = m;
 	return no_more(argc, argv, 4, err, errlen);
 }
@@ -717,7 +705,7 @@ static int parse_detach(int argc, char **argv, struct sl_cmd *cmd, char *err,
 	int ret;
 
 	if (argc < 2)
-		return seterr(err, errlen, "\"detach\" needs an interface");
+		return sl_err(err, errlen, "\"detach\" needs an interface");
 	ret = parse_ifname(argv[1], cmd->ifname, err, errlen);
 	return ret ? ret : no_more(argc, argv, 2, err, errlen);
 }
@@ -735,20 +723,20 @@ static int parse_policy(int argc, char **argv, struct sl_cmd *cmd, char *err,
 	int ret;
 
 	if (argc < 2)
-		return seterr(err, errlen, "\"policy\" needs an interface");
+		return sl_err(err, errlen, "\"policy\" needs an interface");
 	ret = parse_ifname(argv[1], cmd->ifname, err, errlen);
 	if (ret)
 		return ret;
 	if (argc < 3) {
 		join_or(policy_names, ARRAY_SIZE(policy_names), names,
 			sizeof(names));
-		return seterr(err, errlen, "\"policy\" needs %s", names);
+		return sl_err(err, errlen, "\"policy\" needs %s", names);
 	}
 	for (p = 0; p < ARRAY_SIZE(policy_names); p++)
 		if (!strcmp(argv[2], policy_names[p]))
 			break;
 	if (p == ARRAY_SIZE(policy_names))
-		return seterr(err, errlen, "bad policy \"%s\"", argv[2]);
+		return sl_err(err, errlen, "bad policy \"%s\"", argv[2]);
 	cmd->policy = policy_actions[p];
 	return no_more(argc, argv, 3, err, errlen);
 }
@@ -765,7 +753,7 @@ static int parse_rule_del(int argc, char **argv, struct sl_cmd *cmd, char *err,
 	int ret;
 
 	if (argc < 2)
-		return seterr(err, errlen, "\"rule del\" needs a priority");
+		return sl_err(err, errlen, "\"rule del\" needs a priority");
 	ret = parse_prio(argv[1], &cmd->rule.prio, err, errlen);
 	return ret ? ret : no_more(argc, argv, 2, err, errlen);
 }
@@ -781,7 +769,7 @@ static int parse_prefixes(int argc, char **argv, int i,
 		if (ret)
 			return ret;
 		if (sl_prefix_list_push(l, &p))
-			return seterr(err, errlen, "out of memory"), -ENOMEM;
+			return sl_err(err, errlen, "out of memory"), -ENOMEM;
 	}
 	return 0;
 }
@@ -794,7 +782,7 @@ static int parse_set(int argc, char **argv, struct sl_cmd *cmd, char *err,
 	if (argc < 2) {
 		if (cmd->kind == SL_CMD_SET_LIST)
 			return 0;
-		return seterr(err, errlen, "\"set %s\" needs a set name",
+		return sl_err(err, errlen, "\"set %s\" needs a set name",
 			      argv[0]);
 	}
 	ret = parse_set_name(argv[1], cmd->set, err, errlen);
@@ -808,15 +796,15 @@ static int parse_set(int argc, char **argv, struct sl_cmd *cmd, char *err,
 				      errlen);
 	case SL_CMD_SET_DEL:
 		if (argc < 3)
-			return seterr(err, errlen,
+			return sl_err(err, errlen,
 				      "\"set del\" needs a prefix");
 		return parse_prefixes(argc, argv, 2, &cmd->prefixes, err,
 				      errlen);
 	case SL_CMD_SET_LOAD:
 		if (argc < 3)
-			return seterr(err, errlen, "\"set load\" needs a file");
+			return sl_err(err, errlen, "\"set load\" needs a file");
 		if (!argv[2][0] || strlen(argv[2]) >= sizeof(cmd->path))
-			return seterr(err, errlen, "bad path \"%s\"", argv[2]);
+			return sl_err(err, errlen, "bad path \"%s\"", argv[2]);
 		strcpy(cmd->path, argv[2]);
 		return no_more(argc, argv, 3, err, errlen);
 	default:
@@ -856,7 +844,7 @@ static int set_flag(const struct flag_def *f, struct sl_cmd *cmd, char *err,
 	bool *b = (bool *)((char *)cmd + f->field);
 
 	if (f->once && *b)
-		return seterr(err, errlen, "\"%s\" given twice", f->name);
+		return sl_err(err, errlen, "\"%s\" given twice", f->name);
 	*b = true;
 	return 0;
 }
@@ -874,9 +862,9 @@ static int parse_stats(int argc, char **argv, struct sl_cmd *cmd, char *err,
 		if ((f = find_flag(stats_flags, w))) {
 			ret = set_flag(f, cmd, err, errlen);
 		} else if (w[0] == '-') {
-			return seterr(err, errlen, "unknown option \"%s\"", w);
+			return sl_err(err, errlen, "unknown option \"%s\"", w);
 		} else if (have_if) {
-			return seterr(err, errlen, "unexpected \"%s\"", w);
+			return sl_err(err, errlen, "unexpected \"%s\"", w);
 		} else {
 			ret = parse_ifname(w, cmd->ifname, err, errlen);
 			have_if = true;
@@ -946,7 +934,7 @@ static int parse_cmd(int argc, char **argv, struct sl_cmd *cmd, char *err,
 	size_t nsubs = 0;
 
 	if (argc < 1)
-		return seterr(err, errlen, "missing command");
+		return sl_err(err, errlen, "missing command");
 	for (c = cmd_defs; c < CMD_DEFS_END; c++) {
 		if (strcmp(argv[0], c->word))
 			continue;
@@ -964,12 +952,12 @@ static int parse_cmd(int argc, char **argv, struct sl_cmd *cmd, char *err,
 		return c->parse(argc, argv, cmd, err, errlen);
 	}
 	if (!group)
-		return seterr(err, errlen, "unknown command \"%s\"", argv[0]);
+		return sl_err(err, errlen, "unknown command \"%s\"", argv[0]);
 	if (argc < 2) {
 		join_or(subs, nsubs, names, sizeof(names));
-		return seterr(err, errlen, "\"%s\" needs %s", argv[0], names);
+		return sl_err(err, errlen, "\"%s\" needs %s", argv[0], names);
 	}
-	return seterr(err, errlen, "unknown %s command \"%s\"", argv[0],
+	return sl_err(err, errlen, "unknown %s command \"%s\"", argv[0],
 		      argv[1]);
 }
 
@@ -1045,7 +1033,7 @@ int sl_cmd_parse_line(const char *line, struct sl_cmd *cmd, char *err,
 	memset(cmd, 0, sizeof(*cmd));
 	argc = sl_line_split(line, strlen(line), &argv);
 	if (argc < 0)
-		return seterr(err, errlen, "out of memory"), argc;
+		return sl_err(err, errlen, "out of memory"), argc;
 	if (!argc) {
 		free(argv);
 		cmd->kind = SL_CMD_NONE;

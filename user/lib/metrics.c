@@ -13,7 +13,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "dataplane_int.h"
 #include "rule.h"
 #include "metrics.h"
 #include "stats.h"
@@ -303,29 +302,12 @@ static void program_family(FILE *out, const struct sl_metrics_opts *o)
 
 static void map_family(FILE *out, const struct sl_dp *dp)
 {
-	const struct {
-		const char *name;
-		const struct bpf_map *map;
-	} maps[] = {
-		{ "sl_crules", dp->skel->maps.sl_crules },
-		{ "sl_pool", dp->skel->maps.sl_pool },
-		{ "sl_addr_ivs", dp->skel->maps.sl_addr_ivs },
-		{ "sl_set4", dp->skel->maps.sl_set4 },
-		{ "sl_set6", dp->skel->maps.sl_set6 },
-		{ "sl_ifaces", dp->skel->maps.sl_ifaces },
-	};
 	struct sluice_set_info info;
-	struct sluice_ruleset rs = {};
-	struct sluice_state st = {};
-	__u64 n4 = 0, n6 = 0;
-	unsigned int id, slots = 0;
-	__u32 zero = 0;
-	size_t i;
+	struct sl_dp_usage u;
+	unsigned int id;
 
-	bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.sl_state), &zero, &st);
-	zero = st.active_gen & 1;
-	bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.sl_rulesets), &zero,
-			    &rs);
+	if (sl_dp_usage(dp, &u))
+		memset(&u, 0, sizeof(u));
 	family(out, "sluice_set_entries", "gauge",
 	       "Prefixes in each set, IPv4 and IPv6 together.");
 	for (id = 1; id < SLUICE_MAX_SETS; id++) {
@@ -334,39 +316,29 @@ static void map_family(FILE *out, const struct sl_dp *dp)
 		fputs("sluice_set_entries{set=\"", out);
 		label(out, info.name);
 		fprintf(out, "\"} %u\n", info.count4 + info.count6);
-		n4 += info.count4;
-		n6 += info.count6;
-	}
-	for (id = 1; id < SLUICE_MAX_IFACES; id++) {
-		struct sluice_iface f;
-
-		if (!sl_dp_iface_get(dp, id, &f) && f.name[0])
-			slots++;
 	}
 	family(out, "sluice_map_entries", "gauge",
 	       "Entries in use in a data-plane map (sl_crules, sl_pool, sl_addr_ivs: the active rule set's).");
-	fprintf(out, "sluice_map_entries{map=\"sl_crules\"} %u\n", rs.nrules);
-	fprintf(out, "sluice_map_entries{map=\"sl_pool\"} %u\n", rs.pool_used);
+	fprintf(out, "sluice_map_entries{map=\"sl_crules\"} %u\n",
+		u.ruleset.nrules);
+	fprintf(out, "sluice_map_entries{map=\"sl_pool\"} %u\n",
+		u.ruleset.pool_used);
 	fprintf(out, "sluice_map_entries{map=\"sl_addr_ivs\"} %u\n",
-		rs.ivs_used);
-	fprintf(out, "sluice_map_entries{map=\"sl_set4\"} %llu\n",
-		(unsigned long long)n4);
-	fprintf(out, "sluice_map_entries{map=\"sl_set6\"} %llu\n",
-		(unsigned long long)n6);
-	fprintf(out, "sluice_map_entries{map=\"sl_ifaces\"} %u\n", slots);
+		u.ruleset.ivs_used);
+	fprintf(out, "sluice_map_entries{map=\"sl_set4\"} %llu\n", u.prefixes4);
+	fprintf(out, "sluice_map_entries{map=\"sl_set6\"} %llu\n", u.prefixes6);
+	fprintf(out, "sluice_map_entries{map=\"sl_ifaces\"} %u\n", u.ifaces);
 	family(out, "sluice_map_max_entries", "gauge",
 	       "Capacity of a data-plane map (sl_crules, sl_pool, sl_addr_ivs: one rule-set generation).");
-	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		__u32 max = bpf_map__max_entries(maps[i].map);
-
-		/* The classifier's maps hold two generations. */
-		if (!strcmp(maps[i].name, "sl_crules") ||
-		    !strcmp(maps[i].name, "sl_pool") ||
-		    !strcmp(maps[i].name, "sl_addr_ivs"))
-			max /= 2;
-		fprintf(out, "sluice_map_max_entries{map=\"%s\"} %u\n",
-			maps[i].name, max);
-	}
+	fprintf(out,
+		"sluice_map_max_entries{map=\"sl_crules\"} %u\n"
+		"sluice_map_max_entries{map=\"sl_pool\"} %u\n"
+		"sluice_map_max_entries{map=\"sl_addr_ivs\"} %u\n"
+		"sluice_map_max_entries{map=\"sl_set4\"} %u\n"
+		"sluice_map_max_entries{map=\"sl_set6\"} %u\n"
+		"sluice_map_max_entries{map=\"sl_ifaces\"} %u\n",
+		u.crules_max, u.pool_max, u.ivs_max, u.set4_max, u.set6_max,
+		u.ifaces_max);
 }
 
 int sl_metrics_write(const struct sl_dp *dp, const struct sl_metrics_opts *o,

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "err.h"
 #include "pktbuild.h"
 
 #define PROTO_HOPOPTS 0
@@ -75,7 +76,7 @@ fail(struct pkt *p, int err, const char *fmt, ...)
 	if (!p->err) {
 		p->err = err;
 		va_start(ap, fmt);
-		vsnprintf(p->errmsg, sizeof(p->errmsg), fmt, ap);
+		sl_verr(p->errmsg, sizeof(p->errmsg), fmt, ap);
 		va_end(ap);
 		if (!p->quiet)
 			fprintf(stderr, "# pkt: %s (%s)\n", p->errmsg,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "pktdesc.h"
 
 #define PROTO_ICMP 1
@@ -36,17 +37,6 @@ struct desc {
 	bool has_flags, has_type, has_code, has_proto, has_len;
 	unsigned long len;
 };
-
-static int __attribute__((format(printf, 3, 4)))
-bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 /* A decimal number in [0, max], all of s. */
 static bool number(const char *s, unsigned long max, unsigned long *v)
@@ -79,15 +69,15 @@ static int endpoint(const char *s, char *addr, int *family, long *port,
 		const char *close = strchr(s, ']');
 
 		if (!close)
-			return bad(err, errlen, "\"%s\": no \"]\"", s);
+			return sl_err(err, errlen, "\"%s\": no \"]\"", s);
 		a = s + 1;
 		alen = close - a;
 		if (close[1] == ':')
 			colon = close + 1;
 		else if (close[1])
-			return bad(err, errlen,
-				   "\"%s\": \":PORT\" or nothing after \"]\"",
-				   s);
+			return sl_err(
+				err, errlen,
+				"\"%s\": \":PORT\" or nothing after \"]\"", s);
 	} else {
 		colon = strchr(s, ':');
 		/* More than one colon: a bare IPv6 address, no port. */
@@ -96,7 +86,7 @@ static int endpoint(const char *s, char *addr, int *family, long *port,
 		alen = colon ? (size_t)(colon - s) : strlen(s);
 	}
 	if (!alen || alen >= INET6_ADDRSTRLEN)
-		return bad(err, errlen, "\"%s\" is not an address", s);
+		return sl_err(err, errlen, "\"%s\" is not an address", s);
 	memcpy(addr, a, alen);
 	addr[alen] = '\0';
 	if (inet_pton(AF_INET, addr, bin) == 1)
@@ -104,17 +94,18 @@ static int endpoint(const char *s, char *addr, int *family, long *port,
 	else if (inet_pton(AF_INET6, addr, bin) == 1)
 		*family = AF_INET6;
 	else
-		return bad(err, errlen, "\"%s\" is not an address", addr);
+		return sl_err(err, errlen, "\"%s\" is not an address", addr);
 	if (*s != '[' && *family == AF_INET6 && colon)
-		return bad(err, errlen,
-			   "\"%s\": an IPv6 address with a port is [ADDR]:PORT",
-			   s);
+		return sl_err(
+			err, errlen,
+			"\"%s\": an IPv6 address with a port is [ADDR]:PORT",
+			s);
 	*port = -1;
 	if (colon) {
 		if (!number(colon + 1, 65535, &v))
-			return bad(err, errlen,
-				   "\"%s\": port \"%s\" is not 0-65535", s,
-				   colon + 1);
+			return sl_err(err, errlen,
+				      "\"%s\": port \"%s\" is not 0-65535", s,
+				      colon + 1);
 		*port = v;
 	}
 	return 0;
@@ -131,21 +122,21 @@ static int tcp_flags(const char *s, uint8_t *flags, char *err, size_t errlen)
 	if (!strcmp(s, "none"))
 		return 0;
 	if (strlen(s) >= sizeof(buf))
-		return bad(err, errlen, "flags \"%s\": too long", s);
+		return sl_err(err, errlen, "flags \"%s\": too long", s);
 	strcpy(buf, s);
 	for (f = strtok_r(buf, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
 		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 			if (!strcmp(f, names[i]))
 				break;
 		if (i == sizeof(names) / sizeof(names[0]))
-			return bad(
+			return sl_err(
 				err, errlen,
 				"unknown TCP flag \"%s\" (fin syn rst psh ack urg ece cwr, or none)",
 				f);
 		*flags |= 1u << i;
 	}
 	if (s[0] == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,"))
-		return bad(err, errlen, "flags \"%s\": an empty flag", s);
+		return sl_err(err, errlen, "flags \"%s\": an empty flag", s);
 	return 0;
 }
 
@@ -157,10 +148,10 @@ static int option_number(char **w, unsigned int n, unsigned int *i,
 	const char *opt = w[*i];
 
 	if (++*i >= n)
-		return bad(err, errlen, "\"%s\" needs a value", opt);
+		return sl_err(err, errlen, "\"%s\" needs a value", opt);
 	if (!number(w[*i], max, v))
-		return bad(err, errlen, "%s \"%s\" is not 0-%lu", opt, w[*i],
-			   max);
+		return sl_err(err, errlen, "%s \"%s\" is not 0-%lu", opt, w[*i],
+			      max);
 	return 0;
 }
 
@@ -179,9 +170,9 @@ static int parse_options(char **w, unsigned int n, struct desc *d, char *err,
 
 		if (!strcmp(opt, "vlan")) {
 			if (d->nvlan == SL_PKTDESC_MAX_VLANS)
-				return bad(err, errlen,
-					   "more than %d \"vlan\" tags",
-					   SL_PKTDESC_MAX_VLANS);
+				return sl_err(err, errlen,
+					      "more than %d \"vlan\" tags",
+					      SL_PKTDESC_MAX_VLANS);
 			ret = option_number(w, n, &i, 4095, &v, err, errlen);
 			if (ret)
 				return ret;
@@ -198,21 +189,22 @@ static int parse_options(char **w, unsigned int n, struct desc *d, char *err,
 						     &d->has_len;
 
 			if (*seen)
-				return bad(err, errlen, "\"%s\" given twice",
-					   opt);
+				return sl_err(err, errlen, "\"%s\" given twice",
+					      opt);
 			*seen = true;
 		}
 		if (!strcmp(opt, "flags")) {
 			if (d->kind != K_TCP)
-				return bad(err, errlen,
-					   "\"flags\" needs tcp, not %s", kind);
+				return sl_err(err, errlen,
+					      "\"flags\" needs tcp, not %s",
+					      kind);
 			if (++i >= n)
-				return bad(err, errlen,
-					   "\"flags\" needs a value");
+				return sl_err(err, errlen,
+					      "\"flags\" needs a value");
 			ret = tcp_flags(w[i], &d->flags, err, errlen);
 		} else if (!strcmp(opt, "type") || !strcmp(opt, "code")) {
 			if (!icmp)
-				return bad(
+				return sl_err(
 					err, errlen,
 					"\"%s\" needs icmp or icmpv6, not %s",
 					opt, kind);
@@ -225,7 +217,7 @@ static int parse_options(char **w, unsigned int n, struct desc *d, char *err,
 				d->code = v;
 		} else if (!strcmp(opt, "proto")) {
 			if (d->kind != K_IP)
-				return bad(
+				return sl_err(
 					err, errlen,
 					"\"proto\" goes with ip, not %s (%s names it)",
 					kind, kind);
@@ -239,7 +231,7 @@ static int parse_options(char **w, unsigned int n, struct desc *d, char *err,
 				return ret;
 			d->len = v;
 		} else {
-			return bad(
+			return sl_err(
 				err, errlen,
 				"unknown option \"%s\" (vlan, flags, type, code, proto, len)",
 				opt);
@@ -248,9 +240,9 @@ static int parse_options(char **w, unsigned int n, struct desc *d, char *err,
 			return ret;
 	}
 	if (d->kind == K_IP && !d->has_proto)
-		return bad(err, errlen, "ip needs \"proto N\"");
+		return sl_err(err, errlen, "ip needs \"proto N\"");
 	if (!ports && (d->sport >= 0 || d->dport >= 0))
-		return bad(err, errlen, "%s has no ports", kind);
+		return sl_err(err, errlen, "%s has no ports", kind);
 	return 0;
 }
 
@@ -262,30 +254,32 @@ static int parse(char **w, unsigned int n, struct desc *d, char *err,
 
 	memset(d, 0, sizeof(*d));
 	if (!n)
-		return bad(err, errlen,
-			   "empty (udp|tcp|icmp|icmpv6|ip SRC > DST ...)");
+		return sl_err(err, errlen,
+			      "empty (udp|tcp|icmp|icmpv6|ip SRC > DST ...)");
 	for (k = 0; k < sizeof(kind_names) / sizeof(kind_names[0]); k++)
 		if (!strcmp(w[0], kind_names[k]))
 			break;
 	if (k == sizeof(kind_names) / sizeof(kind_names[0]))
-		return bad(err, errlen,
-			   "\"%s\": starts with udp, tcp, icmp, icmpv6 or ip",
-			   w[0]);
+		return sl_err(
+			err, errlen,
+			"\"%s\": starts with udp, tcp, icmp, icmpv6 or ip",
+			w[0]);
 	d->kind = k;
 	if (n < 4 || strcmp(w[2], ">"))
-		return bad(err, errlen, "needs SRC > DST after \"%s\"", w[0]);
+		return sl_err(err, errlen, "needs SRC > DST after \"%s\"",
+			      w[0]);
 	ret = endpoint(w[1], d->src, &d->family, &d->sport, err, errlen);
 	if (!ret)
 		ret = endpoint(w[3], d->dst, &fam2, &d->dport, err, errlen);
 	if (ret)
 		return ret;
 	if (fam2 != d->family)
-		return bad(err, errlen, "%s and %s are not the same family",
-			   d->src, d->dst);
+		return sl_err(err, errlen, "%s and %s are not the same family",
+			      d->src, d->dst);
 	if (d->kind == K_ICMP && d->family != AF_INET)
-		return bad(err, errlen, "icmp is IPv4 (icmpv6 for IPv6)");
+		return sl_err(err, errlen, "icmp is IPv4 (icmpv6 for IPv6)");
 	if (d->kind == K_ICMPV6 && d->family != AF_INET6)
-		return bad(err, errlen, "icmpv6 is IPv6 (icmp for IPv4)");
+		return sl_err(err, errlen, "icmpv6 is IPv6 (icmp for IPv4)");
 	return parse_options(w + 4, n - 4, d, err, errlen);
 }
 
@@ -329,14 +323,14 @@ static int build(const struct desc *d, struct pkt *p, char *err, size_t errlen)
 	}
 	if (d->has_len) {
 		if (d->len < p->len)
-			return bad(
+			return sl_err(
 				err, errlen,
 				"len %lu is shorter than the headers (%zu bytes)",
 				d->len, p->len);
 		pkt_payload(p, NULL, d->len - p->len);
 	}
 	if (pkt_finish(p))
-		return bad(err, errlen, "%s", p->errmsg);
+		return sl_err(err, errlen, "%s", p->errmsg);
 	return 0;
 }
 
@@ -351,7 +345,7 @@ int sl_pktdesc_build(const char *desc, struct pkt *p, char *err, size_t errlen)
 	/* Room for a space either side of every ">". */
 	buf = malloc(strlen(desc) * 3 + 1);
 	if (!buf)
-		return bad(err, errlen, "%s", strerror(ENOMEM));
+		return sl_err(err, errlen, "%s", strerror(ENOMEM));
 	for (i = j = 0; desc[i]; i++) {
 		if (desc[i] == '>') {
 			buf[j++] = ' ';
@@ -366,8 +360,8 @@ int sl_pktdesc_build(const char *desc, struct pkt *p, char *err, size_t errlen)
 	     tok = strtok_r(NULL, " \t\n", &save)) {
 		if (n == MAX_WORDS) {
 			free(buf);
-			return bad(err, errlen, "more than %d words",
-				   MAX_WORDS);
+			return sl_err(err, errlen, "more than %d words",
+				      MAX_WORDS);
 		}
 		w[n++] = tok;
 	}

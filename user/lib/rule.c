@@ -25,7 +25,7 @@ int sl_prefix_list_push(struct sl_prefix_list *l, const struct sl_prefix *p)
 	return 0;
 }
 
-static int prefix_cmp(const void *a, const void *b)
+int sl_prefix_cmp(const void *a, const void *b)
 {
 	const struct sl_prefix *x = a, *y = b;
 	int d;
@@ -44,9 +44,9 @@ void sl_prefix_list_uniq(struct sl_prefix_list *l)
 
 	if (l->n < 2)
 		return;
-	qsort(l->v, l->n, sizeof(*l->v), prefix_cmp);
+	qsort(l->v, l->n, sizeof(*l->v), sl_prefix_cmp);
 	for (i = 1, j = 1; i < l->n; i++)
-		if (prefix_cmp(&l->v[i], &l->v[j - 1]))
+		if (sl_prefix_cmp(&l->v[i], &l->v[j - 1]))
 			l->v[j++] = l->v[i];
 	l->n = j;
 }

@@ -14,8 +14,7 @@
 
 #include <sluice/abi.h>
 
-/* Room for any one-line error the library writes. */
-#define SL_ERR_LEN 256
+#include "err.h"
 
 enum sl_attach_mode {
 	SL_MODE_AUTO,
@@ -88,6 +87,8 @@ struct sl_prefix_list {
 
 /* Append with geometric growth; 0 or -ENOMEM (the list is unchanged). */
 int sl_prefix_list_push(struct sl_prefix_list *l, const struct sl_prefix *p);
+/* The order of prefixes, for qsort(): IPv4 first, by address, shorter first. */
+int sl_prefix_cmp(const void *a, const void *b);
 /* Sort by family, address, length and drop duplicates. */
 void sl_prefix_list_uniq(struct sl_prefix_list *l);
 void sl_prefix_list_free(struct sl_prefix_list *l);

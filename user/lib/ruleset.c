@@ -55,9 +55,9 @@ static int addr_field(struct sl_dp *dp, const struct sl_rule *r,
 	case SL_ADDR_SET:
 		id = sl_dp_set_id(dp, a->set, false);
 		if (id < 0) {
-			sl_errf(err, errlen,
-				"rule %u: set \"%s\" does not exist", r->prio,
-				a->set);
+			sl_err(err, errlen,
+			       "rule %u: set \"%s\" does not exist", r->prio,
+			       a->set);
 			return -ENOENT;
 		}
 		*set = id;
@@ -82,8 +82,8 @@ static int rule_match(struct sl_dp *dp, const struct sl_rule *r,
 	if (r->in[0]) {
 		slot = sl_dp_slot(dp, r->in, true);
 		if (slot < 0) {
-			sl_errf(err, errlen, "rule %u: no slot for \"%s\": %s",
-				r->prio, r->in, strerror(-slot));
+			sl_err(err, errlen, "rule %u: no slot for \"%s\": %s",
+			       r->prio, r->in, strerror(-slot));
 			return slot;
 		}
 		c->mask.slot = 0xffff;
@@ -133,9 +133,9 @@ static int steer_list(const struct sl_rule *r, struct sl_compiled *c,
 		bool named = r->steer_cpus & (1ULL << cpu);
 
 		if (named && (int)cpu >= ncpus) {
-			sl_errf(err, errlen,
-				"rule %u: no CPU %u (this machine has %d)",
-				r->prio, cpu, ncpus);
+			sl_err(err, errlen,
+			       "rule %u: no CPU %u (this machine has %d)",
+			       r->prio, cpu, ncpus);
 			return -EINVAL;
 		}
 		if (named || (!r->steer_cpus && (int)cpu < ncpus))
@@ -148,9 +148,9 @@ static int steer_list(const struct sl_rule *r, struct sl_compiled *c,
 		}
 	}
 	if (c->nsteer == SLUICE_MAX_STEER) {
-		sl_errf(err, errlen,
-			"rule %u: more than %d distinct steer CPU lists",
-			r->prio, SLUICE_MAX_STEER);
+		sl_err(err, errlen,
+		       "rule %u: more than %d distinct steer CPU lists",
+		       r->prio, SLUICE_MAX_STEER);
 		return -E2BIG;
 	}
 	c->steer[c->nsteer] = st;
@@ -172,8 +172,8 @@ static int rule_action(struct sl_dp *dp, const struct sl_rule *r,
 	case SLUICE_ACT_REDIRECT:
 		slot = sl_dp_slot(dp, r->redirect, true);
 		if (slot < 0) {
-			sl_errf(err, errlen, "rule %u: no slot for \"%s\": %s",
-				r->prio, r->redirect, strerror(-slot));
+			sl_err(err, errlen, "rule %u: no slot for \"%s\": %s",
+			       r->prio, r->redirect, strerror(-slot));
 			return slot;
 		}
 		v->arg = slot;
@@ -181,9 +181,9 @@ static int rule_action(struct sl_dp *dp, const struct sl_rule *r,
 	case SLUICE_ACT_STEER:
 		return steer_list(r, c, &v->arg, err, errlen);
 	default:
-		sl_errf(err, errlen,
-			"rule %u: action \"%s\" is not available in this data plane",
-			r->prio, sl_action_name(r->action));
+		sl_err(err, errlen,
+		       "rule %u: action \"%s\" is not available in this data plane",
+		       r->prio, sl_action_name(r->action));
 		return -EOPNOTSUPP;
 	}
 }
@@ -253,16 +253,16 @@ static int publish(struct sl_dp *dp, struct sl_compiled *c, __u32 gen,
 	       (c->nrules + 1) * sizeof(*c->rules));
 	ret = sl_ix_build(&dp->ix, gen, c->rules, c->nrules, &rs);
 	if (ret) {
-		sl_errf(err, errlen, "cannot index the rules: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot index the rules: %s",
+		       strerror(-ret));
 		return ret;
 	}
 	for (idx = 0; idx < c->nsteer; idx++) {
 		ret = steer_publish(dp, &c->steer[idx],
 				    gen * SLUICE_MAX_STEER + idx);
 		if (ret) {
-			sl_errf(err, errlen, "cannot set up steering: %s",
-				strerror(-ret));
+			sl_err(err, errlen, "cannot set up steering: %s",
+			       strerror(-ret));
 			return ret;
 		}
 	}
@@ -290,8 +290,8 @@ static int compile(struct sl_dp *dp, const struct sl_rule *rules, size_t n,
 	int ret = 0;
 
 	if (n >= SLUICE_MAX_RULES) {
-		sl_errf(err, errlen, "%zu rules: at most %d", n,
-			SLUICE_MAX_RULES - 1);
+		sl_err(err, errlen, "%zu rules: at most %d", n,
+		       SLUICE_MAX_RULES - 1);
 		return -E2BIG;
 	}
 	c = calloc(1, sizeof(*c));
@@ -355,8 +355,8 @@ int sl_dp_rules_replace(struct sl_dp *dp, const struct sl_rule *rules, size_t n,
 	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.sl_state), &zero,
 				&st, BPF_ANY)) {
 		ret = -errno;
-		sl_errf(err, errlen, "cannot switch rule sets: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot switch rule sets: %s",
+		       strerror(-ret));
 		goto out;
 	}
 	/*
@@ -365,8 +365,8 @@ int sl_dp_rules_replace(struct sl_dp *dp, const struct sl_rule *rules, size_t n,
 	 */
 	ret = sl_dp_sync(dp);
 	if (ret)
-		sl_errf(err, errlen, "cannot retire the old rule set: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot retire the old rule set: %s",
+		       strerror(-ret));
 out:
 	compiled_free(c);
 	return ret;

@@ -1129,19 +1129,6 @@ static int collect(const struct sl_prefix *p, void *arg)
 	return 0;
 }
 
-static int cmp_prefix(const void *a, const void *b)
-{
-	const struct sl_prefix *x = a, *y = b;
-	int c;
-
-	if (x->family != y->family)
-		return x->family - y->family;
-	c = memcmp(x->addr, y->addr, sizeof(x->addr));
-	if (c)
-		return c;
-	return x->len - y->len;
-}
-
 /*
  * Make the set hold exactly p[0..n): add what is new before deleting what
  * went, so no address the old and the new set share is ever uncovered.
@@ -1159,14 +1146,14 @@ int sl_dp_set_replace(struct sl_dp *dp, unsigned int id,
 	if (ret)
 		goto out;
 	if (have.n)
-		qsort(have.v, have.n, sizeof(*have.v), cmp_prefix);
+		qsort(have.v, have.n, sizeof(*have.v), sl_prefix_cmp);
 	if (want.n)
-		qsort(want.v, want.n, sizeof(*want.v), cmp_prefix);
+		qsort(want.v, want.n, sizeof(*want.v), sl_prefix_cmp);
 	i = 0;
 	while (!ret && (i < have.n || j < want.n)) {
 		int c = i == have.n ? 1 :
 			j == want.n ? -1 :
-				      cmp_prefix(&have.v[i], &want.v[j]);
+				      sl_prefix_cmp(&have.v[i], &want.v[j]);
 
 		if (c < 0)
 			ret = collect(&have.v[i++], &del);

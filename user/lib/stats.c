@@ -3,10 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-
-#include "dataplane_int.h"
 #include "stats.h"
 
 /*
@@ -46,64 +42,29 @@ static size_t merge_runs(struct run *r, size_t n)
 }
 
 /*
- * Entries [lo, hi) of a per-CPU array into v (indexed from 0, not lo),
- * in as few batch calls as it takes.  A batch starts after the key it is
- * given, so entry lo is reached by giving lo - 1 (or nothing for 0).
- */
-static int read_run(int fd, __u32 lo, __u32 hi, int ncpus,
-		    struct sluice_counter *v, __u32 *keys)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 done = 0, in, out, count;
-	int ret;
-
-	while (lo + done < hi) {
-		in = lo + done - 1;
-		count = hi - lo - done;
-		ret = bpf_map_lookup_batch(fd, lo + done ? &in : NULL, &out,
-					   keys, v + (size_t)done * ncpus,
-					   &count, &opts);
-		done += count;
-		if (ret)
-			return errno == ENOENT ? 0 :
-						 -errno; /* ENOENT: the end */
-		if (!count)
-			return -EIO;
-	}
-	return 0;
-}
-
-/*
  * The runs of a per-CPU array of n entries; what no run covers reads as
  * zero.  The whole array is allocated so that indexes stay direct: with
  * many CPUs it is a fresh mapping whose untouched pages cost nothing.
  */
-static int read_percpu(int fd, __u32 n, int ncpus, struct run *runs,
-		       size_t nruns, struct sluice_counter **out)
+static int read_percpu(const struct sl_dp *dp, enum sl_counters which, __u32 n,
+		       int ncpus, struct run *runs, size_t nruns,
+		       struct sluice_counter **out)
 {
 	struct sluice_counter *v;
-	__u32 *keys = NULL, most = 0;
 	size_t i;
 	int ret = 0;
 
-	for (i = 0; i < nruns; i++) {
+	v = calloc((size_t)n * ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < nruns && !ret; i++) {
 		if (runs[i].hi > n)
 			runs[i].hi = n;
-		if (runs[i].lo < runs[i].hi && runs[i].hi - runs[i].lo > most)
-			most = runs[i].hi - runs[i].lo;
-	}
-	v = calloc((size_t)n * ncpus, sizeof(*v));
-	keys = calloc(most ? most : 1, sizeof(*keys));
-	if (!v || !keys) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < nruns && !ret; i++)
 		if (runs[i].lo < runs[i].hi)
-			ret = read_run(fd, runs[i].lo, runs[i].hi, ncpus,
-				       v + (size_t)runs[i].lo * ncpus, keys);
-out:
-	free(keys);
+			ret = sl_dp_counters_read(
+				dp, which, runs[i].lo, runs[i].hi,
+				v + (size_t)runs[i].lo * ncpus);
+	}
 	if (ret) {
 		free(v);
 		return ret;
@@ -172,16 +133,15 @@ int sl_stats_read_sel(const struct sl_dp *dp, const struct sl_stats_sel *sel,
 		return -EINVAL;
 	ret = slot_runs(sel, per_slot_act, SLUICE_IFACE_COUNTERS, &r, &n);
 	if (!ret)
-		ret = read_percpu(bpf_map__fd(dp->skel->maps.sl_iface_stats),
-				  SLUICE_IFACE_COUNTERS, s->ncpus, r, n,
-				  &s->iface);
+		ret = read_percpu(dp, SL_COUNTERS_IFACE, SLUICE_IFACE_COUNTERS,
+				  s->ncpus, r, n, &s->iface);
 	free(r);
 	r = NULL;
 	if (!ret)
 		ret = slot_runs(sel, per_slot_why, SLUICE_REASON_COUNTERS, &r,
 				&n);
 	if (!ret)
-		ret = read_percpu(bpf_map__fd(dp->skel->maps.sl_reason_stats),
+		ret = read_percpu(dp, SL_COUNTERS_REASON,
 				  SLUICE_REASON_COUNTERS, s->ncpus, r, n,
 				  &s->reason);
 	free(r);
@@ -189,9 +149,8 @@ int sl_stats_read_sel(const struct sl_dp *dp, const struct sl_stats_sel *sel,
 	if (!ret)
 		ret = prio_runs(sel, &r, &n);
 	if (!ret)
-		ret = read_percpu(bpf_map__fd(dp->skel->maps.sl_rule_stats),
-				  SLUICE_PRIO_MAX + 1, s->ncpus, r, n,
-				  &s->rule);
+		ret = read_percpu(dp, SL_COUNTERS_RULE, SLUICE_PRIO_MAX + 1,
+				  s->ncpus, r, n, &s->rule);
 	free(r);
 	if (ret)
 		sl_stats_free(s);

@@ -26,6 +26,7 @@
 
 #include <json-c/json.h>
 
+#include "err.h"
 #include "ctl_server.h"
 
 /* Bytes read per wake-up of one connection, so none starves the rest. */
@@ -56,20 +57,6 @@ struct sl_ctl_server {
 	sl_ctl_handler handler;
 	void *arg;
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void client_close(struct sl_ctl_server *srv, struct client *c)
 {
@@ -204,7 +191,7 @@ static int argv_from_json(struct json_object *arr, char ***argvp, int *argcp,
 	char **argv, *p;
 
 	if (!n || n > SL_CTL_ARGV_MAX) {
-		seterr(err, errlen, "\"argv\" must hold 1 to %d words",
+		sl_err(err, errlen, "\"argv\" must hold 1 to %d words",
 		       SL_CTL_ARGV_MAX);
 		return -EINVAL;
 	}
@@ -212,13 +199,13 @@ static int argv_from_json(struct json_object *arr, char ***argvp, int *argcp,
 		struct json_object *w = json_object_array_get_idx(arr, i);
 
 		if (!json_object_is_type(w, json_type_string)) {
-			seterr(err, errlen, "\"argv\" word %zu is not a string",
+			sl_err(err, errlen, "\"argv\" word %zu is not a string",
 			       i + 1);
 			return -EINVAL;
 		}
 		if (strlen(json_object_get_string(w)) !=
 		    (size_t)json_object_get_string_len(w)) {
-			seterr(err, errlen, "\"argv\" word %zu holds a NUL",
+			sl_err(err, errlen, "\"argv\" word %zu holds a NUL",
 			       i + 1);
 			return -EINVAL;
 		}
@@ -601,7 +588,7 @@ int sl_ctl_server_open(const struct sl_ctl_server_opts *opts,
 	int ret;
 
 	if (strlen(opts->path) >= sizeof(sa.sun_path)) {
-		seterr(err, errlen, "socket path \"%s\" too long", opts->path);
+		sl_err(err, errlen, "socket path \"%s\" too long", opts->path);
 		return -ENAMETOOLONG;
 	}
 	strcpy(sa.sun_path, opts->path);
@@ -614,13 +601,13 @@ int sl_ctl_server_open(const struct sl_ctl_server_opts *opts,
 
 	if (!lstat(opts->path, &st)) {
 		if (!S_ISSOCK(st.st_mode)) {
-			seterr(err, errlen, "%s exists and is not a socket",
+			sl_err(err, errlen, "%s exists and is not a socket",
 			       opts->path);
 			ret = -EEXIST;
 			goto fail;
 		}
 		if (socket_live(&sa)) {
-			seterr(err, errlen,
+			sl_err(err, errlen,
 			       "%s: another sluiced is answering there",
 			       opts->path);
 			ret = -EADDRINUSE;
@@ -632,7 +619,7 @@ int sl_ctl_server_open(const struct sl_ctl_server_opts *opts,
 		socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (srv->lfd < 0) {
 		ret = -errno;
-		seterr(err, errlen, "socket: %s", strerror(-ret));
+		sl_err(err, errlen, "socket: %s", strerror(-ret));
 		goto fail;
 	}
 	/* Born 0600, so nobody slips in before the group is set. */
@@ -640,7 +627,7 @@ int sl_ctl_server_open(const struct sl_ctl_server_opts *opts,
 	ret = bind(srv->lfd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
 	umask(old_umask);
 	if (ret) {
-		seterr(err, errlen, "cannot bind %s: %s", opts->path,
+		sl_err(err, errlen, "cannot bind %s: %s", opts->path,
 		       strerror(-ret));
 		goto fail;
 	}
@@ -649,27 +636,27 @@ int sl_ctl_server_open(const struct sl_ctl_server_opts *opts,
 		if (chown(opts->path, 0, opts->gid) ||
 		    chmod(opts->path, 0660)) {
 			ret = -errno;
-			seterr(err, errlen, "cannot give %s to group %d: %s",
+			sl_err(err, errlen, "cannot give %s to group %d: %s",
 			       opts->path, opts->gid, strerror(-ret));
 			goto fail;
 		}
 	}
 	if (listen(srv->lfd, SL_CTL_MAX_CLIENTS)) {
 		ret = -errno;
-		seterr(err, errlen, "listen: %s", strerror(-ret));
+		sl_err(err, errlen, "listen: %s", strerror(-ret));
 		goto fail;
 	}
 	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (srv->epfd < 0) {
 		ret = -errno;
-		seterr(err, errlen, "epoll: %s", strerror(-ret));
+		sl_err(err, errlen, "epoll: %s", strerror(-ret));
 		goto fail;
 	}
 	ev.events = EPOLLIN;
 	ev.data.ptr = srv;
 	if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->lfd, &ev)) {
 		ret = -errno;
-		seterr(err, errlen, "epoll: %s", strerror(-ret));
+		sl_err(err, errlen, "epoll: %s", strerror(-ret));
 		goto fail;
 	}
 	*out = srv;

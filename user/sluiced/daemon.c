@@ -12,18 +12,8 @@
 
 #include <bpf/bpf.h>
 
+#include "apply.h"
 #include "daemon_int.h"
-
-void sl_derr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 void sl_dlog(struct sl_daemon *d, int prio, const char *fmt, ...)
 {
@@ -77,8 +67,8 @@ static int prog_ids(struct sl_daemon *d, char *err, size_t errlen)
 		len = sizeof(info);
 		memset(&info, 0, sizeof(info));
 		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
-			sl_derr(err, errlen, "cannot query the %s program",
-				sl_hook_name(hook));
+			sl_err(err, errlen, "cannot query the %s program",
+			       sl_hook_name(hook));
 			return -EIO;
 		}
 		d->prog_id[hook] = info.id;
@@ -149,23 +139,66 @@ static int merge_rules(struct sl_daemon *d, const struct sl_config *cfg,
 	return 0;
 }
 
+/* What the daemon adds to the library's steps of applying a file. */
+struct reload {
+	struct sl_daemon *d;
+	struct sl_rent *list; /* the rules, until the data plane runs them */
+	size_t n;
+	struct json_object *notes;
+};
+
+static void reload_set_filled(void *arg, const char *name,
+			      const struct sluice_set_info *before,
+			      const struct sluice_set_info *after)
+{
+	struct reload *r = arg;
+
+	if (memcmp(before, after, sizeof(*before)))
+		sl_dlog(r->d, LOG_INFO,
+			"set %s: %u IPv4 and %u IPv6 prefixes (were %u and %u)",
+			name, after->count4, after->count6, before->count4,
+			before->count6);
+}
+
+static void reload_rules_published(void *arg)
+{
+	struct reload *r = arg;
+
+	sl_rules_published(r->d, r->list, r->n);
+	r->list = NULL;
+}
+
+static void reload_ifaces(void *arg, const struct sl_config *cfg)
+{
+	struct reload *r = arg;
+
+	sl_ifaces_apply_config(r->d, cfg, r->notes);
+}
+
 int sl_daemon_reload(struct sl_daemon *d, struct sl_ctl_result *res)
 {
-	struct json_object *data = NULL, *notes;
-	struct sluice_set_info before, after;
+	struct reload r = { .d = d };
+	struct sl_apply_hooks h = {
+		.own_rules = true,
+		.set_filled = reload_set_filled,
+		.rules_published = reload_rules_published,
+		.ifaces = reload_ifaces,
+		.arg = &r,
+	};
+	struct json_object *data = NULL;
+	struct sl_rule *rules = NULL;
 	struct sl_config cfg;
-	struct sl_rent *list = NULL;
 	struct stat st;
-	size_t n, i;
-	int ret, id;
+	int ret;
 
 	memset(&cfg, 0, sizeof(cfg));
-	notes = json_object_new_array();
-	if (!notes)
+	r.notes = json_object_new_array();
+	if (!r.notes)
 		return -ENOMEM;
 	/* Only the file itself missing is an empty configuration. */
 	if (stat(d->config, &st) && errno == ENOENT) {
-		sl_dnote(notes, d, "%s does not exist: an empty configuration",
+		sl_dnote(r.notes, d,
+			 "%s does not exist: an empty configuration",
 			 d->config);
 	} else {
 		ret = sl_config_load(d->config, &cfg, res->err,
@@ -173,61 +206,21 @@ int sl_daemon_reload(struct sl_daemon *d, struct sl_ctl_result *res)
 		if (ret)
 			goto out;
 	}
-	ret = merge_rules(d, &cfg, &list, &n, notes);
+	ret = merge_rules(d, &cfg, &r.list, &r.n, r.notes);
+	if (!ret)
+		ret = sl_rules_of(r.list, r.n, &rules, res->err,
+				  sizeof(res->err));
 	if (ret)
 		goto out;
-
-	/*
-	 * Check the rules first: they can still fail (an action this data
-	 * plane lacks, too many shapes) while nothing packets see has
-	 * changed.  Their sets must exist for that, empty if new.  Then fill
-	 * the sets, and only then publish the rules, so that a new rule
-	 * never meets its set half filled.
-	 */
-	for (i = 0; i < cfg.nsets; i++) {
-		id = sl_dp_set_id(d->dp, cfg.sets[i].name, true);
-		if (id < 0) {
-			ret = id;
-			sl_derr(res->err, sizeof(res->err), "set \"%s\": %s",
-				cfg.sets[i].name,
-				id == -ENOSPC ? "too many sets" :
-						strerror(-id));
-			goto out;
-		}
-	}
-	ret = sl_rules_check(d, list, n, res->err, sizeof(res->err));
-	if (ret)
-		goto out;
-
-	for (i = 0; i < cfg.nsets; i++) {
-		const struct sl_set_def *s = &cfg.sets[i];
-
-		id = sl_dp_set_id(d->dp, s->name, false);
-		ret = id < 0 ? id : sl_dp_set_info(d->dp, id, &before);
-		if (!ret)
-			ret = sl_dp_set_replace(d->dp, id, s->prefixes.v,
-						s->prefixes.n);
-		if (!ret)
-			ret = sl_dp_set_info(d->dp, id, &after);
-		if (ret) {
-			sl_derr(res->err, sizeof(res->err),
-				"applied in part: set \"%s\": %s",
-				cfg.sets[i].name, strerror(-ret));
+	h.rules = rules;
+	h.nrules = r.n;
+	ret = sl_apply(d->dp, &cfg, &h, res->err, sizeof(res->err));
+	if (ret) {
+		if (h.partial)
 			sl_dlog(d, LOG_ERR, "reload of %s %s", d->config,
 				res->err);
-			goto out;
-		}
-		if (memcmp(&before, &after, sizeof(before)))
-			sl_dlog(d, LOG_INFO,
-				"set %s: %u IPv4 and %u IPv6 prefixes (were %u and %u)",
-				s->name, after.count4, after.count6,
-				before.count4, before.count6);
-	}
-	ret = sl_rules_apply(d, list, n, res->err, sizeof(res->err));
-	if (ret)
 		goto out;
-	list = NULL;
-	sl_ifaces_apply_config(d, &cfg, notes);
+	}
 
 	data = json_object_new_object();
 	if (!data) {
@@ -238,14 +231,15 @@ int sl_daemon_reload(struct sl_daemon *d, struct sl_ctl_result *res)
 	sl_json_add_int(data, "rules", d->nrules);
 	sl_json_add_int(data, "sets", cfg.nsets);
 	sl_json_add_int(data, "interfaces", cfg.nifaces);
-	json_object_object_add(data, "notes", notes);
-	notes = NULL;
+	json_object_object_add(data, "notes", r.notes);
+	r.notes = NULL;
 	res->data = data;
 	sl_dlog(d, LOG_INFO, "loaded %s: %zu rules, %zu sets, %zu interfaces",
 		d->config, d->nrules, cfg.nsets, cfg.nifaces);
 out:
-	free(list);
-	json_object_put(notes);
+	free(rules);
+	free(r.list);
+	json_object_put(r.notes);
 	sl_config_free(&cfg);
 	return ret;
 }
@@ -258,16 +252,16 @@ int sl_daemon_exec(void *arg, int argc, char **argv, int fd,
 	int ret;
 
 	if (argc > 0 && !strcmp(argv[0], "test-run")) {
-		sl_derr(res->err, sizeof(res->err),
-			"test-run runs offline, in the sluice CLI");
+		sl_err(res->err, sizeof(res->err),
+		       "test-run runs offline, in the sluice CLI");
 		return -EINVAL;
 	}
 	ret = sl_cmd_parse(argc, argv, &cmd, res->err, sizeof(res->err));
 	if (ret)
 		return ret;
 	if (fd >= 0 && cmd.kind != SL_CMD_SET_LOAD) {
-		sl_derr(res->err, sizeof(res->err),
-			"only \"set load\" takes a descriptor");
+		sl_err(res->err, sizeof(res->err),
+		       "only \"set load\" takes a descriptor");
 		ret = -EINVAL;
 		goto out;
 	}
@@ -302,7 +296,7 @@ int sl_daemon_exec(void *arg, int argc, char **argv, int fd,
 		ret = sl_daemon_reload(d, res);
 		break;
 	default:
-		sl_derr(res->err, sizeof(res->err), "empty command");
+		sl_err(res->err, sizeof(res->err), "empty command");
 		ret = -EINVAL;
 	}
 out:
@@ -363,27 +357,27 @@ int sl_daemon_open(const struct sl_daemon_opts *opts, struct sl_daemon **out,
 		goto fail;
 	ret = sl_ifaces_adopt(d);
 	if (ret) {
-		sl_derr(err, errlen, "cannot adopt the attachments: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot adopt the attachments: %s",
+		       strerror(-ret));
 		goto fail;
 	}
 	d->lm = sl_linkmon_open(sl_ifaces_on_link, d, &ret);
 	if (!d->lm) {
-		sl_derr(err, errlen, "cannot open the link monitor: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot open the link monitor: %s",
+		       strerror(-ret));
 		goto fail;
 	}
 	/* The links there now: renames and comebacks while we were away. */
 	ret = sl_linkmon_dump(d->lm);
 	if (ret) {
-		sl_derr(err, errlen, "cannot list the links: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot list the links: %s",
+		       strerror(-ret));
 		goto fail;
 	}
 	ret = sl_daemon_reload(d, &res);
 	json_object_put(res.data);
 	if (ret) {
-		sl_derr(err, errlen, "%s", res.err);
+		sl_err(err, errlen, "%s", res.err);
 		goto fail;
 	}
 	*out = d;

@@ -87,8 +87,6 @@ void sl_dlog(struct sl_daemon *d, int prio, const char *fmt, ...)
 /* A note for the reply (a JSON array of strings) that is logged too. */
 void sl_dnote(struct json_object *notes, struct sl_daemon *d, const char *fmt,
 	      ...) __attribute__((format(printf, 3, 4)));
-void sl_derr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* JSON helpers: each adds to obj, ignoring allocation failure of one. */
 void sl_json_add_str(struct json_object *obj, const char *key, const char *s);
@@ -97,18 +95,19 @@ void sl_json_add_bool(struct json_object *obj, const char *key, bool v);
 struct json_object *sl_json_counter(unsigned long long packets,
 				    unsigned long long bytes);
 
-/* daemon_rules.c: the rule list and its pinned store. */
+/* rules.c: the rule list and its pinned store. */
 int sl_rules_open(struct sl_daemon *d, char *err, size_t errlen);
 void sl_rules_close(struct sl_daemon *d);
-/* Make list (n entries, any order; taken over on success) the rule set. */
-/* What sl_rules_apply() would refuse, without changing anything. */
-int sl_rules_check(struct sl_daemon *d, struct sl_rent *list, size_t n,
-		   char *err, size_t errlen);
-int sl_rules_apply(struct sl_daemon *d, struct sl_rent *list, size_t n,
-		   char *err, size_t errlen);
+/* Sort list by prio, refuse a prio given twice, and take out the rules. */
+int sl_rules_of(struct sl_rent *list, size_t n, struct sl_rule **out, char *err,
+		size_t errlen);
+/* The data plane runs list (sorted, n entries): keep it and store it. */
+void sl_rules_published(struct sl_daemon *d, struct sl_rent *list, size_t n);
 /* Rewrite "in old" as "in new" after a rename (same slot, no recompile). */
 void sl_rules_rename_iface(struct sl_daemon *d, const char *old,
 			   const char *new);
+/* A rule as replies show it: sl_rule_format() without "rule add". */
+const char *sl_rule_text(const struct sl_rule *r, char *buf, size_t len);
 int sl_rules_cmd(struct sl_daemon *d, const struct sl_cmd *cmd,
 		 struct sl_ctl_result *res);
 

@@ -159,8 +159,8 @@ attached:
 		/* Unknown to the slots means unknown after a restart: undo. */
 		sl_detach(a, NULL, 0);
 		i->flags &= ~(SL_IFF_ATTACHED | SL_IFF_CLSACT);
-		sl_derr(err, errlen, "%s: cannot record the attachment: %s",
-			i->name, strerror(-ret));
+		sl_err(err, errlen, "%s: cannot record the attachment: %s",
+		       i->name, strerror(-ret));
 		return ret;
 	}
 	forget(d, slot);
@@ -635,9 +635,9 @@ static int cmd_attach(struct sl_daemon *d, const struct sl_cmd *cmd,
 	fresh = sl_dp_slot(d->dp, cmd->ifname, false) < 0;
 	slot = sl_dp_slot(d->dp, cmd->ifname, true);
 	if (slot < 0) {
-		sl_derr(res->err, sizeof(res->err), "%s: %s", cmd->ifname,
-			slot == -ENOSPC ? "too many interfaces" :
-					  strerror(-slot));
+		sl_err(res->err, sizeof(res->err), "%s: %s", cmd->ifname,
+		       slot == -ENOSPC ? "too many interfaces" :
+					 strerror(-slot));
 		return slot;
 	}
 	ret = iface_get(d, slot, &i);
@@ -645,9 +645,9 @@ static int cmd_attach(struct sl_daemon *d, const struct sl_cmd *cmd,
 		return ret;
 	if (i.ifindex == (__u32)ifindex && attached(d, slot, &i, &a)) {
 		if (!mode_fits(cmd->mode, a.mode)) {
-			sl_derr(res->err, sizeof(res->err),
-				"%s: attached already in mode %s; detach it first",
-				i.name, sl_mode_name(a.mode));
+			sl_err(res->err, sizeof(res->err),
+			       "%s: attached already in mode %s; detach it first",
+			       i.name, sl_mode_name(a.mode));
 			return -EBUSY;
 		}
 		/* The run time owns it now: a reload no longer detaches it. */
@@ -680,8 +680,8 @@ static int cmd_detach(struct sl_daemon *d, const struct sl_cmd *cmd,
 	slot = sl_dp_slot(d->dp, cmd->ifname, false);
 	if (slot < 0 || iface_get(d, slot, &i) ||
 	    !(i.flags & (SL_IFF_ATTACHED | SL_IFF_WANTED))) {
-		sl_derr(res->err, sizeof(res->err), "%s: not attached",
-			cmd->ifname);
+		sl_err(res->err, sizeof(res->err), "%s: not attached",
+		       cmd->ifname);
 		return -ENOENT;
 	}
 	ret = do_detach(d, slot, &i, res->err, sizeof(res->err));
@@ -703,9 +703,9 @@ static int cmd_policy(struct sl_daemon *d, const struct sl_cmd *cmd,
 
 	slot = sl_dp_slot(d->dp, cmd->ifname, true);
 	if (slot < 0) {
-		sl_derr(res->err, sizeof(res->err), "%s: %s", cmd->ifname,
-			slot == -ENOSPC ? "too many interfaces" :
-					  strerror(-slot));
+		sl_err(res->err, sizeof(res->err), "%s: %s", cmd->ifname,
+		       slot == -ENOSPC ? "too many interfaces" :
+					 strerror(-slot));
 		return slot;
 	}
 	ret = iface_get(d, slot, &i);
@@ -715,8 +715,8 @@ static int cmd_policy(struct sl_daemon *d, const struct sl_cmd *cmd,
 	i.flags &= ~SL_IFF_POLICY_CFG;
 	ret = iface_put(d, slot, &i);
 	if (ret) {
-		sl_derr(res->err, sizeof(res->err), "%s: %s", cmd->ifname,
-			strerror(-ret));
+		sl_err(res->err, sizeof(res->err), "%s: %s", cmd->ifname,
+		       strerror(-ret));
 		return ret;
 	}
 	sl_ifaces_resolve(d);

@@ -113,7 +113,7 @@ static void __attribute__((noreturn)) fail(const char *fmt, ...)
 	ssize_t n;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	sl_verr(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	logmsg(LOG_ERR, "%s", msg);
 	if (g.ready_fd >= 0) {

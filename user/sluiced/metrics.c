@@ -114,8 +114,8 @@ int sl_show_metrics(struct sl_daemon *d, const struct sl_cmd *cmd,
 
 	ret = sl_daemon_metrics(d, cmd->per_cpu, &text, &len);
 	if (ret) {
-		sl_derr(res->err, sizeof(res->err),
-			"cannot read the counters: %s", strerror(-ret));
+		sl_err(res->err, sizeof(res->err),
+		       "cannot read the counters: %s", strerror(-ret));
 		return ret;
 	}
 	/* The reply's data is the text itself, a JSON string. */

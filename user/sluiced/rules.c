@@ -18,9 +18,6 @@
 
 #include "daemon_int.h"
 
-/* "rule add " opens every formatted rule; replies leave it out. */
-#define RULE_ADD_LEN 9
-
 static int rent_cmp(const void *a, const void *b)
 {
 	const struct sl_rent *x = a, *y = b;
@@ -42,9 +39,9 @@ static int store_check(int fd, const char *path, char *err, size_t errlen)
 		return -errno;
 	if (info.type != BPF_MAP_TYPE_HASH || info.key_size != sizeof(__u32) ||
 	    info.value_size != sizeof(struct sl_store_rec)) {
-		sl_derr(err, errlen,
-			"%s is not a rule store this sluiced reads: remove it",
-			path);
+		sl_err(err, errlen,
+		       "%s is not a rule store this sluiced reads: remove it",
+		       path);
 		return -EPROTO;
 	}
 	return 0;
@@ -69,21 +66,21 @@ static int store_open(struct sl_daemon *d, char *err, size_t errlen)
 	}
 	if (errno != ENOENT) {
 		ret = -errno;
-		sl_derr(err, errlen, "%s: %s", path, strerror(-ret));
+		sl_err(err, errlen, "%s: %s", path, strerror(-ret));
 		return ret;
 	}
 	fd = bpf_map_create(BPF_MAP_TYPE_HASH, SL_STORE_NAME, sizeof(__u32),
 			    sizeof(struct sl_store_rec), SLUICE_PRIO_MAX, &o);
 	if (fd < 0) {
 		ret = -errno;
-		sl_derr(err, errlen, "cannot create the rule store: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot create the rule store: %s",
+		       strerror(-ret));
 		return ret;
 	}
 	if (bpf_obj_pin(fd, path)) {
 		ret = -errno;
 		close(fd);
-		sl_derr(err, errlen, "cannot pin %s: %s", path, strerror(-ret));
+		sl_err(err, errlen, "cannot pin %s: %s", path, strerror(-ret));
 		return ret;
 	}
 	d->store_fd = fd;
@@ -171,8 +168,8 @@ int sl_rules_open(struct sl_daemon *d, char *err, size_t errlen)
 		return ret;
 	ret = store_load(d);
 	if (ret)
-		sl_derr(err, errlen, "cannot read the rule store: %s",
-			strerror(-ret));
+		sl_err(err, errlen, "cannot read the rule store: %s",
+		       strerror(-ret));
 	else if (d->nrules)
 		sl_dlog(d, LOG_INFO, "adopted %zu rules", d->nrules);
 	return ret;
@@ -217,9 +214,8 @@ static int store_sync(struct sl_daemon *d, const struct sl_rent *old,
 	return ret;
 }
 
-/* Sort the list, refuse a priority given twice, and take out the rules. */
-static int rules_of(struct sl_rent *list, size_t n, struct sl_rule **out,
-		    char *err, size_t errlen)
+int sl_rules_of(struct sl_rent *list, size_t n, struct sl_rule **out, char *err,
+		size_t errlen)
 {
 	struct sl_rule *rules;
 	size_t i;
@@ -228,8 +224,8 @@ static int rules_of(struct sl_rent *list, size_t n, struct sl_rule **out,
 		qsort(list, n, sizeof(*list), rent_cmp);
 	for (i = 1; i < n; i++) {
 		if (list[i].rule.prio == list[i - 1].rule.prio) {
-			sl_derr(err, errlen, "rule %u given twice",
-				list[i].rule.prio);
+			sl_err(err, errlen, "rule %u given twice",
+			       list[i].rule.prio);
 			return -EEXIST;
 		}
 	}
@@ -242,33 +238,8 @@ static int rules_of(struct sl_rent *list, size_t n, struct sl_rule **out,
 	return 0;
 }
 
-int sl_rules_check(struct sl_daemon *d, struct sl_rent *list, size_t n,
-		   char *err, size_t errlen)
+void sl_rules_published(struct sl_daemon *d, struct sl_rent *list, size_t n)
 {
-	struct sl_rule *rules;
-	int ret;
-
-	ret = rules_of(list, n, &rules, err, errlen);
-	if (ret)
-		return ret;
-	ret = sl_dp_rules_check(d->dp, rules, n, err, errlen);
-	free(rules);
-	return ret;
-}
-
-int sl_rules_apply(struct sl_daemon *d, struct sl_rent *list, size_t n,
-		   char *err, size_t errlen)
-{
-	struct sl_rule *rules;
-	int ret;
-
-	ret = rules_of(list, n, &rules, err, errlen);
-	if (ret)
-		return ret;
-	ret = sl_dp_rules_replace(d->dp, rules, n, err, errlen);
-	free(rules);
-	if (ret)
-		return ret;
 	/*
 	 * The data plane has the new rules; a store that lags behind is
 	 * only wrong until the next change, so say so and carry on.
@@ -281,7 +252,23 @@ int sl_rules_apply(struct sl_daemon *d, struct sl_rent *list, size_t n,
 	d->nrules = n;
 	/* Rules may have made slots ("in", "redirect") for interfaces here. */
 	sl_ifaces_resolve(d);
-	return 0;
+}
+
+/* Make list (n entries, any order; taken over on success) the rule set. */
+static int rules_apply(struct sl_daemon *d, struct sl_rent *list, size_t n,
+		       char *err, size_t errlen)
+{
+	struct sl_rule *rules;
+	int ret;
+
+	ret = sl_rules_of(list, n, &rules, err, errlen);
+	if (ret)
+		return ret;
+	ret = sl_dp_rules_replace(d->dp, rules, n, err, errlen);
+	free(rules);
+	if (!ret)
+		sl_rules_published(d, list, n);
+	return ret;
 }
 
 void sl_rules_rename_iface(struct sl_daemon *d, const char *old,
@@ -312,10 +299,13 @@ static struct sl_rent *find(struct sl_daemon *d, __u16 prio)
 	return bsearch(&key, d->rules, d->nrules, sizeof(*d->rules), rent_cmp);
 }
 
-static const char *rule_text(const struct sl_rule *r, char *buf, size_t len)
+const char *sl_rule_text(const struct sl_rule *r, char *buf, size_t len)
 {
+	static const char head[] = "rule add ";
+
 	sl_rule_format(r, buf, len);
-	return strlen(buf) > RULE_ADD_LEN ? buf + RULE_ADD_LEN : buf;
+	return strncmp(buf, head, sizeof(head) - 1) ? buf :
+						      buf + sizeof(head) - 1;
 }
 
 static int rule_add(struct sl_daemon *d, const struct sl_rule *r,
@@ -326,8 +316,8 @@ static int rule_add(struct sl_daemon *d, const struct sl_rule *r,
 	int ret;
 
 	if (find(d, r->prio)) {
-		sl_derr(res->err, sizeof(res->err), "rule %u already exists",
-			r->prio);
+		sl_err(res->err, sizeof(res->err), "rule %u already exists",
+		       r->prio);
 		return -EEXIST;
 	}
 	list = calloc(d->nrules + 1, sizeof(*list));
@@ -337,8 +327,7 @@ static int rule_add(struct sl_daemon *d, const struct sl_rule *r,
 		memcpy(list, d->rules, d->nrules * sizeof(*list));
 	list[d->nrules].rule = *r;
 	list[d->nrules].origin = SL_ORIGIN_RUNTIME;
-	ret = sl_rules_apply(d, list, d->nrules + 1, res->err,
-			     sizeof(res->err));
+	ret = rules_apply(d, list, d->nrules + 1, res->err, sizeof(res->err));
 	if (ret) {
 		free(list);
 		return ret;
@@ -347,7 +336,7 @@ static int rule_add(struct sl_daemon *d, const struct sl_rule *r,
 	if (!res->data)
 		return -ENOMEM;
 	sl_json_add_int(res->data, "prio", r->prio);
-	sl_json_add_str(res->data, "rule", rule_text(r, text, sizeof(text)));
+	sl_json_add_str(res->data, "rule", sl_rule_text(r, text, sizeof(text)));
 	return 0;
 }
 
@@ -358,8 +347,8 @@ static int rule_del(struct sl_daemon *d, __u16 prio, struct sl_ctl_result *res)
 	int ret;
 
 	if (!e) {
-		sl_derr(res->err, sizeof(res->err), "rule %u does not exist",
-			prio);
+		sl_err(res->err, sizeof(res->err), "rule %u does not exist",
+		       prio);
 		return -ENOENT;
 	}
 	at = e - d->rules;
@@ -368,7 +357,7 @@ static int rule_del(struct sl_daemon *d, __u16 prio, struct sl_ctl_result *res)
 		return -ENOMEM;
 	memcpy(list, d->rules, at * sizeof(*list));
 	memcpy(list + at, d->rules + at + 1, (n - at - 1) * sizeof(*list));
-	ret = sl_rules_apply(d, list, n - 1, res->err, sizeof(res->err));
+	ret = rules_apply(d, list, n - 1, res->err, sizeof(res->err));
 	if (ret) {
 		free(list);
 		return ret;
@@ -402,7 +391,7 @@ static int rule_list(struct sl_daemon *d, struct sl_ctl_result *res)
 			memset(&c, 0, sizeof(c));
 		sl_json_add_int(o, "prio", e->rule.prio);
 		sl_json_add_str(o, "rule",
-				rule_text(&e->rule, text, sizeof(text)));
+				sl_rule_text(&e->rule, text, sizeof(text)));
 		sl_json_add_str(o, "action", sl_action_name(e->rule.action));
 		sl_json_add_str(o, "origin", origin_name(e->origin));
 		json_object_object_add(o, "packets",

@@ -5,7 +5,6 @@
  * the old and the new content matches throughout (a flush and a refill
  * would let a blocklisted source through in between).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,23 +14,6 @@
 #include <sys/stat.h>
 
 #include "daemon_int.h"
-
-/* A set file can name each prefix of both families once, and no more. */
-#define SET_FILE_MAX_PREFIXES (2ul * SLUICE_SET_MAX_PREFIXES)
-
-/* Listing order: IPv4 before IPv6, by address, shorter first. */
-static int prefix_cmp(const void *a, const void *b)
-{
-	const struct sl_prefix *x = a, *y = b;
-	int r;
-
-	if (x->family != y->family)
-		return (int)x->family - (int)y->family;
-	r = memcmp(x->addr, y->addr, sizeof(x->addr));
-	if (r)
-		return r;
-	return (int)x->len - (int)y->len;
-}
 
 static int collect(const struct sl_prefix *p, void *arg)
 {
@@ -51,40 +33,26 @@ static int set_content(struct sl_daemon *d, unsigned int id,
 		return ret;
 	}
 	if (l->n)
-		qsort(l->v, l->n, sizeof(*l->v), prefix_cmp);
+		qsort(l->v, l->n, sizeof(*l->v), sl_prefix_cmp);
 	return 0;
 }
 
-static bool blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
-	       c == '\f';
-}
-
 /*
- * A set file from a descriptor the client opened: the syntax of
- * sl_set_file_load() (one prefix per line, '#' comments), errors as
- * "NAME:LINE: ..." with NAME as the client gave it.  Only regular files:
- * reading a pipe could block the daemon for as long as the writer likes.
+ * A set file from a descriptor the client opened, errors naming it as the
+ * client gave it.  Only regular files: reading a pipe could block the
+ * daemon for as long as the writer likes.
  */
 static int read_set_fd(int fd, const char *name, struct sl_prefix_list *l,
 		       char *err, size_t errlen)
 {
-	char msg[SL_ERR_LEN], *line = NULL;
-	unsigned long lineno = 0;
-	struct sl_prefix p;
-	size_t cap = 0;
 	struct stat st;
-	ssize_t n;
 	FILE *f;
-	int dfd, ret = 0;
+	int dfd, ret;
 
 	if (fstat(fd, &st))
 		return -errno;
-	if (!S_ISREG(st.st_mode)) {
-		sl_derr(err, errlen, "%s: not a regular file", name);
-		return -EINVAL;
-	}
+	if (!S_ISREG(st.st_mode))
+		return sl_err(err, errlen, "%s: not a regular file", name);
 	dfd = dup(fd);
 	if (dfd < 0)
 		return -errno;
@@ -94,63 +62,7 @@ static int read_set_fd(int fd, const char *name, struct sl_prefix_list *l,
 		return -errno;
 	}
 	rewind(f);
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		char *s = line, *end = line + n, *w;
-
-		lineno++;
-		while (s < end && blank(*s))
-			s++;
-		if (s == end || *s == '#')
-			continue;
-		if (memchr(s, '\0', end - s)) {
-			sl_derr(err, errlen, "%s:%lu: line has a NUL byte",
-				name, lineno);
-			ret = -EINVAL;
-			goto out;
-		}
-		w = s;
-		while (s < end && !blank(*s))
-			s++;
-		if (s < end)
-			*s++ = '\0';
-		while (s < end && blank(*s))
-			s++;
-		if (s < end && *s != '#') {
-			char *e = s;
-
-			while (e < end && !blank(*e))
-				e++;
-			*e = '\0';
-			sl_derr(err, errlen, "%s:%lu: unexpected \"%s\"", name,
-				lineno, s);
-			ret = -EINVAL;
-			goto out;
-		}
-		if (sl_prefix_parse(w, &p, msg, sizeof(msg))) {
-			sl_derr(err, errlen, "%s:%lu: %s", name, lineno, msg);
-			ret = -EINVAL;
-			goto out;
-		}
-		if (l->n >= SET_FILE_MAX_PREFIXES) {
-			sl_derr(err, errlen, "%s:%lu: more than %lu prefixes",
-				name, lineno, SET_FILE_MAX_PREFIXES);
-			ret = -E2BIG;
-			goto out;
-		}
-		if (sl_prefix_list_push(l, &p)) {
-			sl_derr(err, errlen, "%s:%lu: out of memory", name,
-				lineno);
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
-	if (ferror(f)) {
-		ret = -EIO;
-		sl_derr(err, errlen, "%s: cannot read: %s", name,
-			strerror(errno ? errno : EIO));
-	}
-out:
-	free(line);
+	ret = sl_set_file_read(f, name, l, err, errlen);
 	fclose(f);
 	return ret;
 }
@@ -181,15 +93,15 @@ static int set_id(struct sl_daemon *d, const char *name, bool create,
 	int id = sl_dp_set_id(d->dp, name, create);
 
 	if (id == -ENOENT)
-		sl_derr(res->err, sizeof(res->err), "set \"%s\" does not exist",
-			name);
+		sl_err(res->err, sizeof(res->err), "set \"%s\" does not exist",
+		       name);
 	else if (id == -ENOSPC)
-		sl_derr(res->err, sizeof(res->err),
-			"set \"%s\": too many sets (at most %d)", name,
-			SLUICE_MAX_SETS - 1);
+		sl_err(res->err, sizeof(res->err),
+		       "set \"%s\": too many sets (at most %d)", name,
+		       SLUICE_MAX_SETS - 1);
 	else if (id < 0)
-		sl_derr(res->err, sizeof(res->err), "set \"%s\": %s", name,
-			strerror(-id));
+		sl_err(res->err, sizeof(res->err), "set \"%s\": %s", name,
+		       strerror(-id));
 	return id;
 }
 
@@ -204,8 +116,8 @@ static int set_change(struct sl_daemon *d, const struct sl_cmd *cmd, int fd,
 
 	if (cmd->kind == SL_CMD_SET_LOAD) {
 		if (fd < 0) {
-			sl_derr(res->err, sizeof(res->err),
-				"set load: the file must come as a descriptor (\"fd\": true)");
+			sl_err(res->err, sizeof(res->err),
+			       "set load: the file must come as a descriptor (\"fd\": true)");
 			return -EINVAL;
 		}
 		ret = read_set_fd(fd, cmd->path, &l, res->err,
@@ -264,8 +176,8 @@ static int set_change(struct sl_daemon *d, const struct sl_cmd *cmd, int fd,
 	}
 	goto out;
 fail:
-	sl_derr(res->err, sizeof(res->err), "set \"%s\": %s", cmd->set,
-		set_errstr(ret));
+	sl_err(res->err, sizeof(res->err), "set \"%s\": %s", cmd->set,
+	       set_errstr(ret));
 out:
 	sl_prefix_list_free(&l);
 	return ret;
@@ -340,8 +252,8 @@ static int set_list_one(struct sl_daemon *d, const char *name,
 	if (!ret)
 		ret = set_content(d, id, &l);
 	if (ret) {
-		sl_derr(res->err, sizeof(res->err), "set \"%s\": %s", name,
-			strerror(-ret));
+		sl_err(res->err, sizeof(res->err), "set \"%s\": %s", name,
+		       strerror(-ret));
 		return ret;
 	}
 	head = set_json(name, &info);

@@ -5,9 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-
 #include "daemon_int.h"
 #include "stats.h"
 
@@ -139,16 +136,6 @@ static int read_snapshot(struct sl_daemon *d, struct sl_stats *s)
 	return ret;
 }
 
-/* The rule as "rule list" shows it: without "rule add". */
-static const char *rule_text(const struct sl_rule *r, char *buf, size_t len)
-{
-	static const char head[] = "rule add ";
-
-	sl_rule_format(r, buf, len);
-	return strncmp(buf, head, sizeof(head) - 1) ? buf :
-						      buf + sizeof(head) - 1;
-}
-
 int sl_show_stats(struct sl_daemon *d, const struct sl_cmd *cmd,
 		  struct sl_ctl_result *res)
 {
@@ -165,8 +152,8 @@ int sl_show_stats(struct sl_daemon *d, const struct sl_cmd *cmd,
 
 	ret = read_snapshot(d, &s);
 	if (ret) {
-		sl_derr(res->err, sizeof(res->err),
-			"cannot read the counters: %s", strerror(-ret));
+		sl_err(res->err, sizeof(res->err),
+		       "cannot read the counters: %s", strerror(-ret));
 		return ret;
 	}
 	rsrc.s = &s;
@@ -218,8 +205,8 @@ int sl_show_stats(struct sl_daemon *d, const struct sl_cmd *cmd,
 	if (cmd->ifname[0] && !known) {
 		sl_stats_free(&s);
 		json_object_put(data);
-		sl_derr(res->err, sizeof(res->err), "%s: not known to sluiced",
-			cmd->ifname);
+		sl_err(res->err, sizeof(res->err), "%s: not known to sluiced",
+		       cmd->ifname);
 		return -ENOENT;
 	}
 	for (k = 0; k < d->nrules; k++) {
@@ -229,7 +216,7 @@ int sl_show_stats(struct sl_daemon *d, const struct sl_cmd *cmd,
 		if (!o)
 			continue;
 		sl_json_add_int(o, "prio", r->prio);
-		sl_json_add_str(o, "rule", rule_text(r, text, sizeof(text)));
+		sl_json_add_str(o, "rule", sl_rule_text(r, text, sizeof(text)));
 		sl_json_add_str(o, "action", sl_action_name(r->action));
 		json_object_array_add(rules, o);
 	}
@@ -238,53 +225,25 @@ int sl_show_stats(struct sl_daemon *d, const struct sl_cmd *cmd,
 	return 0;
 }
 
-/* The active rule set's size, as the data plane counts it. */
-static void ruleset_fill(struct sl_daemon *d, struct json_object *o)
+/* The active rule set's size and the maps' fill, as the data plane counts. */
+static void usage_fill(struct sl_daemon *d, struct json_object *rules,
+		       struct json_object *maps)
 {
-	struct bpf_object *obj = sl_dp_object(d->dp);
-	struct sluice_ruleset rs = { 0 };
-	struct sluice_state st = { 0 };
-	__u32 zero = 0;
-	int fd;
+	struct sl_dp_usage u;
 
-	fd = bpf_object__find_map_fd_by_name(obj, "sl_state");
-	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &st)) {
-		__u32 gen = st.active_gen & 1;
-
-		fd = bpf_object__find_map_fd_by_name(obj, "sl_rulesets");
-		if (fd >= 0)
-			bpf_map_lookup_elem(fd, &gen, &rs);
-	}
-	sl_json_add_int(o, "count", d->nrules);
-	sl_json_add_int(o, "index_entries", rs.pool_used);
-	sl_json_add_int(o, "index_entries_max", SLUICE_POOL_ENTRIES);
-	sl_json_add_int(o, "unindexed", rs.unindexed);
-}
-
-static void maps_fill(struct sl_daemon *d, struct json_object *o)
-{
-	struct sluice_set_info info;
-	struct sluice_iface i;
-	unsigned long long p4 = 0, p6 = 0;
-	unsigned int k, slots = 0, sets = 0;
-
-	for (k = 1; k < SLUICE_MAX_IFACES; k++)
-		if (!sl_dp_iface_get(d->dp, k, &i) && i.name[0])
-			slots++;
-	for (k = 1; k < SLUICE_MAX_SETS; k++) {
-		if (sl_dp_set_info(d->dp, k, &info) || !info.name[0])
-			continue;
-		sets++;
-		p4 += info.count4;
-		p6 += info.count6;
-	}
-	sl_json_add_int(o, "slots", slots);
-	sl_json_add_int(o, "slots_max", SLUICE_MAX_IFACES - 1);
-	sl_json_add_int(o, "sets", sets);
-	sl_json_add_int(o, "sets_max", SLUICE_MAX_SETS - 1);
-	sl_json_add_int(o, "prefixes4", p4);
-	sl_json_add_int(o, "prefixes6", p6);
-	sl_json_add_int(o, "prefixes_max", SLUICE_SET_MAX_PREFIXES);
+	if (sl_dp_usage(d->dp, &u))
+		memset(&u, 0, sizeof(u));
+	sl_json_add_int(rules, "count", d->nrules);
+	sl_json_add_int(rules, "index_entries", u.ruleset.pool_used);
+	sl_json_add_int(rules, "index_entries_max", SLUICE_POOL_ENTRIES);
+	sl_json_add_int(rules, "unindexed", u.ruleset.unindexed);
+	sl_json_add_int(maps, "slots", u.ifaces);
+	sl_json_add_int(maps, "slots_max", SLUICE_MAX_IFACES - 1);
+	sl_json_add_int(maps, "sets", u.sets);
+	sl_json_add_int(maps, "sets_max", SLUICE_MAX_SETS - 1);
+	sl_json_add_int(maps, "prefixes4", u.prefixes4);
+	sl_json_add_int(maps, "prefixes6", u.prefixes6);
+	sl_json_add_int(maps, "prefixes_max", SLUICE_SET_MAX_PREFIXES);
 }
 
 int sl_show_status(struct sl_daemon *d, struct sl_ctl_result *res)
@@ -313,10 +272,9 @@ int sl_show_status(struct sl_daemon *d, struct sl_ctl_result *res)
 	sl_json_add_int(progs, "tc", d->prog_id[SLUICE_HOOK_TC]);
 	json_object_object_add(data, "programs", progs);
 	json_object_object_add(data, "interfaces", sl_ifaces_json(d));
-	ruleset_fill(d, rules);
+	usage_fill(d, rules, maps);
 	json_object_object_add(data, "rules", rules);
 	json_object_object_add(data, "sets", sl_sets_json(d));
-	maps_fill(d, maps);
 	json_object_object_add(data, "maps", maps);
 	res->data = data;
 	return 0;
