@@ -249,6 +249,37 @@ fail:
 	return ret;
 }
 
+/*
+ * Pin again every map whose pin is gone (its directory removed behind our
+ * back): the maps live on while we hold them, and the next start must find
+ * them.  A pin that is there is left alone, whatever it holds.
+ */
+int sl_dp_repin(struct sl_dp *dp)
+{
+	char path[sizeof(dp->pin_dir) + BPF_OBJ_NAME_LEN + 1];
+	struct bpf_map *map;
+	int ret, n = 0;
+
+	if (!dp->pin_dir[0])
+		return 0;
+	ret = mkdir_p(dp->pin_dir);
+	if (ret)
+		return ret;
+	bpf_object__for_each_map(map, dp->skel->obj)
+	{
+		if (bpf_map__is_internal(map))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dp->pin_dir,
+			 bpf_map__name(map));
+		if (!access(path, F_OK))
+			continue;
+		if (bpf_obj_pin(bpf_map__fd(map), path))
+			return -errno;
+		n++;
+	}
+	return n;
+}
+
 void sl_dp_close(struct sl_dp *dp)
 {
 	int i;

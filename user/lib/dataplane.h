@@ -31,6 +31,8 @@ struct sl_dp_opts {
 int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **dp, char *err,
 	       size_t errlen);
 void sl_dp_close(struct sl_dp *dp);
+/* Pin again the maps whose pins are gone: how many, or -errno. */
+int sl_dp_repin(struct sl_dp *dp);
 
 int sl_dp_prog_fd(const struct sl_dp *dp, enum sluice_hook hook);
 struct bpf_object *sl_dp_object(const struct sl_dp *dp);

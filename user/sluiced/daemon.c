@@ -317,8 +317,56 @@ void sl_daemon_link_read(struct sl_daemon *d)
 		sl_dlog(d, LOG_WARNING, "link monitor: %s", strerror(-ret));
 }
 
+/*
+ * Pins removed behind our back (rm -rf of the pin directory) are put
+ * back: the maps live on in us, and a restart must find them.  Returns
+ * how many were put back, or -errno.
+ */
+int sl_daemon_repin(struct sl_daemon *d)
+{
+	char path[PATH_MAX + 32];
+	int n;
+
+	n = sl_dp_repin(d->dp);
+	if (n < 0 || d->store_fd < 0)
+		return n;
+	snprintf(path, sizeof(path), "%s/%s", d->pin_dir, SL_STORE_NAME);
+	if (access(path, F_OK)) {
+		if (bpf_obj_pin(d->store_fd, path))
+			return -errno;
+		n++;
+	}
+	return n;
+}
+
+static void check_pins(struct sl_daemon *d)
+{
+	int n = sl_daemon_repin(d);
+
+	if (n > 0) {
+		sl_dlog(d, LOG_WARNING,
+			"%s: %d pins were gone (removed behind sluiced's back); pinned again",
+			d->pin_dir, n);
+		d->pin_err[0] = '\0';
+	} else if (n < 0 && !d->pin_err[0]) {
+		snprintf(d->pin_err, sizeof(d->pin_err), "cannot pin: %s",
+			 strerror(-n));
+		sl_dlog(d, LOG_ERR, "%s: %s; a restart would begin empty",
+			d->pin_dir, d->pin_err);
+	} else if (!n) {
+		d->pin_err[0] = '\0';
+	}
+}
+
+const char *sl_daemon_pin_error(struct sl_daemon *d)
+{
+	check_pins(d);
+	return d->pin_err[0] ? d->pin_err : NULL;
+}
+
 void sl_daemon_tick(struct sl_daemon *d)
 {
+	check_pins(d);
 	sl_ifaces_watch(d);
 	sl_ifaces_retry(d);
 }

@@ -72,6 +72,12 @@ int sl_daemon_open(const struct sl_daemon_opts *opts, struct sl_daemon **d,
 /* Lets go of everything but what must outlive it: pins, attachments. */
 void sl_daemon_close(struct sl_daemon *d);
 
+/*
+ * Pin again what is no longer pinned (sluiced does so on every tick);
+ * NULL when everything is pinned, else why it cannot be.
+ */
+const char *sl_daemon_pin_error(struct sl_daemon *d);
+
 /* The link monitor's socket, and what to call when it is readable. */
 int sl_daemon_link_fd(const struct sl_daemon *d);
 void sl_daemon_link_read(struct sl_daemon *d);

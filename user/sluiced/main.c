@@ -213,10 +213,30 @@ static void ensure_bpffs(const char *pin_dir)
 }
 
 /* One daemon per pin directory: two would fight over the slots. */
+static int lock_fd = -1;
+
+static int lock_dir(const char *pin_dir)
+{
+	int fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+		close(fd);
+		return ret;
+	}
+	if (lock_fd >= 0)
+		close(lock_fd);
+	lock_fd = fd;
+	return 0;
+}
+
 static void lock_pins(const char *pin_dir)
 {
 	char path[4096], *p;
-	int fd;
+	int ret;
 
 	snprintf(path, sizeof(path), "%s", pin_dir);
 	for (p = path + 1; *p; p++) {
@@ -228,14 +248,31 @@ static void lock_pins(const char *pin_dir)
 	}
 	if (mkdir(path, 0700) && errno != EEXIST)
 		fail("cannot create %s: %s", pin_dir, strerror(errno));
-	fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		fail("cannot open %s: %s", pin_dir, strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB))
-		fail("%s: %s", pin_dir,
-		     errno == EWOULDBLOCK ? "another sluiced uses it" :
-					    strerror(errno));
 	/* Held (and the fd kept) for the life of the process. */
+	ret = lock_dir(pin_dir);
+	if (ret)
+		fail("%s: %s", pin_dir,
+		     ret == -EBUSY ? "another sluiced uses it" :
+				     strerror(-ret));
+}
+
+/*
+ * The lock is on the directory's inode: when the directory was removed
+ * and made again (the daemon pins into the new one), lock the new one.
+ */
+static void relock_pins(const char *pin_dir)
+{
+	struct stat now, held;
+	int ret;
+
+	if (stat(pin_dir, &now) || fstat(lock_fd, &held) ||
+	    (now.st_dev == held.st_dev && now.st_ino == held.st_ino))
+		return;
+	ret = lock_dir(pin_dir);
+	if (ret)
+		logmsg(LOG_ERR, "%s: cannot lock it again: %s", pin_dir,
+		       ret == -EBUSY ? "another sluiced uses it" :
+				       strerror(-ret));
 }
 
 /* The socket's group, created when missing; -1: root only. */
@@ -354,6 +391,7 @@ int main(int argc, char **argv)
 	struct sl_ctl_server_opts so = { 0 };
 	struct sl_daemon_opts dopts = { 0 };
 	struct epoll_event ev[16];
+	const char *pin_err;
 	struct signalfd_siginfo si;
 	char err[SL_CTL_ERR_LEN];
 	int ep, sfd, tfd, opt, n, i;
@@ -496,6 +534,7 @@ int main(int argc, char **argv)
 				(void)r;
 				sl_ctl_server_tick(g.srv);
 				sl_daemon_tick(g.d);
+				relock_pins(pin_dir);
 				/* The tick may have hidden its timeout. */
 				if (g.http)
 					sl_http_run(g.http);
@@ -512,7 +551,14 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	logmsg(LOG_INFO, "exiting; programs stay attached, maps pinned");
+	pin_err = sl_daemon_pin_error(g.d);
+	if (pin_err)
+		logmsg(LOG_ERR,
+		       "exiting; programs stay attached, but the maps are NOT pinned (%s): the next start begins empty",
+		       pin_err);
+	else
+		logmsg(LOG_INFO,
+		       "exiting; programs stay attached, maps pinned");
 	sl_http_stop(g.http);
 	sl_ctl_server_close(g.srv);
 	sl_daemon_close(g.d);
