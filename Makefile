@@ -51,14 +51,14 @@ TEST_BINS  := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(TEST_SRCS))
 TEST_LIB   := $(patsubst selftests/lib/%.c,$(BUILD)/selftests/lib/%.o,$(wildcard selftests/lib/*.c))
 TOOL_BINS  := $(BUILD)/bench $(if $(wildcard tools/pktgen/pktgen.c),$(BUILD)/pktgen)
 
-include mk/sanitize.mk
-include mk/fuzz.mk
-
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all deps test bench demo install uninstall check format help clean
 
 all: $(PROGS) $(TEST_BINS) $(TOOL_BINS)
+
+include mk/sanitize.mk
+include mk/fuzz.mk
 
 help:
 	@echo 'make            build sluice, sluiced, the selftests and tools into $(BUILD)/'
