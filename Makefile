@@ -2,7 +2,7 @@
 #
 # sluice: the one entry point.  "make help" lists the targets.
 
-BUILD		?= build
+BUILD		?= $(if $(filter 1,$(SANITIZE)),build-san,build)
 CLANG		?= clang
 BPFTOOL		?= bpftool
 CC		?= gcc
@@ -22,10 +22,15 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 # The dependency step runs once per build tree; "make deps" re-runs it.
+# Plain "make" only checks; "make test" and "make demo" install what is
+# missing, so they alone set up a fresh machine.
 DEPS_STAMP := $(BUILD)/.deps
+DEPS_MODE  := $(if $(filter test demo,$(MAKECMDGOALS)),--test,--check)
 
+# "make CFLAGS=..." replaces -O2 -g and adds to the project's flags.
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+override CFLAGS += $(if $(filter 1,$(WERROR)),-Werror)
+override CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	   -D_GNU_SOURCE -Iheaders -Iuser/lib -I$(BUILD)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -52,6 +57,9 @@ TOOL_BINS  := $(BUILD)/bench $(if $(wildcard tools/pktgen/pktgen.c),$(BUILD)/pkt
 
 all: $(PROGS) $(TEST_BINS) $(TOOL_BINS)
 
+include mk/sanitize.mk
+include mk/fuzz.mk
+
 help:
 	@echo 'make            build sluice, sluiced, the selftests and tools into $(BUILD)/'
 	@echo 'make deps       install from Debian what the build and tests need'
@@ -61,16 +69,18 @@ help:
 	@echo 'make install    install binaries, unit, man pages, completion (PREFIX, DESTDIR)'
 	@echo 'make uninstall  remove what make install put (the configuration stays)'
 	@echo 'make check      clang-format check of every C file'
+	@echo 'make sanitize   ASan+UBSan build in build-san/: unit tests, a daemon session'
+	@echo 'make fuzz       libFuzzer targets in fuzz/, FUZZ_TIME seconds each'
 	@echo 'make format     reformat every C file in place'
 	@echo 'make clean      remove $(BUILD)/'
-	@echo 'V=1             show the commands'
+	@echo 'V=1             show the commands; WERROR=1 warnings are errors'
 
 deps:
 	$(Q)sh tools/deps.sh --test
 	$(Q)mkdir -p $(BUILD) && touch $(DEPS_STAMP)
 
 $(DEPS_STAMP):
-	$(Q)sh tools/deps.sh
+	$(Q)sh tools/deps.sh $(DEPS_MODE)
 	$(Q)mkdir -p $(BUILD) && touch $@
 
 $(BUILD)/vmlinux.h: | $(DEPS_STAMP)

@@ -214,19 +214,19 @@ def phase_busy():
                 t0 = time.monotonic()
                 which = k % 4
                 if which == 0:
-                    r = c.call(["rule", "list"], [n, k])
-                    good = rules_ok(r, [n, k])
+                    r = c.call(["rule", "list"], "%d.%d" % (n, k))
+                    good = rules_ok(r, "%d.%d" % (n, k))
                 elif which == 1:
-                    r = c.call(["status"], [n, k])
-                    good = (r and r.get("ok") and r.get("id") == [n, k]
+                    r = c.call(["status"], "%d.%d" % (n, k))
+                    good = (r and r.get("ok") and r.get("id") == "%d.%d" % (n, k)
                             and r["data"]["rules"]["count"] == len(EXPECTED))
                 elif which == 2:
-                    r = c.call(["stats"], [n, k])
-                    good = (r and r.get("ok") and r.get("id") == [n, k]
+                    r = c.call(["stats"], "%d.%d" % (n, k))
+                    good = (r and r.get("ok") and r.get("id") == "%d.%d" % (n, k)
                             and isinstance(r["data"]["rules"], list))
                 else:
-                    r = c.call(["set", "list", "blk"], [n, k])
-                    good = (r and r.get("ok") and r.get("id") == [n, k]
+                    r = c.call(["set", "list", "blk"], "%d.%d" % (n, k))
+                    good = (r and r.get("ok") and r.get("id") == "%d.%d" % (n, k)
                             and r["data"]["set"] == "blk")
                 if time.monotonic() - t0 > 2.0:
                     slow += 1

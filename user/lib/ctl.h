@@ -23,7 +23,9 @@
  *          and passes it, so the daemon never opens a client's path with
  *          its own privileges; FILE in argv only names it in messages.
  *          It must be a regular file (the CLI copies a pipe into a memfd).
- *   id     optional, any JSON value: echoed in the reply.
+ *   id     optional, a string (valid UTF-8) or an integer of at most
+ *          53 bits (what every JSON reader keeps exact): echoed in the
+ *          reply.  Any other id is refused, and not echoed.
  *
  * Reply:
  *

@@ -1,20 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
 #include <json-c/json.h>
-/* libbpf owns struct bpf_insn; pcap need not define its own. */
-#define PCAP_DONT_INCLUDE_PCAP_BPF_H
-#include <pcap/pcap.h>
-#include <pcap/dlt.h>
 
 #include "apply.h"
 #include "config.h"
 #include "dataplane.h"
 #include "grammar.h"
+#include "pcap_read.h"
 #include "pktdesc.h"
 #include "testrun.h"
 
@@ -153,33 +151,21 @@ static void run_frame(struct run *r, const void *data, size_t caplen,
 	report(r, verdict_name(r->hook, t.retval, &tr), &tr, NULL, NULL);
 }
 
+static void pcap_frame(void *arg, const unsigned char *data, size_t caplen,
+		       size_t len)
+{
+	run_frame(arg, data, caplen, len);
+}
+
 static int run_pcap(struct run *r, const char *path)
 {
-	char perr[PCAP_ERRBUF_SIZE];
-	struct pcap_pkthdr *h;
-	const unsigned char *bytes;
-	pcap_t *pc;
-	int ret = 0, k;
+	/* The path and libpcap's message (PCAP_ERRBUF_SIZE), uncut. */
+	char err[PATH_MAX + 512];
+	int ret;
 
-	pc = pcap_open_offline(path, perr);
-	if (!pc) {
-		fprintf(stderr, "sluice: %s\n", perr);
-		return -EINVAL;
-	}
-	if (pcap_datalink(pc) != DLT_EN10MB) {
-		fprintf(stderr, "sluice: %s: link type %s, not Ethernet\n",
-			path,
-			pcap_datalink_val_to_name(pcap_datalink(pc)) ?: "?");
-		pcap_close(pc);
-		return -EINVAL;
-	}
-	while ((k = pcap_next_ex(pc, &h, &bytes)) == 1)
-		run_frame(r, bytes, h->caplen, h->len);
-	if (k == PCAP_ERROR) {
-		fprintf(stderr, "sluice: %s: %s\n", path, pcap_geterr(pc));
-		ret = -EINVAL;
-	}
-	pcap_close(pc);
+	ret = sl_pcap_read(path, pcap_frame, r, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "sluice: %s\n", err);
 	return ret;
 }
 

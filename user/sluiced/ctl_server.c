@@ -26,6 +26,7 @@
 
 #include <json-c/json.h>
 
+#include "ctl_request.h"
 #include "err.h"
 #include "ctl_server.h"
 
@@ -180,55 +181,6 @@ static void reply_ok(struct sl_ctl_server *srv, struct client *c,
 	}
 }
 
-/*
- * The words of argv as one allocation of NUL-terminated strings.  A word
- * with a NUL inside would be cut short without a word of warning: no.
- */
-static int argv_from_json(struct json_object *arr, char ***argvp, int *argcp,
-			  char *err, size_t errlen)
-{
-	size_t n = json_object_array_length(arr), i, bytes = 0;
-	char **argv, *p;
-
-	if (!n || n > SL_CTL_ARGV_MAX) {
-		sl_err(err, errlen, "\"argv\" must hold 1 to %d words",
-		       SL_CTL_ARGV_MAX);
-		return -EINVAL;
-	}
-	for (i = 0; i < n; i++) {
-		struct json_object *w = json_object_array_get_idx(arr, i);
-
-		if (!json_object_is_type(w, json_type_string)) {
-			sl_err(err, errlen, "\"argv\" word %zu is not a string",
-			       i + 1);
-			return -EINVAL;
-		}
-		if (strlen(json_object_get_string(w)) !=
-		    (size_t)json_object_get_string_len(w)) {
-			sl_err(err, errlen, "\"argv\" word %zu holds a NUL",
-			       i + 1);
-			return -EINVAL;
-		}
-		bytes += json_object_get_string_len(w) + 1;
-	}
-	argv = malloc((n + 1) * sizeof(*argv) + bytes);
-	if (!argv)
-		return -ENOMEM;
-	p = (char *)(argv + n + 1);
-	for (i = 0; i < n; i++) {
-		struct json_object *w = json_object_array_get_idx(arr, i);
-		size_t len = json_object_get_string_len(w);
-
-		argv[i] = p;
-		memcpy(p, json_object_get_string(w), len + 1);
-		p += len + 1;
-	}
-	argv[n] = NULL;
-	*argvp = argv;
-	*argcp = (int)n;
-	return 0;
-}
-
 static int take_fd(struct client *c)
 {
 	int fd;
@@ -244,83 +196,42 @@ static void handle_line(struct sl_ctl_server *srv, struct client *c,
 			const char *line, size_t len)
 {
 	struct sl_ctl_result res = { 0 };
-	struct json_object *req = NULL, *id = NULL, *v;
-	char err[SL_CTL_ERR_LEN], **argv = NULL;
-	struct json_tokener *tok;
-	int argc, fd = -1, ret;
+	struct sl_ctl_request req;
+	char err[SL_CTL_ERR_LEN];
+	int fd = -1, ret;
 
-	while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' ||
-		       line[len - 1] == '\t'))
-		len--;
-	if (!len)
+	ret = sl_ctl_request_parse(line, len, &req, err, sizeof(err));
+	if (ret == -ENODATA)
 		return;
-	tok = json_tokener_new_ex(32);
-	if (!tok) {
-		reply_error(srv, c, "out of memory", NULL);
-		return;
-	}
-	/* Replies echo request words: only valid UTF-8 gets that far. */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-					    JSON_TOKENER_VALIDATE_UTF8);
-	req = json_tokener_parse_ex(tok, line, (int)len);
-	if (!req || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
-		enum json_tokener_error je = json_tokener_get_error(tok);
-
-		snprintf(err, sizeof(err), "malformed request: %s",
-			 je == json_tokener_continue ||
-					 je == json_tokener_success ?
-				 "incomplete or trailing text" :
-				 json_tokener_error_desc(je));
-		json_tokener_free(tok);
-		json_object_put(req);
-		reply_error(srv, c, err, NULL);
-		return;
-	}
-	json_tokener_free(tok);
-	if (!json_object_is_type(req, json_type_object)) {
-		reply_error(srv, c, "malformed request: not a JSON object",
-			    NULL);
-		goto out;
-	}
-	json_object_object_get_ex(req, "id", &id);
-	if (!json_object_object_get_ex(req, "argv", &v) ||
-	    !json_object_is_type(v, json_type_array)) {
-		reply_error(srv, c, "malformed request: no \"argv\" array", id);
-		goto out;
-	}
-	ret = argv_from_json(v, &argv, &argc, err, sizeof(err));
 	if (ret) {
-		reply_error(srv, c, ret == -ENOMEM ? "out of memory" : err, id);
+		reply_error(srv, c, err, req.id);
 		goto out;
 	}
-	if (json_object_object_get_ex(req, "fd", &v) &&
-	    json_object_get_boolean(v)) {
+	if (req.fd) {
 		fd = take_fd(c);
 		if (fd < 0) {
 			reply_error(
 				srv, c,
 				"the request says \"fd\" but no descriptor came with it",
-				id);
+				req.id);
 			goto out;
 		}
 	}
-	ret = srv->handler(srv->arg, argc, argv, fd, &res);
+	ret = srv->handler(srv->arg, req.argc, req.argv, fd, &res);
 	if (ret) {
 		if (!res.err[0])
 			snprintf(res.err, sizeof(res.err), "%s",
 				 strerror(-ret));
-		reply_error(srv, c, res.err, id);
+		reply_error(srv, c, res.err, req.id);
 	} else {
-		reply_ok(srv, c, &res, id);
+		reply_ok(srv, c, &res, req.id);
 	}
 out:
 	if (fd >= 0)
 		close(fd);
 	json_object_put(res.data);
 	free(res.raw);
-	free(argv);
-	json_object_put(req);
+	sl_ctl_request_free(&req);
 }
 
 static int client_flush(struct client *c, struct sl_ctl_server *srv)
