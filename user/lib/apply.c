@@ -78,6 +78,27 @@ static int set_policy(struct sl_dp *dp, const struct sl_iface_def *d, char *err,
 	return ret;
 }
 
+/*
+ * The rules did not compile: say which one, at FILE:LINE when the file
+ * has it.  Compiling them one by one costs nothing on the way that works.
+ */
+static void locate_rule_error(struct sl_dp *dp, const struct sl_config *cfg,
+			      const struct sl_rule *rules, size_t n, char *err,
+			      size_t errlen)
+{
+	char one[SL_ERR_LEN], where[SL_ERR_LEN];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!sl_dp_rules_check(dp, &rules[i], 1, one, sizeof(one)))
+			continue;
+		sl_config_rule_where(cfg, rules[i].prio, where, sizeof(where));
+		if (where[0])
+			sl_err(err, errlen, "%s: %s", where, one);
+		return;
+	}
+}
+
 int sl_apply(struct sl_dp *dp, const struct sl_config *cfg,
 	     struct sl_apply_hooks *h, char *err, size_t errlen)
 {
@@ -90,8 +111,11 @@ int sl_apply(struct sl_dp *dp, const struct sl_config *cfg,
 		nrules = h->nrules;
 	}
 	ret = bind_names(dp, cfg, err, errlen);
-	if (!ret)
+	if (!ret) {
 		ret = sl_dp_rules_check(dp, rules, nrules, err, errlen);
+		if (ret)
+			locate_rule_error(dp, cfg, rules, nrules, err, errlen);
+	}
 	if (ret)
 		return ret;
 	if (h)

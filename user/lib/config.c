@@ -214,10 +214,15 @@ static int apply_set_load(struct loader *ld, const struct sl_cmd *cmd,
 		       sl_strerror(errno, why, sizeof(why)));
 		return ret;
 	}
-	/* Errors inside the set file name the set file's line, not ours. */
+	/*
+	 * Errors inside the set file name the set file's line, not ours; one
+	 * reading it at all (a directory, say) is this line's.
+	 */
 	ret = sl_set_file_read(f, path, &s->prefixes, err, errlen);
 	fclose(f);
-	if (ret)
+	if (ret == -EIO)
+		snprintf(msg, msglen, "%s", err);
+	else if (ret)
 		*located = true;
 	return ret;
 }
@@ -331,6 +336,64 @@ static int rule_cmp(const void *a, const void *b)
 	return (int)x->prio - (int)y->prio;
 }
 
+struct rule_at {
+	struct sl_rule rule;
+	unsigned long line;
+};
+
+static int rule_at_cmp(const void *a, const void *b)
+{
+	return rule_cmp(&((const struct rule_at *)a)->rule,
+			&((const struct rule_at *)b)->rule);
+}
+
+/* Rules in priority order, each keeping its line for later errors. */
+static int sort_rules(struct loader *ld, char *err, size_t errlen)
+{
+	struct sl_config *cfg = &ld->cfg;
+	struct rule_at *v;
+	size_t i;
+
+	cfg->name = strdup(ld->name);
+	cfg->rule_lines = calloc(cfg->nrules + 1, sizeof(*cfg->rule_lines));
+	v = calloc(cfg->nrules + 1, sizeof(*v));
+	if (!cfg->name || !cfg->rule_lines || !v) {
+		free(v);
+		sl_err(err, errlen, "%s: out of memory", ld->name);
+		return -ENOMEM;
+	}
+	for (i = 0; i < cfg->nrules; i++)
+		v[i] = (struct rule_at){ cfg->rules[i], ld->rule_line[i] };
+	qsort(v, cfg->nrules, sizeof(*v), rule_at_cmp);
+	for (i = 0; i < cfg->nrules; i++) {
+		cfg->rules[i] = v[i].rule;
+		cfg->rule_lines[i] = v[i].line;
+	}
+	free(v);
+	return 0;
+}
+
+void sl_config_rule_where(const struct sl_config *cfg, unsigned int prio,
+			  char *buf, size_t len)
+{
+	size_t lo = 0, hi = cfg->nrules;
+
+	buf[0] = '\0';
+	while (cfg->rule_lines && lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (cfg->rules[mid].prio < prio) {
+			lo = mid + 1;
+		} else if (cfg->rules[mid].prio > prio) {
+			hi = mid;
+		} else {
+			snprintf(buf, len, "%s:%lu", cfg->name,
+				 cfg->rule_lines[mid]);
+			return;
+		}
+	}
+}
+
 /* After the last line: what only the whole file can tell. */
 static int finish(struct loader *ld, char *err, size_t errlen)
 {
@@ -352,11 +415,9 @@ static int finish(struct loader *ld, char *err, size_t errlen)
 				      "%s:%lu: set \"%s\" is not defined",
 				      ld->name, ld->rule_line[i], missing);
 	}
-	if (cfg->nrules)
-		qsort(cfg->rules, cfg->nrules, sizeof(*cfg->rules), rule_cmp);
 	for (i = 0; i < cfg->nsets; i++)
 		sl_prefix_list_uniq(&cfg->sets[i].prefixes);
-	return 0;
+	return sort_rules(ld, err, errlen);
 }
 
 static void loader_init(struct loader *ld, const char *name)
@@ -474,6 +535,8 @@ void sl_config_free(struct sl_config *cfg)
 		sl_prefix_list_free(&cfg->sets[i].prefixes);
 	free(cfg->sets);
 	free(cfg->rules);
+	free(cfg->rule_lines);
+	free(cfg->name);
 	free(cfg->ifaces);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -30,7 +30,9 @@ struct sl_iface_def {
 };
 
 struct sl_config {
+	char *name; /* the file as given, for messages */
 	struct sl_rule *rules; /* sorted by prio, unique */
+	unsigned long *rule_lines; /* the line of the file each rule is on */
 	size_t nrules;
 	struct sl_set_def *sets; /* in the order first defined */
 	size_t nsets;
@@ -70,6 +72,13 @@ int sl_set_file_read(FILE *f, const char *name, struct sl_prefix_list *l,
 		     char *err, size_t errlen);
 int sl_set_file_load(const char *path, struct sl_prefix_list *l, char *err,
 		     size_t errlen);
+
+/*
+ * "FILE:LINE" of the rule of priority prio in buf, or "" for a rule the
+ * file does not have (one added at run time).
+ */
+void sl_config_rule_where(const struct sl_config *cfg, unsigned int prio,
+			  char *buf, size_t len);
 
 /* Look-ups in a loaded configuration; NULL when absent. */
 const struct sl_set_def *sl_config_set(const struct sl_config *cfg,
