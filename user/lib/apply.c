@@ -61,13 +61,9 @@ static int set_policy(struct sl_dp *dp, const struct sl_iface_def *d, char *err,
 	struct sluice_iface iface;
 	int slot, ret;
 
-	slot = sl_dp_slot(dp, d->ifname, true);
-	if (slot < 0) {
-		sl_err(err, errlen, "%s: %s", d->ifname,
-		       slot == -ENOSPC ? "too many interfaces" :
-					 strerror(-slot));
+	slot = sl_dp_slot_bind(dp, d->ifname, err, errlen);
+	if (slot < 0)
 		return slot;
-	}
 	ret = sl_dp_iface_get(dp, slot, &iface);
 	if (!ret) {
 		iface.policy = d->policy;

@@ -107,7 +107,8 @@ static int get_iface(struct loader *ld, const char *ifname,
 		return 0;
 	}
 	if (cfg->nifaces >= MAX_CFG_IFACES)
-		return sl_err(msg, msglen, "too many interfaces (at most %d)",
+		return sl_err(msg, msglen,
+			      "%s: too many interfaces (at most %d)", ifname,
 			      MAX_CFG_IFACES);
 	if (GROW(cfg->ifaces, &ld->ifaces_cap, cfg->nifaces))
 		return -ENOMEM;

@@ -348,6 +348,19 @@ int sl_dp_slot(struct sl_dp *dp, const char *name, bool create)
 	return free_slot;
 }
 
+int sl_dp_slot_bind(struct sl_dp *dp, const char *name, char *err,
+		    size_t errlen)
+{
+	int slot = sl_dp_slot(dp, name, true);
+
+	if (slot == -ENOSPC)
+		sl_err(err, errlen, "%s: too many interfaces (at most %d)",
+		       name, SLUICE_MAX_IFACES - 1);
+	else if (slot < 0)
+		sl_err(err, errlen, "%s: %s", name, strerror(-slot));
+	return slot;
+}
+
 /*
  * Point ifindex at slot (0: at nobody), and keep the XDP egress ports in
  * step: every interface sluice has a slot for can be forwarded or

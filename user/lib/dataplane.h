@@ -39,6 +39,9 @@ struct bpf_object *sl_dp_object(const struct sl_dp *dp);
 
 /* Slots: find the slot bound to name, binding a free one if create. */
 int sl_dp_slot(struct sl_dp *dp, const char *name, bool create);
+/* The same, binding one if need be; err says why there is none. */
+int sl_dp_slot_bind(struct sl_dp *dp, const char *name, char *err,
+		    size_t errlen);
 int sl_dp_iface_get(const struct sl_dp *dp, unsigned int slot,
 		    struct sluice_iface *iface);
 /* Write the slot's configuration and point iface->ifindex at it. */

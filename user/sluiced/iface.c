@@ -516,11 +516,12 @@ static void apply_one(struct sl_daemon *d, const struct sl_iface_def *def,
 	char err[SL_ERR_LEN];
 	int slot, ifindex;
 
-	slot = sl_dp_slot(d->dp, def->ifname, true);
-	if (slot < 0 || iface_get(d, slot, &i)) {
-		sl_dnote(notes, d, "%s: %s", def->ifname,
-			 slot == -ENOSPC ? "too many interfaces" :
-					   "no slot for it");
+	slot = sl_dp_slot_bind(d->dp, def->ifname, err, sizeof(err));
+	if (slot >= 0 && iface_get(d, slot, &i))
+		slot = sl_err(err, sizeof(err), "%s: no slot for it",
+			      def->ifname);
+	if (slot < 0) {
+		sl_dnote(notes, d, "%s", err);
 		return;
 	}
 	i.policy = def->policy;
@@ -633,13 +634,9 @@ static int cmd_attach(struct sl_daemon *d, const struct sl_cmd *cmd,
 	if (ifindex < 0)
 		return ifindex;
 	fresh = sl_dp_slot(d->dp, cmd->ifname, false) < 0;
-	slot = sl_dp_slot(d->dp, cmd->ifname, true);
-	if (slot < 0) {
-		sl_err(res->err, sizeof(res->err), "%s: %s", cmd->ifname,
-		       slot == -ENOSPC ? "too many interfaces" :
-					 strerror(-slot));
+	slot = sl_dp_slot_bind(d->dp, cmd->ifname, res->err, sizeof(res->err));
+	if (slot < 0)
 		return slot;
-	}
 	ret = iface_get(d, slot, &i);
 	if (ret)
 		return ret;
@@ -701,13 +698,9 @@ static int cmd_policy(struct sl_daemon *d, const struct sl_cmd *cmd,
 	struct sluice_iface i;
 	int slot, ret;
 
-	slot = sl_dp_slot(d->dp, cmd->ifname, true);
-	if (slot < 0) {
-		sl_err(res->err, sizeof(res->err), "%s: %s", cmd->ifname,
-		       slot == -ENOSPC ? "too many interfaces" :
-					 strerror(-slot));
+	slot = sl_dp_slot_bind(d->dp, cmd->ifname, res->err, sizeof(res->err));
+	if (slot < 0)
 		return slot;
-	}
 	ret = iface_get(d, slot, &i);
 	if (ret)
 		return ret;
