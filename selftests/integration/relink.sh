@@ -23,23 +23,6 @@ daemon_start r || exit 1
 check "attach $A native" sl attach "$A" mode native
 check "attach $B tc" sl attach "$B" mode tc
 
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
-}
-
-# wait_attached IFACE: milliseconds until status says attached (or -1 after 3 s).
-wait_attached() {
-	_t0=$(now_ms)
-	while [ $(($(now_ms) - _t0)) -lt 3000 ]; do
-		if [ "$(iface_field "$1" attached)" = true ]; then
-			echo $(($(now_ms) - _t0))
-			return
-		fi
-		sleep 0.02
-	done
-	echo -1
-}
-
 # relink_del N: delete the pair r<->X of index N.
 relink_del() {
 	ip -n "sl-$TAG-r" link del "${TAG}r$1"
@@ -64,7 +47,7 @@ for side in a b; do
 
 	ip link add "$ifc" netns "sl-$TAG-r" type veth peer name "${TAG}$side$n" \
 		netns "sl-$TAG-$side"
-	ms=$(wait_attached "$ifc")
+	ms=$(wait_for true iface_field "$ifc" attached)
 	ip -n "sl-$TAG-r" addr add "10.205.$net.1/24" dev "$ifc"
 	ip -n "sl-$TAG-r" link set "$ifc" up
 	ip -n "sl-$TAG-$side" addr add "10.205.$net.2/24" dev "${TAG}$side$n"

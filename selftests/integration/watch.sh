@@ -24,25 +24,6 @@ daemon_start r || exit 1
 check "attach $A native" sl attach "$A" mode native
 check "attach $B tc" sl attach "$B" mode tc
 
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
-}
-
-# wait_for VALUE CMD...: milliseconds until CMD prints VALUE (-1 after 3 s).
-wait_for() {
-	_want=$1
-	shift
-	_t0=$(now_ms)
-	while [ $(($(now_ms) - _t0)) -lt 3000 ]; do
-		if [ "$("$@")" = "$_want" ]; then
-			echo $(($(now_ms) - _t0))
-			return
-		fi
-		sleep 0.02
-	done
-	echo -1
-}
-
 # metric NAME IFACE: one sample of "sluice metrics".
 metric() {
 	sl metrics | sed -n "s/^$1{device=\"$2\"} //p"

@@ -320,6 +320,25 @@ iface_field() {
 [i.get('$2') for i in d['interfaces'] if i['ifname'] == '$1'][0]"
 }
 
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# wait_for VALUE CMD...: milliseconds until CMD prints VALUE (-1 after 3 s).
+wait_for() {
+	_want=$1
+	shift
+	_t0=$(now_ms)
+	while [ $(($(now_ms) - _t0)) -lt 3000 ]; do
+		if [ "$("$@")" = "$_want" ]; then
+			echo $(($(now_ms) - _t0))
+			return
+		fi
+		sleep 0.02
+	done
+	echo -1
+}
+
 # ping_rx X ADDR COUNT [INTERVAL]: replies received by X.
 ping_rx() {
 	nsx "$1" ping -n -q -c "$3" -i "${4:-0.1}" -W 1 "$2" 2>/dev/null |
