@@ -854,26 +854,34 @@ bool sl_attach_native_breaks_sending(int ifindex)
 	return veth;
 }
 
-enum sl_attach_mode
-sl_attach_pick_mode(int ifindex, enum sl_attach_mode requested, bool sends_on)
+enum sl_attach_mode sl_attach_pick_mode(int ifindex,
+					enum sl_attach_mode requested,
+					unsigned int sends)
 {
 	if (requested != SL_MODE_AUTO ||
 	    !sl_attach_native_breaks_sending(ifindex))
 		return requested;
-	return sends_on ? SL_MODE_TC : SL_MODE_NATIVE;
+	return sends ? SL_MODE_TC : SL_MODE_NATIVE;
 }
 
 bool sl_attach_mode_warning(int ifindex, enum sl_attach_mode obtained,
-			    bool sends_on, char *buf, size_t len)
+			    unsigned int sends, char *buf, size_t len)
 {
 	char ifn[IFDESC_LEN];
+	bool native = obtained == SL_MODE_NATIVE && sends;
+	bool generic = obtained == SL_MODE_GENERIC &&
+		       (sends & SL_SENDS_REDIRECT);
 
-	if (obtained != SL_MODE_NATIVE || !sends_on ||
-	    !sl_attach_native_breaks_sending(ifindex))
+	if ((!native && !generic) || !sl_attach_native_breaks_sending(ifindex))
 		return false;
 	ifdesc(ifindex, ifn);
-	sl_err(buf, len,
-	       "%s: native XDP on a veth forwards a local sender's checksum-offloaded frames with unfinished checksums (and drops its GSO aggregates): TCP through it breaks; attach it in mode auto, generic or tc",
-	       ifn);
+	if (native)
+		sl_err(buf, len,
+		       "%s: native XDP on a veth sends a local sender's checksum-offloaded frames on with unfinished checksums and drops its GSO aggregates: TCP through it breaks; attach it in mode auto or tc",
+		       ifn);
+	else
+		sl_err(buf, len,
+		       "%s: generic XDP on a veth cannot redirect a local sender's GSO aggregates (over the egress MTU): TCP through it breaks; attach it in mode auto or tc",
+		       ifn);
 	return true;
 }

@@ -116,24 +116,31 @@ static bool mode_fits(enum sl_attach_mode want, enum sl_attach_mode have)
 }
 
 /*
- * Does the port send frames on: its policy, or a rule that can apply to
- * it (one naming it by "in", or one without "in"), forwards or redirects?
+ * What the port does with frames (SL_SENDS_*): its policy, and the rules
+ * that can apply to it (one naming it by "in", or one without "in").
  */
-static bool sends_on(const struct sl_daemon *d, const struct sluice_iface *i)
+static unsigned int sends_on(const struct sl_daemon *d,
+			     const struct sluice_iface *i)
 {
+	const unsigned int all = SL_SENDS_FORWARD | SL_SENDS_REDIRECT;
+	unsigned int sends = 0;
 	size_t k;
 
-	if (i->policy == SLUICE_ACT_FORWARD || i->policy == SLUICE_ACT_REDIRECT)
-		return true;
-	for (k = 0; k < d->nrules; k++) {
+	if (i->policy == SLUICE_ACT_FORWARD)
+		sends |= SL_SENDS_FORWARD;
+	if (i->policy == SLUICE_ACT_REDIRECT)
+		sends |= SL_SENDS_REDIRECT;
+	for (k = 0; k < d->nrules && sends != all; k++) {
 		const struct sl_rule *r = &d->rules[k].rule;
 
-		if ((r->action == SLUICE_ACT_FORWARD ||
-		     r->action == SLUICE_ACT_REDIRECT) &&
-		    (!r->in[0] || !strcmp(r->in, i->name)))
-			return true;
+		if (r->in[0] && strcmp(r->in, i->name))
+			continue;
+		if (r->action == SLUICE_ACT_FORWARD)
+			sends |= SL_SENDS_FORWARD;
+		else if (r->action == SLUICE_ACT_REDIRECT)
+			sends |= SL_SENDS_REDIRECT;
 	}
-	return false;
+	return sends;
 }
 
 /* The mode to attach in for a request, given what the port does now. */
@@ -151,7 +158,7 @@ static bool mode_warning(const struct sl_daemon *d,
 			 const struct sluice_iface *i,
 			 const struct sl_attachment *a, char *buf, size_t len)
 {
-	return a->mode == SL_MODE_NATIVE &&
+	return a->mode != SL_MODE_TC &&
 	       sl_attach_mode_warning(a->ifindex, a->mode, sends_on(d, i), buf,
 				      len);
 }
@@ -399,7 +406,7 @@ void sl_ifaces_repick(struct sl_daemon *d)
 	struct sl_attachment a;
 	struct sluice_iface i;
 	char err[SL_ERR_LEN];
-	bool on;
+	unsigned int on;
 	int slot;
 
 	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++) {
@@ -844,7 +851,7 @@ struct json_object *sl_ifaces_json(struct sl_daemon *d)
 	struct sl_attachment a;
 	char warn[SL_ERR_LEN];
 	struct sluice_iface i;
-	bool on;
+	unsigned int on;
 	int slot;
 
 	if (!arr)
