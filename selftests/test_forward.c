@@ -267,9 +267,8 @@ static const struct fwd_case fwd_table[] = {
 	     .dmac = "ff:ff:ff:ff:ff:ff", KERNEL(NOT_FOR_US)),
 	CASE("v6 to a multicast MAC: not-for-us", 6, "2001:db8:20::5",
 	     .dmac = "33:33:00:00:00:01", KERNEL(NOT_FOR_US)),
-	CASE("v4 TTL 1 to another host's MAC: not-for-us first", 4,
-	     "10.0.20.5", .ttl = 1, .dmac = "02:00:00:00:01:99",
-	     KERNEL(NOT_FOR_US)),
+	CASE("v4 TTL 1 to another host's MAC: not-for-us first", 4, "10.0.20.5",
+	     .ttl = 1, .dmac = "02:00:00:00:01:99", KERNEL(NOT_FOR_US)),
 
 	/* TTL or hop limit 1 or 0: the kernel answers time exceeded. */
 	CASE("v4 TTL 1", 4, "10.0.20.5", .ttl = 1, KERNEL(TTL_EXCEEDED)),
@@ -415,8 +414,8 @@ static struct fwd_case port_table[] = {
 	CASE("redirect out0: at out0's MTU", 4, "10.0.20.5",
 	     .payload = 1500 - 40, .config = C_REDIR,
 	     XDP_SENT(REDIRECT, TC_SENT(REDIRECT))),
-	CASE("redirect out0: 4 over out0's MTU (a tag's room)", 4,
-	     "10.0.20.5", .payload = 1500 - 40 + 4, .config = C_REDIR,
+	CASE("redirect out0: 4 over out0's MTU (a tag's room)", 4, "10.0.20.5",
+	     .payload = 1500 - 40 + 4, .config = C_REDIR,
 	     XDP_SENT(REDIRECT, TC_SENT(REDIRECT))),
 	CASE("redirect out0: 5 over out0's MTU: egress-mtu", 4, "10.0.20.5",
 	     .payload = 1500 - 40 + 5, .config = C_REDIR, KERNEL(EGRESS_MTU)),
