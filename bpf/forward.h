@@ -4,8 +4,9 @@
  * decrement TTL or hop limit (IPv4 checksum updated incrementally) and
  * send: XDP through the devmap, tc through bpf_redirect_neigh(), which
  * also covers a neighbour the kernel has not resolved yet.  Everything the
- * kernel must see for itself (TTL expiry, no route, local delivery, a
- * frame over the MTU, an unresolved neighbour on XDP) goes up the stack
+ * kernel must see for itself (a frame not addressed to the port, TTL
+ * expiry, no route, local delivery, a frame over the MTU, an unresolved
+ * neighbour on XDP) goes up the stack
  * untouched, with the reason counted, so ICMP errors, ARP and ND work.
  */
 #ifndef __SLUICE_FORWARD_H
@@ -195,10 +196,50 @@ static __always_inline int sl_forward6(const struct sl_ctx *ctx,
 	return sl_fib_send(ctx, eth, &fib);
 }
 
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
+#define SL_IFF_LOOPBACK 0x8
+
+/*
+ * Is the frame addressed to the ingress port's own MAC?  The kernel
+ * forwards only such frames (PACKET_HOST); one a promiscuous port or a
+ * flooding bridge let in is not ours to route.  The device is read
+ * through the kernel's own context (xdp_buff or sk_buff), the same way
+ * on both hooks.  The loopback, where test-run plays captures, has no
+ * address to be sent to: anything goes there.
+ */
+static __always_inline bool sl_frame_for_us(const struct sl_ctx *ctx,
+					    const struct ethhdr *eth)
+{
+	struct net_device *dev;
+	const __u8 *mac;
+
+	if (ctx->hook == SLUICE_HOOK_XDP) {
+		struct xdp_buff *x = bpf_cast_to_kern_ctx(ctx->raw);
+
+		dev = x->rxq->dev;
+	} else {
+		struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx->raw);
+
+		dev = skb->dev;
+	}
+	if (!dev || dev->flags & SL_IFF_LOOPBACK)
+		return true;
+	mac = dev->dev_addr_shadow;
+	return *(__u32 *)eth->h_dest == *(__u32 *)mac &&
+	       *(__u16 *)&eth->h_dest[4] == *(__u16 *)&mac[4];
+}
+
 static __always_inline int sl_forward(const struct sl_ctx *ctx,
 				      const struct sl_pkt *p,
 				      struct sl_decision *d)
 {
+	struct ethhdr *eth = ctx->data;
+
+	if ((void *)(eth + 1) > ctx->data_end)
+		return sl_to_kernel(ctx, d, SLUICE_REASON_MALFORMED);
+	if (!sl_frame_for_us(ctx, eth))
+		return sl_to_kernel(ctx, d, SLUICE_REASON_NOT_FOR_US);
 	/* Tagged frames belong to a VLAN device the stack knows about. */
 	if (p->has & SLUICE_HAS_VLAN || ctx->has_meta_vlan)
 		return sl_to_kernel(ctx, d, SLUICE_REASON_UNSUPPORTED);

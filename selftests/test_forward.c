@@ -175,6 +175,7 @@ struct fwd_case {
 	const char *config; /* NULL: the variant's */
 	int family; /* 4, 6, or 0: an ARP request */
 	const char *dst;
+	const char *dmac; /* the frame's destination MAC; NULL: in0's */
 	int ttl; /* TTL or hop limit */
 	uint8_t proto;
 	size_t payload;
@@ -253,6 +254,21 @@ static const struct fwd_case fwd_table[] = {
 	CASE("v4 via the default route", 4, "10.9.9.9", .defroute = true, SENT),
 	CASE("v6 via the default route", 6, "2001:db8:99::1", .defroute = true,
 	     SENT),
+
+	/*
+	 * Not addressed to in0 (promiscuous, a flooding bridge): the kernel
+	 * forwards only frames sent to the port's own MAC, so must sluice.
+	 */
+	CASE("v4 to another host's MAC: not-for-us", 4, "10.0.20.5",
+	     .dmac = "02:00:00:00:01:99", KERNEL(NOT_FOR_US)),
+	CASE("v6 to another host's MAC: not-for-us", 6, "2001:db8:20::5",
+	     .dmac = "02:00:00:00:01:99", KERNEL(NOT_FOR_US)),
+	CASE("v4 to the broadcast MAC: not-for-us", 4, "10.0.20.5",
+	     .dmac = "ff:ff:ff:ff:ff:ff", KERNEL(NOT_FOR_US)),
+	CASE("v6 to a multicast MAC: not-for-us", 6, "2001:db8:20::5",
+	     .dmac = "33:33:00:00:00:01", KERNEL(NOT_FOR_US)),
+	CASE("v4 TTL 1 to another host's MAC: not-for-us first", 4, "10.0.20.5",
+	     .ttl = 1, .dmac = "02:00:00:00:01:99", KERNEL(NOT_FOR_US)),
 
 	/* TTL or hop limit 1 or 0: the kernel answers time exceeded. */
 	CASE("v4 TTL 1", 4, "10.0.20.5", .ttl = 1, KERNEL(TTL_EXCEEDED)),
@@ -391,6 +407,24 @@ static struct fwd_case port_table[] = {
 	     .want = { [SLUICE_HOOK_XDP] =
 			       W(XDP_PASS, PASS, SLUICE_REASON_NO_EGRESS, SAME),
 		       [SLUICE_HOOK_TC] = TC_SENT(REDIRECT) }),
+	/*
+	 * The egress would drop it unseen: counted here instead.  Like the
+	 * devmap and veth, a VLAN tag's 4 bytes over the MTU are let by.
+	 */
+	CASE("redirect out0: at out0's MTU", 4, "10.0.20.5",
+	     .payload = 1500 - 40, .config = C_REDIR,
+	     XDP_SENT(REDIRECT, TC_SENT(REDIRECT))),
+	CASE("redirect out0: 4 over out0's MTU (a tag's room)", 4, "10.0.20.5",
+	     .payload = 1500 - 40 + 4, .config = C_REDIR,
+	     XDP_SENT(REDIRECT, TC_SENT(REDIRECT))),
+	CASE("redirect out0: 5 over out0's MTU: egress-mtu", 4, "10.0.20.5",
+	     .payload = 1500 - 40 + 5, .config = C_REDIR, KERNEL(EGRESS_MTU)),
+	CASE("redirect out0: 5 over out0's MTU: egress-mtu, v6", 6,
+	     "2001:db8:20::5", .payload = 1500 - 60 + 5, .config = C_REDIR,
+	     KERNEL(EGRESS_MTU)),
+	CASE("redirect out0: tagged, at out0's MTU", 4, "10.9.9.9", .vid = 7,
+	     .payload = 1500 - 40, .config = C_REDIR,
+	     XDP_SENT(REDIRECT, TC_SENT(REDIRECT))),
 	CASE("redirect to a port never bound: no-egress", 4, "10.0.20.5",
 	     .config = C_REDIR_NONE, KERNEL(NO_EGRESS)),
 	CASE("redirect to a port never bound: no-egress, v6", 6,
@@ -778,7 +812,7 @@ static void run_one(const struct fwd_case *c, enum sluice_hook hook,
 	no_port(l->dp, ifx.out1);
 
 	id = pick_id(c);
-	frame(&in, c, IN0_MAC, IN0P_MAC, c->ttl, id);
+	frame(&in, c, c->dmac ? c->dmac : IN0_MAC, IN0P_MAC, c->ttl, id);
 	if (c->csum >= 0)
 		assert_int_equal(get16(pkt_l3(&in) + 10), c->csum);
 	switch (w->out) {

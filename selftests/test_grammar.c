@@ -679,7 +679,7 @@ static void test_names(void **state)
 		"rule",		"policy",    "fragment",      "truncated",
 		"not-ip",	"malformed", "parse-limit",   "unsupported",
 		"ttl-exceeded", "no-route",  "not-forwarded", "no-neigh",
-		"frag-needed",	"no-egress",
+		"frag-needed",	"no-egress", "not-for-us",    "egress-mtu",
 	};
 	unsigned int i;
 

@@ -105,6 +105,8 @@ enum sluice_reason {
 	SLUICE_REASON_NO_NEIGH, /* forward on XDP: neighbour unresolved */
 	SLUICE_REASON_FRAG_NEEDED, /* forward: larger than the egress MTU */
 	SLUICE_REASON_NO_EGRESS, /* egress is not a port sluice knows */
+	SLUICE_REASON_NOT_FOR_US, /* forward: dest MAC not the ingress port's */
+	SLUICE_REASON_EGRESS_MTU, /* redirect: frame over the egress MTU */
 	SLUICE_REASON__MAX,
 };
 

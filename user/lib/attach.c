@@ -18,7 +18,11 @@
 #include <unistd.h>
 
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/ethtool.h>
 #include <linux/if_link.h>
+#include <linux/sockios.h>
 #include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
@@ -811,4 +815,73 @@ int sl_attach_check(const struct sl_attachment *a, __u32 *holder)
 int sl_attach_prog_name(__u32 id, char name[BPF_OBJ_NAME_LEN])
 {
 	return prog_name_by_id(id, name);
+}
+
+/*
+ * Why native XDP on a veth is not repaired but avoided:
+ * - A local sender's TCP and UDP reach the veth peer with the L4 checksum
+ *   holding only the pseudo-header sum, the rest left to "hardware"
+ *   (CHECKSUM_PARTIAL).  Native XDP sees no skb, so no ip_summed; a
+ *   program could only guess (checksum field equal to the pseudo-header
+ *   sum while the full sum does not verify) and then sum the whole
+ *   payload itself, per packet, at more than generic XDP costs, and the
+ *   guess would "repair" one corrupt packet in 65,536.
+ * - A frags-aware program (ours: jumbo frames) leaves GSO on the veth's
+ *   peer, so 64 KB TCP aggregates arrive as one multi-buffer frame with
+ *   no segment size.  XDP cannot segment: the devmap refuses a frame over
+ *   the egress MTU, and XDP_PASS makes it a plain 64 KB skb.
+ * Generic XDP and tc run on the skb, which keeps both, and are correct.
+ * Of the two, auto picks tc: generic XDP cannot tell an aggregate from a
+ * jumbo frame, so the FIB finds it over the MTU and it goes to the kernel
+ * (a 50 MB TCP transfer: every data packet forwarded by the kernel),
+ * while tc reads the skb's segment size and forwards it whole.
+ */
+bool sl_attach_native_breaks_sending(int ifindex)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { 0 };
+	int fd;
+	bool veth;
+
+	if (ifindex <= 0 || !if_indextoname(ifindex, ifr.ifr_name))
+		return false;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	ifr.ifr_data = (void *)&info;
+	veth = !ioctl(fd, SIOCETHTOOL, &ifr) && !strcmp(info.driver, "veth");
+	close(fd);
+	return veth;
+}
+
+enum sl_attach_mode sl_attach_pick_mode(int ifindex,
+					enum sl_attach_mode requested,
+					unsigned int sends)
+{
+	if (requested != SL_MODE_AUTO ||
+	    !sl_attach_native_breaks_sending(ifindex))
+		return requested;
+	return sends ? SL_MODE_TC : SL_MODE_NATIVE;
+}
+
+bool sl_attach_mode_warning(int ifindex, enum sl_attach_mode obtained,
+			    unsigned int sends, char *buf, size_t len)
+{
+	char ifn[IFDESC_LEN];
+	bool native = obtained == SL_MODE_NATIVE && sends;
+	bool generic = obtained == SL_MODE_GENERIC &&
+		       (sends & SL_SENDS_REDIRECT);
+
+	if ((!native && !generic) || !sl_attach_native_breaks_sending(ifindex))
+		return false;
+	ifdesc(ifindex, ifn);
+	if (native)
+		sl_err(buf, len,
+		       "%s: native XDP on a veth sends a local sender's checksum-offloaded frames on with unfinished checksums and drops its GSO aggregates: TCP through it breaks; attach it in mode auto or tc",
+		       ifn);
+	else
+		sl_err(buf, len,
+		       "%s: generic XDP on a veth cannot redirect a local sender's GSO aggregates (over the egress MTU): TCP through it breaks; attach it in mode auto or tc",
+		       ifn);
+	return true;
 }

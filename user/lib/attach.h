@@ -88,6 +88,34 @@ int sl_attach_query(int ifindex, const char *prog_name,
  */
 int sl_attach_check(const struct sl_attachment *a, __u32 *holder);
 
+/*
+ * Native XDP on a veth breaks a port that sends frames on (forward,
+ * redirect): a local sender's frames come with their checksums left to
+ * "hardware" (CHECKSUM_PARTIAL) and as GSO aggregates, and an XDP frame
+ * keeps neither, so they leave unfinished or not at all.  Generic XDP and
+ * tc keep the skb and are correct.  See attach.c for why native cannot
+ * be repaired.
+ *
+ * Generic XDP forwards correctly (aggregates go to the kernel) but
+ * cannot redirect an aggregate at all.
+ *
+ * sends: what the port does with frames, SL_SENDS_* bits.
+ * sl_attach_pick_mode(): the mode to attach in when the user asked for
+ * requested: auto becomes tc on such a port, native where it does not
+ * send on (so that the pick can be undone); anything else stays.
+ * sl_attach_mode_warning(): for a port attached in mode obtained, the
+ * one-line warning (cause and fix) into buf, true; false when none.
+ */
+#define SL_SENDS_FORWARD 0x1u
+#define SL_SENDS_REDIRECT 0x2u
+
+bool sl_attach_native_breaks_sending(int ifindex);
+enum sl_attach_mode sl_attach_pick_mode(int ifindex,
+					enum sl_attach_mode requested,
+					unsigned int sends);
+bool sl_attach_mode_warning(int ifindex, enum sl_attach_mode obtained,
+			    unsigned int sends, char *buf, size_t len);
+
 /* The kernel's name of program id (15 characters at most), or -errno. */
 int sl_attach_prog_name(__u32 id, char name[16]);
 

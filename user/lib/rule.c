@@ -82,6 +82,8 @@ static const char *const reason_names[SLUICE_REASON__MAX] = {
 	[SLUICE_REASON_NO_NEIGH] = "no-neigh",
 	[SLUICE_REASON_FRAG_NEEDED] = "frag-needed",
 	[SLUICE_REASON_NO_EGRESS] = "no-egress",
+	[SLUICE_REASON_NOT_FOR_US] = "not-for-us",
+	[SLUICE_REASON_EGRESS_MTU] = "egress-mtu",
 };
 
 static const char *const hook_names[SLUICE_HOOK__MAX] = {

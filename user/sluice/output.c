@@ -158,6 +158,8 @@ static void iface_line(struct json_object *i, FILE *out)
 	fprintf(out, "\n");
 	if (str(i, "error"))
 		fprintf(out, "        last error: %s\n", txt(i, "error"));
+	if (str(i, "warning"))
+		fprintf(out, "        warning: %s\n", txt(i, "warning"));
 }
 
 static void show_status(struct json_object *d, FILE *out)
@@ -561,6 +563,9 @@ struct json_object *sl_cli_rates(struct json_object *prev,
 void sl_output_reply(const struct sl_cmd *cmd, struct json_object *data,
 		     FILE *out)
 {
+	/* Done, but not as well as it could be: said apart from the output. */
+	if (str(data, "warning"))
+		fprintf(stderr, "warning: %s\n", txt(data, "warning"));
 	switch (cmd->kind) {
 	case SL_CMD_ATTACH:
 		show_attach(data, out);

@@ -275,6 +275,8 @@ int sl_daemon_exec(void *arg, int argc, char **argv, int fd,
 	case SL_CMD_RULE_DEL:
 	case SL_CMD_RULE_LIST:
 		ret = sl_rules_cmd(d, &cmd, res);
+		if (!ret && cmd.kind != SL_CMD_RULE_LIST)
+			sl_ifaces_repick(d);
 		break;
 	case SL_CMD_SET_ADD:
 	case SL_CMD_SET_DEL:
@@ -369,6 +371,8 @@ void sl_daemon_tick(struct sl_daemon *d)
 	check_pins(d);
 	sl_ifaces_watch(d);
 	sl_ifaces_retry(d);
+	/* Rules and policies that came before the attachment (adoption). */
+	sl_ifaces_repick(d);
 }
 
 int sl_daemon_open(const struct sl_daemon_opts *opts, struct sl_daemon **out,

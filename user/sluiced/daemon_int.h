@@ -128,6 +128,8 @@ void sl_ifaces_retry(struct sl_daemon *d);
  * reported.  Cheap enough for every tick: one query per attachment.
  */
 void sl_ifaces_watch(struct sl_daemon *d);
+/* Mode auto's pick again, after the rules or a policy changed. */
+void sl_ifaces_repick(struct sl_daemon *d);
 /* Give slots made for a name the ifindex of an interface already there. */
 void sl_ifaces_resolve(struct sl_daemon *d);
 /*

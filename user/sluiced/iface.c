@@ -116,6 +116,54 @@ static bool mode_fits(enum sl_attach_mode want, enum sl_attach_mode have)
 }
 
 /*
+ * What the port does with frames (SL_SENDS_*): its policy, and the rules
+ * that can apply to it (one naming it by "in", or one without "in").
+ */
+static unsigned int sends_on(const struct sl_daemon *d,
+			     const struct sluice_iface *i)
+{
+	const unsigned int all = SL_SENDS_FORWARD | SL_SENDS_REDIRECT;
+	unsigned int sends = 0;
+	size_t k;
+
+	if (i->policy == SLUICE_ACT_FORWARD)
+		sends |= SL_SENDS_FORWARD;
+	if (i->policy == SLUICE_ACT_REDIRECT)
+		sends |= SL_SENDS_REDIRECT;
+	for (k = 0; k < d->nrules && sends != all; k++) {
+		const struct sl_rule *r = &d->rules[k].rule;
+
+		if (r->in[0] && strcmp(r->in, i->name))
+			continue;
+		if (r->action == SLUICE_ACT_FORWARD)
+			sends |= SL_SENDS_FORWARD;
+		else if (r->action == SLUICE_ACT_REDIRECT)
+			sends |= SL_SENDS_REDIRECT;
+	}
+	return sends;
+}
+
+/* The mode to attach in for a request, given what the port does now. */
+static enum sl_attach_mode pick(const struct sl_daemon *d,
+				const struct sluice_iface *i, int ifindex,
+				enum sl_attach_mode requested)
+{
+	if (requested != SL_MODE_AUTO)
+		return requested;
+	return sl_attach_pick_mode(ifindex, requested, sends_on(d, i));
+}
+
+/* Where the mode obtained is wrong for what the port does: the warning. */
+static bool mode_warning(const struct sl_daemon *d,
+			 const struct sluice_iface *i,
+			 const struct sl_attachment *a, char *buf, size_t len)
+{
+	return a->mode != SL_MODE_TC &&
+	       sl_attach_mode_warning(a->ifindex, a->mode, sends_on(d, i), buf,
+				      len);
+}
+
+/*
  * Attach at the slot's requested mode.  A program of ours already there
  * (a daemon that died before it wrote the slot, or pins removed while
  * the program stayed) is taken over rather than refused as "busy".
@@ -124,9 +172,12 @@ static int do_attach(struct sl_daemon *d, int slot, struct sluice_iface *i,
 		     __u32 ifindex, struct sl_attachment *a, char *err,
 		     size_t errlen)
 {
-	enum sl_attach_mode want = req_mode(i);
+	enum sl_attach_mode want;
 	struct sl_attachment found;
+	char warn[SL_ERR_LEN];
 	int ret, fd;
+
+	want = pick(d, i, ifindex, req_mode(i));
 
 	fd = sl_dp_prog_fd(d->dp, mode_hook(want));
 	if (!query(d, ifindex, &found)) {
@@ -165,6 +216,8 @@ attached:
 	}
 	forget(d, slot);
 	d->rt[slot].att = *a;
+	if (mode_warning(d, i, a, warn, sizeof(warn)))
+		sl_dlog(d, LOG_WARNING, "%s", warn);
 	return 0;
 }
 
@@ -339,6 +392,45 @@ static void watch_one(struct sl_daemon *d, int slot, struct sluice_iface *i)
 		iface_put(d, slot, i);
 		forget(d, slot);
 		try_attach(d, slot, i);
+	}
+}
+
+/*
+ * Mode auto on a port whose native XDP would break what it sends on
+ * (a veth, see attach.h): tc while it forwards or redirects, native XDP
+ * again when it no longer does.  Run after the rules or a policy change.
+ */
+void sl_ifaces_repick(struct sl_daemon *d)
+{
+	enum sl_attach_mode want;
+	struct sl_attachment a;
+	struct sluice_iface i;
+	char err[SL_ERR_LEN];
+	unsigned int on;
+	int slot;
+
+	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++) {
+		if (iface_get(d, slot, &i))
+			return;
+		if (!i.name[0] || req_mode(&i) != SL_MODE_AUTO ||
+		    !attached(d, slot, &i, &a) ||
+		    !sl_attach_native_breaks_sending(a.ifindex))
+			continue;
+		on = sends_on(d, &i);
+		want = sl_attach_pick_mode(a.ifindex, SL_MODE_AUTO, on);
+		if (want == SL_MODE_AUTO || want == a.mode)
+			continue;
+		if (do_attach(d, slot, &i, i.ifindex, &a, err, sizeof(err))) {
+			i.flags &= ~(SL_IFF_ATTACHED | SL_IFF_CLSACT);
+			iface_put(d, slot, &i);
+			forget(d, slot);
+			attach_failed(d, slot, err);
+			continue;
+		}
+		sl_dlog(d, LOG_INFO, "%s: mode auto: now %s, prog id %u (%s)",
+			i.name, sl_mode_name(a.mode), a.prog_id,
+			on ? "it forwards or redirects, which native XDP on a veth breaks" :
+			     "it no longer forwards or redirects");
 	}
 }
 
@@ -542,7 +634,9 @@ static void apply_one(struct sl_daemon *d, const struct sl_iface_def *def,
 	set_req_mode(&i, def->mode);
 	i.flags |= SL_IFF_WANTED | SL_IFF_ATTACH_CFG;
 	if (attached(d, slot, &i, &a)) {
-		if (!mode_fits(def->mode, a.mode))
+		/* auto's pick follows at the end (sl_ifaces_repick) */
+		if (!mode_fits(def->mode, a.mode) &&
+		    pick(d, &i, a.ifindex, def->mode) != a.mode)
 			sl_dnote(
 				notes, d,
 				"%s: stays attached in mode %s (detach and attach to change it)",
@@ -602,13 +696,16 @@ void sl_ifaces_apply_config(struct sl_daemon *d, const struct sl_config *cfg,
 	}
 	for (k = 0; k < cfg->nifaces; k++)
 		apply_one(d, &cfg->ifaces[k], notes);
+	sl_ifaces_repick(d);
 }
 
-static struct json_object *attach_json(const struct sluice_iface *i,
+static struct json_object *attach_json(const struct sl_daemon *d,
+				       const struct sluice_iface *i,
 				       const struct sl_attachment *a,
 				       bool already)
 {
 	struct json_object *o = json_object_new_object();
+	char warn[SL_ERR_LEN];
 
 	if (!o)
 		return NULL;
@@ -619,6 +716,8 @@ static struct json_object *attach_json(const struct sluice_iface *i,
 	sl_json_add_int(o, "prog_id", a->prog_id);
 	sl_json_add_bool(o, "multiprog", a->xdp_multiprog);
 	sl_json_add_bool(o, "already", already);
+	if (mode_warning(d, i, a, warn, sizeof(warn)))
+		sl_json_add_str(o, "warning", warn);
 	return o;
 }
 
@@ -641,7 +740,7 @@ static int cmd_attach(struct sl_daemon *d, const struct sl_cmd *cmd,
 	if (ret)
 		return ret;
 	if (i.ifindex == (__u32)ifindex && attached(d, slot, &i, &a)) {
-		if (!mode_fits(cmd->mode, a.mode)) {
+		if (!mode_fits(pick(d, &i, ifindex, cmd->mode), a.mode)) {
 			sl_err(res->err, sizeof(res->err),
 			       "%s: attached already in mode %s; detach it first",
 			       i.name, sl_mode_name(a.mode));
@@ -650,7 +749,7 @@ static int cmd_attach(struct sl_daemon *d, const struct sl_cmd *cmd,
 		/* The run time owns it now: a reload no longer detaches it. */
 		i.flags &= ~SL_IFF_ATTACH_CFG;
 		iface_put(d, slot, &i);
-		res->data = attach_json(&i, &a, true);
+		res->data = attach_json(d, &i, &a, true);
 		return res->data ? 0 : -ENOMEM;
 	}
 	set_req_mode(&i, cmd->mode);
@@ -664,7 +763,7 @@ static int cmd_attach(struct sl_daemon *d, const struct sl_cmd *cmd,
 	}
 	sl_dlog(d, LOG_INFO, "%s: attached, mode %s, prog id %u", i.name,
 		sl_mode_name(a.mode), a.prog_id);
-	res->data = attach_json(&i, &a, false);
+	res->data = attach_json(d, &i, &a, false);
 	return res->data ? 0 : -ENOMEM;
 }
 
@@ -695,6 +794,8 @@ static int cmd_detach(struct sl_daemon *d, const struct sl_cmd *cmd,
 static int cmd_policy(struct sl_daemon *d, const struct sl_cmd *cmd,
 		      struct sl_ctl_result *res)
 {
+	struct sl_attachment a;
+	char warn[SL_ERR_LEN];
 	struct sluice_iface i;
 	int slot, ret;
 
@@ -713,11 +814,15 @@ static int cmd_policy(struct sl_daemon *d, const struct sl_cmd *cmd,
 		return ret;
 	}
 	sl_ifaces_resolve(d);
+	sl_ifaces_repick(d);
 	res->data = json_object_new_object();
 	if (!res->data)
 		return -ENOMEM;
 	sl_json_add_str(res->data, "ifname", i.name);
 	sl_json_add_str(res->data, "policy", sl_action_name(i.policy));
+	if (attached(d, slot, &i, &a) &&
+	    mode_warning(d, &i, &a, warn, sizeof(warn)))
+		sl_json_add_str(res->data, "warning", warn);
 	return 0;
 }
 
@@ -744,8 +849,9 @@ struct json_object *sl_ifaces_json(struct sl_daemon *d)
 {
 	struct json_object *arr = json_object_new_array(), *o;
 	struct sl_attachment a;
+	char warn[SL_ERR_LEN];
 	struct sluice_iface i;
-	bool on;
+	unsigned int on;
 	int slot;
 
 	if (!arr)
@@ -783,6 +889,8 @@ struct json_object *sl_ifaces_json(struct sl_daemon *d)
 					"runtime");
 		if (d->rt[slot].err[0])
 			sl_json_add_str(o, "error", d->rt[slot].err);
+		if (on && mode_warning(d, &i, &a, warn, sizeof(warn)))
+			sl_json_add_str(o, "warning", warn);
 		if (d->rt[slot].holder) {
 			char name[16] = "";
 
