@@ -2,8 +2,7 @@
 /*
  * Act: turn what classify found, or did not, into an action and a reason,
  * then do it.  Each action that sends a packet elsewhere has its header;
- * rate-limit has none yet, so a packet asking for it goes to the kernel,
- * counted as unsupported (user space refuses such rules anyway).
+ * rate-limit first turns into the interface's policy or a drop.
  */
 #ifndef __SLUICE_ACT_H
 #define __SLUICE_ACT_H
@@ -17,6 +16,7 @@
 #include "decision.h"
 #include "forward.h"
 #include "parse.h"
+#include "ratelimit.h"
 #include "redirect.h"
 #include "steer.h"
 
@@ -47,6 +47,8 @@ static __always_inline void sl_decide(const struct sl_pkt *p,
 static __always_inline int sl_act(const struct sl_ctx *ctx,
 				  const struct sl_pkt *p, struct sl_decision *d)
 {
+	if (d->action == SLUICE_ACT_RATE_LIMIT)
+		sl_rate_limit(ctx, p, d);
 	switch (d->action) {
 	case SLUICE_ACT_PASS:
 		return sl_ret_pass(ctx);

@@ -256,4 +256,55 @@ struct {
 } sl_set6_leaves SEC(".maps");
 /* --- end of IPv6 set membership --- */
 
+/*
+ * --- rate-limit (bpf/ratelimit.h) ---
+ * Per generation, each rate-limit rule's parameters, by priority.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * (SLUICE_PRIO_MAX + 1));
+	__type(key, __u32);
+	__type(value, struct sluice_rl_rule);
+} sl_rl_params SEC(".maps");
+
+/* The one bucket of each rule without "per", by priority. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SLUICE_PRIO_MAX + 1);
+	__type(key, __u32);
+	__type(value, struct sluice_rl_bucket);
+} sl_rl_rule_bkt SEC(".maps");
+
+/*
+ * The buckets of "per" rules.  Preallocated and least-recently-used out:
+ * a flood from any number of sources cannot grow it, it forgets the
+ * sources it saw least lately.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SLUICE_RL_KEYS);
+	__type(key, struct sluice_rl_key);
+	__type(value, struct sluice_rl_bucket);
+} sl_rl_key_bkt SEC(".maps");
+
+/* Packets and bytes each rule dropped over its limit, by priority. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SLUICE_PRIO_MAX + 1);
+	__type(key, __u32);
+	__type(value, struct sluice_counter);
+} sl_rl_drops SEC(".maps");
+
+/*
+ * Buckets created in sl_rl_key_bkt.  Nothing but the LRU removes one, so
+ * evictions are these less the entries there are.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} sl_rl_inserts SEC(".maps");
+/* --- end of rate-limit --- */
+
 #endif /* __SLUICE_MAPS_H */

@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define SLUICE_ABI_VERSION 4
+#define SLUICE_ABI_VERSION 5
 
 /* Limits. */
 #define SLUICE_MAX_IFACES 256 /* attached interfaces (slots) */
@@ -107,6 +107,7 @@ enum sluice_reason {
 	SLUICE_REASON_NO_EGRESS, /* egress is not a port sluice knows */
 	SLUICE_REASON_NOT_FOR_US, /* forward: dest MAC not the ingress port's */
 	SLUICE_REASON_EGRESS_MTU, /* redirect: frame over the egress MTU */
+	SLUICE_REASON_RATE_LIMIT, /* rate-limit: over the limit, dropped */
 	SLUICE_REASON__MAX,
 };
 
@@ -311,6 +312,57 @@ struct sluice_steer {
 	__u32 ncpus;
 	__u32 cpus[SLUICE_STEER_MAX_CPUS];
 };
+
+/*
+ * rate-limit (bpf/ratelimit.h).  A bucket is GCRA's one number, the
+ * theoretical arrival time (TAT) of the next packet, in ticks of 1/16 ns
+ * of CLOCK_MONOTONIC (2^64 ticks are 36 years of uptime).  A packet
+ * costing c ticks is admitted when max(TAT, now) + c - now <= tau, and
+ * then moves TAT there; tau is the burst's cost.  One compare-and-swap
+ * admits a packet, so a bucket shared by CPUs stays exact; a packet over
+ * the limit only reads it.
+ */
+#define SLUICE_RL_TICK_SHIFT 4 /* ticks per ns: 1 << 4 */
+/* Bytes past this count as this many: cost * len stays within 64 bits. */
+#define SLUICE_RL_MAX_LEN (1 << 20)
+/* Buckets of "per" rules, all rules together: a bound on memory. */
+#define SLUICE_RL_KEYS (1 << 18)
+
+enum sluice_rl_flags {
+	SLUICE_RL_BYTES = 1
+			  << 0, /* cost per byte of the frame, not per packet */
+	SLUICE_RL_PER_SRC = 1 << 1, /* a bucket per source prefix */
+	SLUICE_RL_PER_DST = 1 << 2, /* a bucket per destination prefix */
+};
+
+/*
+ * A rate-limit rule's parameters, per generation, indexed by
+ * gen * (SLUICE_PRIO_MAX + 1) + prio.  A packet costs
+ * (1 or its length) * cost >> shift ticks.
+ */
+struct sluice_rl_rule {
+	__u64 cost;
+	__u64 tau; /* the burst, in ticks */
+	__u8 flags; /* enum sluice_rl_flags */
+	__u8 per_len; /* prefix length of the key; past the family's width: all */
+	__u8 shift;
+	__u8 pad[5];
+};
+_Static_assert(sizeof(struct sluice_rl_rule) == 24, "sluice_rl_rule");
+
+struct sluice_rl_bucket {
+	__u64 tat; /* in ticks; 0: full */
+};
+
+/* The key of a "per" bucket: the rule and the masked address. */
+struct sluice_rl_key {
+	__u16 prio;
+	__u8 family; /* 4, 6, or 0 for packets without addresses */
+	__u8 len; /* the prefix length applied */
+	__u32 pad;
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct sluice_rl_key) == 24, "sluice_rl_key");
 
 /* Set maps. */
 struct sluice_set4_key {

@@ -415,29 +415,176 @@ static int parse_cpus(const char *w, uint64_t *cpus, char *err, size_t errlen)
 	return 0;
 }
 
-static int parse_u32_pos(const char *w, const char *s, const char *what,
-			 uint32_t *out, char *err, size_t errlen)
-{
-	unsigned long v;
-	int ret = parse_ul(s, UINT32_MAX, &v);
+/*
+ * Units of rates and sizes, as tc(8) spells them (case aside): rates in
+ * bits per second, "bps" forms in bytes per second; sizes in bytes, "k",
+ * "kb" and the like 1024-based.
+ */
+struct unit {
+	const char *name;
+	double scale;
+};
 
-	if (!ret && !v)
-		ret = -ERANGE;
-	if (ret == -ERANGE)
-		return sl_err(err, errlen, "%s \"%s\" out of range 1..%u", what,
-			      s, UINT32_MAX);
-	if (ret)
-		return sl_err(err, errlen, "bad %s \"%s\"", what, w);
-	*out = v;
+static const struct unit rate_units[] = {
+	{ "bit", 1 },	     { "kbit", 1e3 },	  { "mbit", 1e6 },
+	{ "gbit", 1e9 },     { "tbit", 1e12 },	  { "kibit", 1024. },
+	{ "mibit", 0x1p20 }, { "gibit", 0x1p30 }, { "tibit", 0x1p40 },
+	{ "bps", 8 },	     { "kbps", 8e3 },	  { "mbps", 8e6 },
+	{ "gbps", 8e9 },     { "tbps", 8e12 },	  { "kibps", 8 * 1024. },
+	{ "mibps", 0x1p23 }, { "gibps", 0x1p33 }, { "tibps", 0x1p43 },
+};
+
+static const struct unit size_units[] = {
+	{ "b", 1 },	    { "k", 1024. },  { "kb", 1024. },
+	{ "kbit", 128. },   { "m", 0x1p20 }, { "mb", 0x1p20 },
+	{ "mbit", 0x1p17 }, { "g", 0x1p30 }, { "gb", 0x1p30 },
+	{ "gbit", 0x1p27 },
+};
+
+/* The largest rate in bits/s, and the smallest byte burst. */
+#define SL_RL_MAX_BITS (1ULL << 50)
+#define SL_RL_MIN_BURST_BYTES 1500
+
+/*
+ * A number, decimals allowed, and the unit after it ("" when none).
+ * Returns -EINVAL when s does not start so or the unit is not in units.
+ */
+static int parse_amount(const char *s, const struct unit *units, size_t n,
+			double *v, const char **unit)
+{
+	const char *p = s;
+	size_t i;
+
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (*p == '.') {
+		if (!isdigit((unsigned char)p[1]))
+			return -EINVAL;
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	}
+	*v = strtod(s, NULL);
+	*unit = p;
+	if (!*p)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!strcasecmp(p, units[i].name)) {
+			*v *= units[i].scale;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int parse_rate(const char *w, const char *s, struct sl_rule *r,
+		      char *err, size_t errlen)
+{
+	const char *unit;
+	double v;
+
+	if (parse_amount(s, rate_units, ARRAY_SIZE(rate_units), &v, &unit))
+		return sl_err(err, errlen, "bad rate \"%s\"", w);
+	r->rl_bytes = *unit;
+	if (!r->rl_bytes) {
+		if (strchr(s, '.'))
+			return sl_err(err, errlen,
+				      "rate \"%s\": packets come whole", s);
+		if (v < 1 || v > UINT32_MAX)
+			return sl_err(err, errlen,
+				      "rate \"%s\" out of range 1..%u", s,
+				      UINT32_MAX);
+	} else if (v < 0.5 || v >= (double)SL_RL_MAX_BITS) {
+		return sl_err(err, errlen,
+			      "rate \"%s\" out of range 1bit..%llubit", s,
+			      SL_RL_MAX_BITS - 1);
+	}
+	r->rl_rate = (uint64_t)(v + 0.5);
 	return 0;
 }
 
-/* rate-limit PPS[/BURST] [per src|src/LEN]; returns the words used. */
+static int parse_burst(const char *w, const char *s, struct sl_rule *r,
+		       char *err, size_t errlen)
+{
+	const char *unit;
+	double v;
+
+	if (parse_amount(s, size_units, ARRAY_SIZE(size_units), &v, &unit))
+		return sl_err(err, errlen, "bad burst \"%s\"", w);
+	if (!r->rl_bytes) {
+		if (*unit)
+			return sl_err(
+				err, errlen,
+				"burst \"%s\" is in bytes, the rate in packets/s",
+				s);
+		if (strchr(s, '.'))
+			return sl_err(err, errlen,
+				      "burst \"%s\": packets come whole", s);
+		if (v < 1 || v > UINT32_MAX)
+			return sl_err(err, errlen,
+				      "burst \"%s\" out of range 1..%u", s,
+				      UINT32_MAX);
+	} else if (v < SL_RL_MIN_BURST_BYTES || v > UINT32_MAX) {
+		/* A packet larger than the burst would never pass. */
+		return sl_err(err, errlen, "burst \"%s\" out of range %db..%ub",
+			      s, SL_RL_MIN_BURST_BYTES, UINT32_MAX);
+	}
+	r->rl_burst = (uint32_t)(v + 0.5);
+	return 0;
+}
+
+uint32_t sl_rule_default_burst(const struct sl_rule *r)
+{
+	uint64_t b = r->rl_bytes ? r->rl_rate / 8 : r->rl_rate;
+
+	/* A second's worth, in the rate's unit, within the bounds. */
+	if (r->rl_bytes && b < SL_RL_MIN_BURST_BYTES)
+		b = SL_RL_MIN_BURST_BYTES;
+	return b > UINT32_MAX ? UINT32_MAX : (uint32_t)b;
+}
+
+/* src, src/LEN, dst, dst/LEN */
+static int parse_per(const char *w, struct sl_rule *r, char *err, size_t errlen)
+{
+	unsigned long len = SL_RL_PER_ADDR;
+	const char *p = w + 3;
+	int ret;
+
+	if (!strncmp(w, "src", 3))
+		r->rl_per = SL_RL_PER_SRC;
+	else if (!strncmp(w, "dst", 3))
+		r->rl_per = SL_RL_PER_DST;
+	else
+		return sl_err(err, errlen, "bad rate-limit key \"%s\"", w);
+	if (*p == '/') {
+		ret = parse_ul(p + 1, SL_RL_PER_ADDR, &len);
+		if (!ret && !len)
+			ret = -ERANGE;
+		if (ret == -ERANGE)
+			return sl_err(
+				err, errlen,
+				"prefix length \"%s\" out of range 1..128",
+				p + 1);
+		if (ret)
+			return sl_err(err, errlen, "bad rate-limit key \"%s\"",
+				      w);
+	} else if (*p) {
+		return sl_err(err, errlen, "bad rate-limit key \"%s\"", w);
+	}
+	r->rl_per_len = len;
+	return 0;
+}
+
+/*
+ * rate-limit RATE[/BURST] [per src|src/LEN|dst|dst/LEN]; returns the
+ * words used.
+ */
 static int parse_rate_limit(int argc, char **argv, struct sl_rule *r, char *err,
 			    size_t errlen)
 {
 	const char *w, *slash;
-	char pps[24];
+	char rate[32];
 	size_t n;
 	int ret;
 
@@ -446,48 +593,28 @@ static int parse_rate_limit(int argc, char **argv, struct sl_rule *r, char *err,
 	w = argv[1];
 	slash = strchr(w, '/');
 	n = slash ? (size_t)(slash - w) : strlen(w);
-	if (n >= sizeof(pps))
+	if (n >= sizeof(rate))
 		return sl_err(err, errlen, "bad rate \"%s\"", w);
-	memcpy(pps, w, n);
-	pps[n] = '\0';
-	ret = parse_u32_pos(w, pps, "rate", &r->rl_pps, err, errlen);
+	memcpy(rate, w, n);
+	rate[n] = '\0';
+	ret = parse_rate(w, rate, r, err, errlen);
 	if (ret)
 		return ret;
-	/* A second's worth of packets is the burst nobody has to explain. */
-	r->rl_burst = r->rl_pps;
+	r->rl_burst = sl_rule_default_burst(r);
 	if (slash) {
-		ret = parse_u32_pos(w, slash + 1, "burst", &r->rl_burst, err,
-				    errlen);
+		ret = parse_burst(w, slash + 1, r, err, errlen);
 		if (ret)
 			return ret;
 	}
+	r->rl_per = SL_RL_PER_NONE;
 	r->rl_per_len = 0;
 	if (argc < 3 || strcmp(argv[2], "per"))
 		return 2;
 	if (argc < 4)
-		return sl_err(err, errlen, "\"per\" needs src or src/LEN");
-	w = argv[3];
-	if (!strcmp(w, "src")) {
-		r->rl_per_len = SL_RL_PER_ADDR;
-	} else if (!strncmp(w, "src/", 4)) {
-		unsigned long len;
-
-		ret = parse_ul(w + 4, 128, &len);
-		if (!ret && !len)
-			ret = -ERANGE;
-		if (ret == -ERANGE)
-			return sl_err(
-				err, errlen,
-				"source prefix length \"%s\" out of range 1..128",
-				w + 4);
-		if (ret)
-			return sl_err(err, errlen, "bad rate-limit key \"%s\"",
-				      w);
-		r->rl_per_len = len;
-	} else {
-		return sl_err(err, errlen, "bad rate-limit key \"%s\"", w);
-	}
-	return 4;
+		return sl_err(err, errlen,
+			      "\"per\" needs src, src/LEN, dst or dst/LEN");
+	ret = parse_per(argv[3], r, err, errlen);
+	return ret ? ret : 4;
 }
 
 static int parse_redirect(int argc, char **argv, struct sl_rule *r, char *err,
@@ -529,8 +656,8 @@ static const struct action_def {
 	{ "forward", SLUICE_ACT_FORWARD },
 	{ "redirect", SLUICE_ACT_REDIRECT, "IFACE", parse_redirect },
 	{ "steer", SLUICE_ACT_STEER, "[CPU[,CPU...]]", parse_steer },
-	{ "rate-limit", SLUICE_ACT_RATE_LIMIT, "PPS[/BURST] [per src|src/LEN]",
-	  parse_rate_limit },
+	{ "rate-limit", SLUICE_ACT_RATE_LIMIT,
+	  "RATE[/BURST] [per src|src/LEN|dst|dst/LEN]", parse_rate_limit },
 };
 
 /* Parses the action at argv[0]; returns the words used, 0 for no action. */
@@ -577,6 +704,15 @@ static int check_rule(const struct sl_rule *r, char *err, size_t errlen)
 	}
 	if (r->has_proto && r->tcp_mask && r->proto != IPPROTO_TCP_)
 		return sl_err(err, errlen, "\"tcp-flags\" needs proto tcp");
+	if (r->action == SLUICE_ACT_RATE_LIMIT && r->rl_per &&
+	    r->rl_per_len > 32 && r->rl_per_len < SL_RL_PER_ADDR &&
+	    ((r->src.kind == SL_ADDR_PREFIX && r->src.prefix.family == 4) ||
+	     (r->dst.kind == SL_ADDR_PREFIX && r->dst.prefix.family == 4)))
+		return sl_err(
+			err, errlen,
+			"\"per %s/%u\" is longer than the IPv4 addresses the rule matches",
+			r->rl_per == SL_RL_PER_DST ? "dst" : "src",
+			r->rl_per_len);
 	if (r->has_proto && r->has_icmp_type && r->proto != IPPROTO_ICMP_ &&
 	    r->proto != IPPROTO_ICMPV6_)
 		return sl_err(err, errlen,
@@ -1093,6 +1229,47 @@ static void fmt_range(struct fmt *f, const char *kw, const struct sl_range *r)
 		fmt_add(f, " %s %u-%u", kw, r->lo, r->hi);
 }
 
+/* The largest unit that writes the number whole. */
+static void fmt_unit(struct fmt *f, uint64_t v, const char *const *names,
+		     unsigned int step_log2, bool decimal)
+{
+	unsigned int i = 0;
+
+	while (names[i + 1] && v) {
+		uint64_t step = decimal ? 1000 : 1ULL << step_log2;
+
+		if (v % step)
+			break;
+		v /= step;
+		i++;
+	}
+	fmt_add(f, "%llu%s", (unsigned long long)v, names[i]);
+}
+
+static void fmt_rate_limit(struct fmt *f, const struct sl_rule *r)
+{
+	static const char *const bits[] = { "bit",  "kbit", "mbit",
+					    "gbit", "tbit", NULL };
+	static const char *const bytes[] = { "b", "kb", "mb", "gb", NULL };
+
+	if (r->rl_bytes)
+		fmt_add(f, " "), fmt_unit(f, r->rl_rate, bits, 0, true);
+	else
+		fmt_add(f, " %llu", (unsigned long long)r->rl_rate);
+	if (r->rl_burst != sl_rule_default_burst(r)) {
+		if (r->rl_bytes)
+			fmt_add(f, "/"),
+				fmt_unit(f, r->rl_burst, bytes, 10, false);
+		else
+			fmt_add(f, "/%u", r->rl_burst);
+	}
+	if (r->rl_per == SL_RL_PER_NONE)
+		return;
+	fmt_add(f, " per %s", r->rl_per == SL_RL_PER_DST ? "dst" : "src");
+	if (r->rl_per_len < SL_RL_PER_ADDR)
+		fmt_add(f, "/%u", r->rl_per_len);
+}
+
 void sl_rule_format(const struct sl_rule *r, char *buf, size_t len)
 {
 	struct fmt f = { buf, len, 0 };
@@ -1148,13 +1325,7 @@ void sl_rule_format(const struct sl_rule *r, char *buf, size_t len)
 		}
 		break;
 	case SLUICE_ACT_RATE_LIMIT:
-		fmt_add(&f, " %u", r->rl_pps);
-		if (r->rl_burst != r->rl_pps)
-			fmt_add(&f, "/%u", r->rl_burst);
-		if (r->rl_per_len >= SL_RL_PER_ADDR)
-			fmt_add(&f, " per src");
-		else if (r->rl_per_len)
-			fmt_add(&f, " per src/%u", r->rl_per_len);
+		fmt_rate_limit(&f, r);
 		break;
 	}
 }
@@ -1252,7 +1423,7 @@ int sl_grammar_words(const char *context, FILE *f)
 {
 	static const char *const attach_words[] = { "mode" };
 	static const char *const rate_limit_words[] = { "per" };
-	static const char *const per_words[] = { "src", "src/" };
+	static const char *const per_words[] = { "src", "src/", "dst", "dst/" };
 	const struct cmd_def *c;
 	const struct flag_def *fl;
 	bool found = false;

@@ -84,6 +84,7 @@ static const char *const reason_names[SLUICE_REASON__MAX] = {
 	[SLUICE_REASON_NO_EGRESS] = "no-egress",
 	[SLUICE_REASON_NOT_FOR_US] = "not-for-us",
 	[SLUICE_REASON_EGRESS_MTU] = "egress-mtu",
+	[SLUICE_REASON_RATE_LIMIT] = "rate-limit",
 };
 
 static const char *const hook_names[SLUICE_HOOK__MAX] = {

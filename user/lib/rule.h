@@ -63,15 +63,27 @@ struct sl_rule {
 	uint8_t action; /* enum sluice_action */
 	char redirect[SLUICE_IFNAME_LEN];
 	uint64_t steer_cpus; /* bit per CPU, 0: all */
-	uint32_t rl_pps, rl_burst;
-	uint8_t rl_per_len; /* 0: one bucket; else per source prefix */
+	uint64_t rl_rate; /* packets/s, or bits/s with rl_bytes */
+	uint32_t rl_burst; /* packets, or bytes with rl_bytes */
+	bool rl_bytes;
+	uint8_t rl_per; /* enum sl_rl_per */
+	uint8_t rl_per_len; /* 1..128, with rl_per */
+};
+
+enum sl_rl_per {
+	SL_RL_PER_NONE, /* one bucket for the rule */
+	SL_RL_PER_SRC, /* one per source prefix */
+	SL_RL_PER_DST, /* one per destination prefix */
 };
 
 /*
- * "per src": one bucket per whole source address of either family.  A
- * length past the family's width means the whole address.
+ * "per src": one bucket per whole source address.  A length counts bits
+ * of the packet's own address, so past 32 an IPv4 address is whole.
  */
 #define SL_RL_PER_ADDR 128
+
+/* The burst a rate-limit gets without one: a second's worth. */
+uint32_t sl_rule_default_burst(const struct sl_rule *r);
 /* steer_cpus is a 64-bit mask: one bit per CPU id steer can name. */
 _Static_assert(SLUICE_STEER_MAX_CPUS <= 64, "steer_cpus: a bit per CPU");
 /* Big enough for any sl_rule_format() output. */

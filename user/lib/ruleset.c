@@ -19,6 +19,9 @@ struct sl_compiled {
 	__u32 nrules;
 	struct sluice_steer steer[SLUICE_MAX_STEER];
 	unsigned int nsteer;
+	struct sluice_rl_rule *rl; /* by priority, for rate-limit rules */
+	__u16 *rl_prios;
+	size_t nrl;
 };
 
 static void prefix_mask(__u8 *mask, unsigned int len)
@@ -158,6 +161,46 @@ static int steer_list(const struct sl_rule *r, struct sl_compiled *c,
 	return 0;
 }
 
+static __u64 saturate(unsigned __int128 v)
+{
+	return v > UINT64_MAX / 2 ? UINT64_MAX / 2 : (__u64)v;
+}
+
+/*
+ * A rate-limit's parameters (see headers/sluice/abi.h).  A packet rate
+ * costs 1e9 / rate ns a packet, rounded to the tick: 10,000 pps is
+ * exact, 3 pps off by 1e-10.  A bit rate costs 8e9 / rate ns a byte, in
+ * fixed point with the most fraction bits that keep len * cost within 63
+ * bits: off by less than 2^-32 of a tick a byte at 1 Gbit/s.
+ */
+static void rl_params(const struct sl_rule *r, struct sluice_rl_rule *p)
+{
+	const unsigned __int128 ticks_s = (unsigned __int128)1000000000
+					  << SLUICE_RL_TICK_SHIFT;
+	unsigned __int128 cost;
+	unsigned int shift = 0;
+
+	memset(p, 0, sizeof(*p));
+	if (!r->rl_bytes) {
+		cost = (ticks_s + r->rl_rate / 2) / r->rl_rate;
+	} else {
+		/* Room for SLUICE_RL_MAX_LEN (2^20) bytes: cost below 2^43. */
+		while (shift < 32 &&
+		       (ticks_s * 8 << (shift + 1)) / r->rl_rate < (1ULL << 43))
+			shift++;
+		cost = ((ticks_s * 8 << shift) + r->rl_rate / 2) / r->rl_rate;
+		p->flags |= SLUICE_RL_BYTES;
+	}
+	p->cost = cost ? saturate(cost) : 1;
+	p->shift = shift;
+	p->tau = saturate((unsigned __int128)r->rl_burst * p->cost >> shift);
+	if (r->rl_per == SL_RL_PER_SRC)
+		p->flags |= SLUICE_RL_PER_SRC;
+	else if (r->rl_per == SL_RL_PER_DST)
+		p->flags |= SLUICE_RL_PER_DST;
+	p->per_len = r->rl_per ? r->rl_per_len : 0;
+}
+
 static int rule_action(struct sl_dp *dp, const struct sl_rule *r,
 		       struct sl_compiled *c, struct sluice_crule *v, char *err,
 		       size_t errlen)
@@ -180,6 +223,10 @@ static int rule_action(struct sl_dp *dp, const struct sl_rule *r,
 		return 0;
 	case SLUICE_ACT_STEER:
 		return steer_list(r, c, &v->arg, err, errlen);
+	case SLUICE_ACT_RATE_LIMIT:
+		rl_params(r, &c->rl[c->nrl]);
+		c->rl_prios[c->nrl++] = r->prio;
+		return 0;
 	default:
 		sl_err(err, errlen,
 		       "rule %u: action \"%s\" is not available in this data plane",
@@ -266,6 +313,17 @@ static int publish(struct sl_dp *dp, struct sl_compiled *c, __u32 gen,
 			return ret;
 		}
 	}
+	for (idx = 0; idx < c->nrl; idx++) {
+		__u32 key = gen * (SLUICE_PRIO_MAX + 1) + c->rl_prios[idx];
+
+		if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.sl_rl_params),
+					&key, &c->rl[idx], BPF_ANY)) {
+			ret = -errno;
+			sl_err(err, errlen, "cannot set up rate limits: %s",
+			       strerror(-ret));
+			return ret;
+		}
+	}
 	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.sl_rulesets), &gen,
 				&rs, BPF_ANY))
 		return -errno;
@@ -277,6 +335,8 @@ static void compiled_free(struct sl_compiled *c)
 	if (!c)
 		return;
 	free(c->rules);
+	free(c->rl);
+	free(c->rl_prios);
 	free(c);
 }
 
@@ -298,7 +358,9 @@ static int compile(struct sl_dp *dp, const struct sl_rule *rules, size_t n,
 	if (!c)
 		return -ENOMEM;
 	c->rules = calloc(n + 1, sizeof(*c->rules));
-	if (!c->rules) {
+	c->rl = calloc(n + 1, sizeof(*c->rl));
+	c->rl_prios = calloc(n + 1, sizeof(*c->rl_prios));
+	if (!c->rules || !c->rl || !c->rl_prios) {
 		ret = -ENOMEM;
 		goto out;
 	}

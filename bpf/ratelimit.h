@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * rate-limit RATE[/BURST] [per src|src/LEN|dst|dst/LEN].  API:
+ *   sl_rate_limit(ctx, pkt, decision) - a packet within the rule's limit
+ *   gets the interface's policy; one over it is dropped, reason
+ *   rate-limit, and counted for the rule in sl_rl_drops.
+ *
+ * The bucket is GCRA's (see headers/sluice/abi.h): one 64-bit time that
+ * a compare-and-swap moves, so the CPUs share a bucket without a lock and
+ * without losing a packet's cost; a packet over the limit only reads it,
+ * so a flood far over the limit does not bounce its cache line.  A rule
+ * without "per" has one bucket, by priority, in an array; with "per" a
+ * bucket per (rule, masked address) in an LRU hash of fixed size.
+ */
+#ifndef __SLUICE_RATELIMIT_H
+#define __SLUICE_RATELIMIT_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include <sluice/abi.h>
+
+#include "ctx.h"
+#include "decision.h"
+#include "maps.h"
+#include "parse.h"
+
+/*
+ * Compare-and-swap attempts before a packet counts as over the limit:
+ * each failure means another CPU admitted a packet meanwhile, so four in
+ * a row happen only when the bucket is being drained anyway.
+ */
+#define SL_RL_TRIES 4
+
+/* Admit a packet costing cost ticks into the bucket whose TAT is *tat. */
+static __always_inline bool sl_rl_admit(__u64 *tat, __u64 now, __u64 cost,
+					__u64 tau)
+{
+	__u64 seen = *(volatile __u64 *)tat, base, next, old;
+	int i;
+
+	for (i = 0; i < SL_RL_TRIES; i++) {
+		base = seen > now ? seen : now;
+		next = base + cost;
+		if (next - now > tau)
+			return false;
+		old = __sync_val_compare_and_swap(tat, seen, next);
+		if (old == seen)
+			return true;
+		seen = old;
+	}
+	return false;
+}
+
+static __always_inline __u64 sl_rl_mask(__u32 len, __u32 from)
+{
+	if (len >= from + 64)
+		return ~0ULL;
+	if (len <= from)
+		return 0;
+	return ~0ULL << (from + 64 - len);
+}
+
+/*
+ * The bucket's key: the prefix of the address "per" names.  LEN counts
+ * bits of the packet's own address: IPv4 takes at most its 32.
+ */
+static __always_inline void sl_rl_key(struct sluice_rl_key *k,
+				      const struct sl_pkt *p,
+				      const struct sluice_rl_rule *r,
+				      __u32 prio)
+{
+	const __u64 *a = (const __u64 *)(r->flags & SLUICE_RL_PER_DST ?
+						 p->key.dst :
+						 p->key.src);
+	__u32 len = r->per_len;
+
+	k->prio = prio;
+	if (!(p->has & SLUICE_HAS_IP))
+		return; /* one bucket for what has no address */
+	if (p->key.family == 4 && len > 32)
+		len = 32;
+	k->family = p->key.family;
+	k->len = len;
+	*(__u64 *)k->addr = a[0] & bpf_cpu_to_be64(sl_rl_mask(len, 0));
+	*(__u64 *)(k->addr + 8) = a[1] & bpf_cpu_to_be64(sl_rl_mask(len, 64));
+}
+
+static __always_inline bool sl_rl_keyed(const struct sl_pkt *p,
+					const struct sluice_rl_rule *r,
+					__u32 prio, __u64 now, __u64 cost)
+{
+	struct sluice_rl_key k = {};
+	struct sluice_rl_bucket fresh;
+	struct sluice_rl_bucket *b;
+	__u32 zero = 0;
+	__u64 *n;
+
+	sl_rl_key(&k, p, r, prio);
+	b = bpf_map_lookup_elem(&sl_rl_key_bkt, &k);
+	if (b)
+		return sl_rl_admit(&b->tat, now, cost, r->tau);
+	/* A new key's bucket is full: the packet creates it, paid for. */
+	if (cost > r->tau)
+		return false;
+	fresh.tat = now + cost;
+	if (!bpf_map_update_elem(&sl_rl_key_bkt, &k, &fresh, BPF_NOEXIST)) {
+		n = bpf_map_lookup_elem(&sl_rl_inserts, &zero);
+		if (n)
+			(*n)++;
+		return true;
+	}
+	/* Another CPU created it first. */
+	b = bpf_map_lookup_elem(&sl_rl_key_bkt, &k);
+	return b && sl_rl_admit(&b->tat, now, cost, r->tau);
+}
+
+static __always_inline void sl_rate_limit(const struct sl_ctx *ctx,
+					  const struct sl_pkt *p,
+					  struct sl_decision *d)
+{
+	__u32 prio = d->prio & SLUICE_PRIO_MAX, slot = p->key.slot;
+	__u32 idx = (d->gen & 1) * (SLUICE_PRIO_MAX + 1) + prio;
+	const struct sluice_rl_rule *r;
+	struct sluice_rl_bucket *b;
+	struct sluice_iface *iface;
+	struct sluice_counter *c;
+	__u64 units = 1, cost, now;
+	bool ok;
+
+	r = bpf_map_lookup_elem(&sl_rl_params, &idx);
+	if (!r || !r->cost) {
+		d->action = SLUICE_ACT_PASS;
+		d->reason = SLUICE_REASON_UNSUPPORTED;
+		return;
+	}
+	if (r->flags & SLUICE_RL_BYTES)
+		units = ctx->len < SLUICE_RL_MAX_LEN ? ctx->len :
+						       SLUICE_RL_MAX_LEN;
+	cost = units * r->cost >> (r->shift & 63);
+	now = bpf_ktime_get_ns() << SLUICE_RL_TICK_SHIFT;
+	if (r->flags & (SLUICE_RL_PER_SRC | SLUICE_RL_PER_DST)) {
+		ok = sl_rl_keyed(p, r, prio, now, cost);
+	} else {
+		b = bpf_map_lookup_elem(&sl_rl_rule_bkt, &prio);
+		ok = b && sl_rl_admit(&b->tat, now, cost, r->tau);
+	}
+	if (ok) {
+		iface = bpf_map_lookup_elem(&sl_ifaces, &slot);
+		d->action = iface ? iface->policy : SLUICE_ACT_PASS;
+		return;
+	}
+	d->action = SLUICE_ACT_DROP;
+	d->reason = SLUICE_REASON_RATE_LIMIT;
+	c = bpf_map_lookup_elem(&sl_rl_drops, &prio);
+	if (c) {
+		c->packets++;
+		c->bytes += ctx->len;
+	}
+}
+
+#endif /* __SLUICE_RATELIMIT_H */
