@@ -460,6 +460,8 @@ static int counters_fd(const struct sl_dp *dp, enum sl_counters which)
 		return bpf_map__fd(dp->skel->maps.sl_reason_stats);
 	case SL_COUNTERS_RULE:
 		return bpf_map__fd(dp->skel->maps.sl_rule_stats);
+	case SL_COUNTERS_RL_DROP:
+		return bpf_map__fd(dp->skel->maps.sl_rl_drops);
 	}
 	return -EINVAL;
 }
@@ -563,6 +565,7 @@ int sl_dp_usage(const struct sl_dp *dp, struct sl_dp_usage *u)
 	struct sluice_state st = {};
 	__u32 zero = 0, gen;
 	unsigned int k;
+	int ret;
 
 	memset(u, 0, sizeof(*u));
 	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.sl_state), &zero,
@@ -588,6 +591,13 @@ int sl_dp_usage(const struct sl_dp *dp, struct sl_dp_usage *u)
 	u->set4_max = bpf_map__max_entries(dp->skel->maps.sl_set4);
 	u->set6_max = bpf_map__max_entries(dp->skel->maps.sl_set6);
 	u->ifaces_max = bpf_map__max_entries(dp->skel->maps.sl_ifaces);
+	u->rl_buckets_max = bpf_map__max_entries(dp->skel->maps.sl_rl_key_bkt);
+	ret = sl_dp_rl_table(dp, &u->rl_buckets, &u->rl_inserts);
+	if (ret)
+		return ret;
+	/* Only the LRU takes a bucket out. */
+	if (u->rl_inserts > u->rl_buckets)
+		u->rl_evictions = u->rl_inserts - u->rl_buckets;
 	return 0;
 }
 

@@ -89,6 +89,7 @@ enum sl_counters {
 	SL_COUNTERS_IFACE,
 	SL_COUNTERS_REASON,
 	SL_COUNTERS_RULE,
+	SL_COUNTERS_RL_DROP, /* by priority: dropped over a rate limit */
 };
 int sl_dp_counters_read(const struct sl_dp *dp, enum sl_counters which,
 			__u32 lo, __u32 hi, struct sluice_counter *v);
@@ -114,8 +115,12 @@ struct sl_dp_usage {
 	unsigned long long prefixes4, prefixes6; /* of all sets */
 	__u32 crules_max, pool_max, ivs_max; /* one generation */
 	__u32 set4_max, set6_max, ifaces_max; /* max_entries of the maps */
+	/* rate-limit "per" buckets: held, the bound, made, and so evicted. */
+	__u64 rl_buckets, rl_buckets_max, rl_inserts, rl_evictions;
 };
 int sl_dp_usage(const struct sl_dp *dp, struct sl_dp_usage *u);
+/* The buckets the rate-limit table holds, and those ever made. */
+int sl_dp_rl_table(const struct sl_dp *dp, __u64 *entries, __u64 *inserts);
 
 /* The decision of the last packet run, when opened with trace. */
 int sl_dp_last_trace(const struct sl_dp *dp, struct sluice_trace *t);

@@ -245,6 +245,34 @@ static void rule_families(FILE *out, const struct sl_metrics_opts *o,
 	}
 }
 
+static struct sluice_counter get_rl_drop(const struct sl_stats *s,
+					 const void *arg, int cpu)
+{
+	return sl_stats_rl_drop(s, *(const __u16 *)arg, cpu);
+}
+
+static void rate_limit_families(FILE *out, const struct sl_metrics_opts *o,
+				const struct sl_stats *s)
+{
+	char labels[32];
+	size_t i;
+	int f;
+
+	for (f = 0; f < 2; f++) {
+		const char *name = f ? "sluice_rule_rate_limited_bytes_total" :
+				       "sluice_rule_rate_limited_packets_total";
+
+		family(out, name, "counter",
+		       f ? "Bytes a rate-limit rule dropped over its limit (part of sluice_rule_bytes_total)." :
+			   "Packets a rate-limit rule dropped over its limit (part of sluice_rule_packets_total).");
+		for (i = 0; i < o->nrl_rules; i++) {
+			rule_label(labels, o->rl_rules[i]);
+			samples(out, o, name, labels, get_rl_drop, s,
+				&o->rl_rules[i], f);
+		}
+	}
+}
+
 static void program_family(FILE *out, const struct sl_metrics_opts *o)
 {
 	size_t i;
@@ -328,6 +356,8 @@ static void map_family(FILE *out, const struct sl_dp *dp)
 	fprintf(out, "sluice_map_entries{map=\"sl_set4\"} %llu\n", u.prefixes4);
 	fprintf(out, "sluice_map_entries{map=\"sl_set6\"} %llu\n", u.prefixes6);
 	fprintf(out, "sluice_map_entries{map=\"sl_ifaces\"} %u\n", u.ifaces);
+	fprintf(out, "sluice_map_entries{map=\"sl_rl_key_bkt\"} %llu\n",
+		(unsigned long long)u.rl_buckets);
 	family(out, "sluice_map_max_entries", "gauge",
 	       "Capacity of a data-plane map (sl_crules, sl_pool, sl_addr_ivs: one rule-set generation).");
 	fprintf(out,
@@ -336,9 +366,14 @@ static void map_family(FILE *out, const struct sl_dp *dp)
 		"sluice_map_max_entries{map=\"sl_addr_ivs\"} %u\n"
 		"sluice_map_max_entries{map=\"sl_set4\"} %u\n"
 		"sluice_map_max_entries{map=\"sl_set6\"} %u\n"
-		"sluice_map_max_entries{map=\"sl_ifaces\"} %u\n",
+		"sluice_map_max_entries{map=\"sl_ifaces\"} %u\n"
+		"sluice_map_max_entries{map=\"sl_rl_key_bkt\"} %llu\n",
 		u.crules_max, u.pool_max, u.ivs_max, u.set4_max, u.set6_max,
-		u.ifaces_max);
+		u.ifaces_max, (unsigned long long)u.rl_buckets_max);
+	family(out, "sluice_rate_limit_evictions_total", "counter",
+	       "Buckets of rate-limit rules with \"per\" that the full table (sl_rl_key_bkt) let go for newer ones.");
+	fprintf(out, "sluice_rate_limit_evictions_total %llu\n",
+		(unsigned long long)u.rl_evictions);
 }
 
 int sl_metrics_write(const struct sl_dp *dp, const struct sl_metrics_opts *o,
@@ -371,6 +406,7 @@ int sl_metrics_write(const struct sl_dp *dp, const struct sl_metrics_opts *o,
 	fputs("\"} 1\n", out);
 	iface_families(out, o, &s);
 	rule_families(out, o, &s);
+	rate_limit_families(out, o, &s);
 	program_family(out, o);
 	map_family(out, dp);
 	funlockfile(out);

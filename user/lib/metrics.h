@@ -32,6 +32,8 @@ struct sl_metrics_opts {
 	size_t nifaces;
 	const __u16 *rules; /* the rule set's priorities */
 	size_t nrules;
+	const __u16 *rl_rules; /* those of them that are rate-limit rules */
+	size_t nrl_rules;
 	bool per_cpu; /* a "cpu" label on counters instead of sums */
 };
 

@@ -151,6 +151,9 @@ int sl_stats_read_sel(const struct sl_dp *dp, const struct sl_stats_sel *sel,
 	if (!ret)
 		ret = read_percpu(dp, SL_COUNTERS_RULE, SLUICE_PRIO_MAX + 1,
 				  s->ncpus, r, n, &s->rule);
+	if (!ret)
+		ret = read_percpu(dp, SL_COUNTERS_RL_DROP, SLUICE_PRIO_MAX + 1,
+				  s->ncpus, r, n, &s->rl_drop);
 	free(r);
 	if (ret)
 		sl_stats_free(s);
@@ -167,6 +170,7 @@ void sl_stats_free(struct sl_stats *s)
 	free(s->iface);
 	free(s->reason);
 	free(s->rule);
+	free(s->rl_drop);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -206,4 +210,10 @@ struct sluice_counter sl_stats_rule(const struct sl_stats *s, unsigned int prio,
 				    int cpu)
 {
 	return sum(s, s->rule, prio, cpu);
+}
+
+struct sluice_counter sl_stats_rl_drop(const struct sl_stats *s,
+				       unsigned int prio, int cpu)
+{
+	return sum(s, s->rl_drop, prio, cpu);
 }

@@ -19,6 +19,7 @@ struct sl_stats {
 	struct sluice_counter *iface; /* [idx][cpu], see abi.h */
 	struct sluice_counter *reason;
 	struct sluice_counter *rule; /* [prio][cpu] */
+	struct sluice_counter *rl_drop; /* [prio][cpu]: over a rate limit */
 };
 
 /* What to read; counters of slots and priorities not named read as zero. */
@@ -43,5 +44,8 @@ struct sluice_counter sl_stats_reason(const struct sl_stats *s,
 				      unsigned int reason, int cpu);
 struct sluice_counter sl_stats_rule(const struct sl_stats *s, unsigned int prio,
 				    int cpu);
+/* What rule prio's rate limit dropped (part of its sl_stats_rule). */
+struct sluice_counter sl_stats_rl_drop(const struct sl_stats *s,
+				       unsigned int prio, int cpu);
 
 #endif /* __SLUICE_STATS_H */

@@ -202,6 +202,11 @@ static void show_status(struct json_object *d, FILE *out)
 		u64(maps, "sets_max"), u64(maps, "prefixes4"),
 		u64(maps, "prefixes_max"), u64(maps, "prefixes6"),
 		u64(maps, "prefixes_max"));
+	fprintf(out,
+		"rate-limit buckets: %" PRIu64 "/%" PRIu64 ", evicted %" PRIu64
+		"\n",
+		u64(maps, "rl_buckets"), u64(maps, "rl_buckets_max"),
+		u64(maps, "rl_evictions"));
 }
 
 /* Rules "stats" shows, busiest first; -j gives them all. */
@@ -372,6 +377,13 @@ static void top_rules(struct json_object *rules, bool rates, FILE *out)
 		fputc(' ', out);
 		value(out, r, rates, true);
 		fprintf(out, "  %s\n", rule_body(r));
+		if (get(r, "rate_limited")) {
+			fprintf(out, "    %-6s ", "");
+			value(out, get(r, "rate_limited"), rates, false);
+			fputc(' ', out);
+			value(out, get(r, "rate_limited"), rates, true);
+			fprintf(out, "  of them over the limit, dropped\n");
+		}
 		for (c = 0; c < nc; c++) {
 			struct json_object *p =
 				json_object_array_get_idx(cpus, c);
@@ -555,6 +567,14 @@ struct json_object *sl_cli_rates(struct json_object *prev,
 				       json_object_get(get(r, "rule")));
 		json_object_object_add(o, "action",
 				       json_object_get(get(r, "action")));
+		if (get(r, "rate_limited"))
+			json_object_object_add(
+				o, "rate_limited",
+				rate_counter(get(r, "rate_limited"),
+					     get(find_rule(get(prev, "rules"),
+							   u64(r, "prio")),
+						 "rate_limited"),
+					     dt));
 		json_object_array_add(rules, o);
 	}
 	return out;

@@ -54,11 +54,16 @@ static int snapshot(struct sl_daemon *d, struct snapshot *s,
 		}
 		n++;
 	}
-	s->prios = calloc(d->nrules + 1, sizeof(*s->prios));
+	/* Every rule's priority, then the rate-limit rules' again. */
+	s->prios = calloc(2 * d->nrules + 1, sizeof(*s->prios));
 	if (!s->prios)
 		return -ENOMEM;
-	for (k = 0; k < d->nrules; k++)
+	for (k = 0; k < d->nrules; k++) {
 		s->prios[k] = d->rules[k].rule.prio;
+		if (d->rules[k].rule.action == SLUICE_ACT_RATE_LIMIT)
+			s->prios[d->nrules + o->nrl_rules++] = s->prios[k];
+	}
+	o->rl_rules = s->prios + d->nrules;
 	o->version = SLUICE_VERSION;
 	o->ifaces = s->ifs;
 	o->nifaces = n;

@@ -41,6 +41,14 @@ static struct sluice_counter get_rule(const struct sl_stats *s,
 	return sl_stats_rule(s, prio, cpu);
 }
 
+static struct sluice_counter get_rl_drop(const struct sl_stats *s,
+					 unsigned int unused,
+					 unsigned int unused2,
+					 unsigned int prio, int cpu)
+{
+	return sl_stats_rl_drop(s, prio, cpu);
+}
+
 static struct json_object *counter(const struct counter_src *src,
 				   unsigned int k)
 {
@@ -218,6 +226,14 @@ int sl_show_stats(struct sl_daemon *d, const struct sl_cmd *cmd,
 		sl_json_add_int(o, "prio", r->prio);
 		sl_json_add_str(o, "rule", sl_rule_text(r, text, sizeof(text)));
 		sl_json_add_str(o, "action", sl_action_name(r->action));
+		if (r->action == SLUICE_ACT_RATE_LIMIT) {
+			struct counter_src lsrc = rsrc;
+
+			/* Of the rule's packets, those over the limit. */
+			lsrc.get = get_rl_drop;
+			json_object_object_add(o, "rate_limited",
+					       counter(&lsrc, r->prio));
+		}
 		json_object_array_add(rules, o);
 	}
 	sl_stats_free(&s);
@@ -244,6 +260,9 @@ static void usage_fill(struct sl_daemon *d, struct json_object *rules,
 	sl_json_add_int(maps, "prefixes4", u.prefixes4);
 	sl_json_add_int(maps, "prefixes6", u.prefixes6);
 	sl_json_add_int(maps, "prefixes_max", SLUICE_SET_MAX_PREFIXES);
+	sl_json_add_int(maps, "rl_buckets", u.rl_buckets);
+	sl_json_add_int(maps, "rl_buckets_max", u.rl_buckets_max);
+	sl_json_add_int(maps, "rl_evictions", u.rl_evictions);
 }
 
 int sl_show_status(struct sl_daemon *d, struct sl_ctl_result *res)

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The rate-limit bucket table as status and metrics report it: how many
+ * buckets the LRU hash holds, how many the data plane made, and so how
+ * many the bound has cost (see sl_rl_inserts in bpf/maps.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dataplane.h"
+#include "dataplane_int.h"
+
+/* Keys read per batch call: 8,192 buckets are 256 KB. */
+#define RL_BATCH 8192
+
+/* Entries of a hash map, counted in batches (an LRU hash keeps no count). */
+static int count_entries(int fd, __u64 *n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct sluice_rl_bucket *vals;
+	struct sluice_rl_key *keys;
+	struct sluice_rl_key in, out;
+	bool first = true;
+	__u32 count;
+	int ret = 0;
+
+	*n = 0;
+	keys = calloc(RL_BATCH, sizeof(*keys));
+	vals = calloc(RL_BATCH, sizeof(*vals));
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		count = RL_BATCH;
+		ret = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
+					   vals, &count, &opts);
+		*n += count;
+		if (ret) {
+			ret = errno == ENOENT ? 0 : -errno; /* ENOENT: the end */
+			break;
+		}
+		in = out;
+		first = false;
+	}
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+int sl_dp_rl_table(const struct sl_dp *dp, __u64 *entries, __u64 *inserts)
+{
+	int ncpus = sl_dp_ncpus(), i, ret;
+	__u32 zero = 0;
+	__u64 *v;
+
+	*inserts = 0;
+	if (ncpus <= 0)
+		return -EINVAL;
+	v = calloc(ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ret = bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.sl_rl_inserts),
+				  &zero, v) ?
+		      -errno :
+		      0;
+	for (i = 0; i < ncpus && !ret; i++)
+		*inserts += v[i];
+	free(v);
+	if (!ret)
+		ret = count_entries(bpf_map__fd(dp->skel->maps.sl_rl_key_bkt),
+				    entries);
+	return ret;
+}
