@@ -41,7 +41,8 @@ static int count_entries(int fd, __u64 *n)
 					   vals, &count, &opts);
 		*n += count;
 		if (ret) {
-			ret = errno == ENOENT ? 0 : -errno; /* ENOENT: the end */
+			ret = errno == ENOENT ? 0 :
+						-errno; /* ENOENT: the end */
 			break;
 		}
 		in = out;
