@@ -173,9 +173,8 @@ static struct sluice_rl_rule params(const struct lab *l, unsigned int prio)
 	assert_int_equal(bpf_map_lookup_elem(map_fd(l, "sl_state"), &key, &st),
 			 0);
 	key = (st.active_gen & 1) * (SLUICE_PRIO_MAX + 1) + prio;
-	assert_int_equal(bpf_map_lookup_elem(map_fd(l, "sl_rl_params"), &key,
-					     &r),
-			 0);
+	assert_int_equal(
+		bpf_map_lookup_elem(map_fd(l, "sl_rl_params"), &key, &r), 0);
 	return r;
 }
 
@@ -214,9 +213,10 @@ static __u64 reason_packets(const struct lab *l, enum sluice_hook hook,
 /* The compiler's parameters: a packet's and a byte's cost, the burst's. */
 static void test_params(void **state)
 {
-	struct lab *l = lab_open("rule add 10 rate-limit 10000/50\n"
-				 "rule add 11 rate-limit 1gbit/64kb per src/64\n"
-				 "rule add 12 rate-limit 3 per dst\n");
+	struct lab *l =
+		lab_open("rule add 10 rate-limit 10000/50\n"
+			 "rule add 11 rate-limit 1gbit/64kb per src/64\n"
+			 "rule add 12 rate-limit 3 per dst\n");
 	struct sluice_rl_rule r;
 
 	r = params(l, 10);
@@ -317,9 +317,10 @@ static void test_policy(void **state)
 		__u32 prio = 10;
 		struct sluice_rl_bucket b = { 0 };
 
-		assert_int_equal(bpf_map_update_elem(map_fd(l, "sl_rl_rule_bkt"),
-						     &prio, &b, BPF_ANY),
-				 0);
+		assert_int_equal(
+			bpf_map_update_elem(map_fd(l, "sl_rl_rule_bkt"), &prio,
+					    &b, BPF_ANY),
+			0);
 		v = run(l, hook, &p);
 		assert_int_equal(v.retval, drop_ret(hook));
 		assert_string_equal(sl_action_name(v.t.action), "drop");
@@ -336,9 +337,8 @@ static bool has_key(const struct lab *l, unsigned int prio, int family,
 	struct sluice_rl_key k = { .prio = prio, .family = family, .len = len };
 	struct sluice_rl_bucket b;
 
-	assert_int_equal(inet_pton(family == 4 ? AF_INET : AF_INET6, addr,
-				   k.addr),
-			 1);
+	assert_int_equal(
+		inet_pton(family == 4 ? AF_INET : AF_INET6, addr, k.addr), 1);
 	return !bpf_map_lookup_elem(map_fd(l, "sl_rl_key_bkt"), &k, &b);
 }
 
@@ -416,9 +416,10 @@ static void test_bytes(void **state)
 		__u32 prio = 10;
 		struct sluice_rl_bucket b = { 0 };
 
-		assert_int_equal(bpf_map_update_elem(map_fd(l, "sl_rl_rule_bkt"),
-						     &prio, &b, BPF_ANY),
-				 0);
+		assert_int_equal(
+			bpf_map_update_elem(map_fd(l, "sl_rl_rule_bkt"), &prio,
+					    &b, BPF_ANY),
+			0);
 		expect_admitted(l, hook, &big, 10);
 		expect_limited(l, hook, &big, 10);
 		expect_admitted(l, hook, &small, 10);

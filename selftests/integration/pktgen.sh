@@ -19,7 +19,7 @@ G=pgt-gen-$$
 R=pgt-rcv-$$
 GMAC=02:00:00:00:99:01
 RMAC=02:00:00:00:99:02
-TOTAL=12
+TOTAL=15
 n=0
 
 echo "1..$TOTAL"
@@ -209,6 +209,29 @@ check "IPv6 UDP, 1500-byte frames: tcpdump finds the checksum correct" \
 check "IPv6 TCP SYN, source range over a carry: checksums correct" \
 	good_sums "ip6 and tcp and dst port 9" "(correct)" 3 -6 --tcp-syn \
 	--src fd00:99::fffe-fd00:99::1:0 --dst fd00:99::2
+
+# ports FILTER WANT ARGS...: 5 frames captured, UDP sums all correct, and
+# the destination ports they went to are WANT (sorted, one line).
+ports() {
+	filter=$1
+	want=$2
+	shift 2
+	captured "$filter" "$@"
+	good=$(grep -cF "[udp sum ok]" "$tmp/cap")
+	got=$(grep -oE '\.[0-9]+: \[udp sum ok\]' "$tmp/cap" |
+		sed 's/^\.\([0-9]*\):.*/\1/' | sort -nu | tr '\n' ' ')
+	echo "# $good of 5 sums ok, ports: $got"
+	[ "$good" -eq 5 ] && [ "$got" = "$want" ]
+}
+
+check "IPv4 UDP, --dport 7000-7002: every port in turn, checksums correct" \
+	ports "udp and dst portrange 7000-7002" "7000 7001 7002 " \
+	--src 10.99.0.1 --dst 10.99.0.2 --dport 7000-7002
+check "IPv6 UDP, --dport 65533-65535: ports to the last, checksums correct" \
+	ports "ip6 and udp and dst portrange 65533-65535" "65533 65534 65535 " \
+	--src fd00:99::1 --dst fd00:99::2 --dport 65533-65535
+check "--dport with a range that ends before it starts is a one-line error" \
+	refuses --dst 10.99.0.2 --dport 9-8
 
 check "--rate 20000 --duration 1: 20000 frames over a second" \
 	paced 20000 1

@@ -38,6 +38,13 @@ const volatile __u32 pg_src_first; /* last 32 bits, host order */
 const volatile __u32 pg_src_count; /* addresses in the range; 0: 2^32 */
 const volatile __u32 pg_ifindex; /* the device the test run sends out of */
 const volatile __u32 pg_src_table; /* sources from pg_srcs, not a range */
+/*
+ * A range of destination ports, cycled frame by frame (--dport LO-HI):
+ * pg_l4_sum then leaves the port out, each frame adds its own.
+ */
+const volatile __u32 pg_dport_off; /* 0: one port, in pg_hdr */
+const volatile __u32 pg_dport_first; /* host order */
+const volatile __u32 pg_dport_count;
 
 /*
  * Sources listed one by one (--src-file), network order, cycled in the
@@ -57,6 +64,7 @@ struct {
  * count what was sent even when a signal cut a run short.
  */
 __u32 pg_next; /* index in the source range of the next frame */
+__u32 pg_dport_next; /* index in the port range */
 __u64 pg_frames;
 
 static __always_inline __u16 csum_fold(__u32 sum)
@@ -72,8 +80,8 @@ int pg_xmit(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 words = pg_hdr_len / 8, halves = pg_hdr_len % 8 / 2;
-	__u32 i, idx, src, sum;
-	__u16 csum;
+	__u32 i, idx, src, sum, l4_sum = pg_l4_sum;
+	__u16 csum, port;
 
 	/*
 	 * User space also attaches this program to lo, only to keep it in
@@ -113,7 +121,15 @@ int pg_xmit(struct xdp_md *ctx)
 		sum = pg_ip_sum + (src >> 16) + (src & 0xffff);
 		*(__u16 *)(data + pg_ipcsum_off) = csum_fold(sum);
 	}
-	sum = pg_l4_sum + (src >> 16) + (src & 0xffff);
+	if (pg_dport_off) {
+		port = bpf_htons(pg_dport_first + pg_dport_next);
+		pg_dport_next = pg_dport_next + 1 == pg_dport_count ?
+					0 :
+					pg_dport_next + 1;
+		*(__u16 *)(data + pg_dport_off) = port;
+		l4_sum += port;
+	}
+	sum = l4_sum + (src >> 16) + (src & 0xffff);
 	csum = csum_fold(sum);
 	/* 0 would mean "no checksum" for UDP; 0xffff is its equal. */
 	if (pg_udp && !csum)

@@ -91,7 +91,7 @@ struct pg {
 	const char *src_file; /* --src-file */
 	__u32 *srcs; /* its addresses, network order */
 	__u32 nsrcs;
-	__u16 sport, dport;
+	__u16 sport, dport, dport_hi; /* dport..dport_hi, cycled */
 	unsigned int size; /* 0: 64, or the headers if they are longer */
 	double rate; /* frames per second; 0: unpaced */
 	double duration; /* seconds; 0: until the count or a signal */
@@ -128,7 +128,9 @@ static void usage(FILE *f)
 		"      --udp            UDP (default)\n"
 		"      --tcp-syn        TCP SYN, no payload, padded to --size\n"
 		"      --sport PORT     source port (default 1024)\n"
-		"      --dport PORT     destination port (default 9)\n"
+		"      --dport PORT[-PORT]  destination port, or a range cycled\n"
+		"                       through frame by frame: a flood per\n"
+		"                       destination port (default 9)\n"
 		"      --size BYTES     frame size without FCS, >= 64 (default 64,\n"
 		"                       or 74 for IPv6 TCP)\n"
 		"      --rate PPS       average rate; 0: as fast as possible\n"
@@ -294,6 +296,25 @@ static void bad_arg(const char *opt, const char *arg)
 	exit(2);
 }
 
+/* PORT or LO-HI, LO <= HI. */
+static void parse_ports(const char *arg, __u16 *lo, __u16 *hi)
+{
+	unsigned long long a, b;
+	char buf[16], *dash;
+
+	if (strlen(arg) >= sizeof(buf))
+		bad_arg("--dport", arg);
+	strcpy(buf, arg);
+	dash = strchr(buf, '-');
+	if (dash)
+		*dash = '\0';
+	if (parse_ull(buf, 65535, &a) ||
+	    (dash ? parse_ull(dash + 1, 65535, &b) : (b = a, 0)) || b < a)
+		bad_arg("--dport", arg);
+	*lo = a;
+	*hi = b;
+}
+
 /* A source table this long is 64 MB of map: more is a mistake. */
 #define PG_SRCS_MAX (1u << 24)
 
@@ -350,6 +371,7 @@ static void parse_args(struct pg *pg, int argc, char **argv)
 
 	pg->sport = 1024;
 	pg->dport = 9;
+	pg->dport_hi = 9;
 	pg->cpu = -1;
 	opterr = 0; /* one line of our own instead */
 	while ((c = getopt_long(argc, argv, "i:6jvh", long_opts, &idx)) != -1) {
@@ -395,11 +417,12 @@ static void parse_args(struct pg *pg, int argc, char **argv)
 			pg->tcp = true;
 			break;
 		case OPT_SPORT:
-		case OPT_DPORT:
 			if (parse_ull(optarg, 65535, &v))
-				bad_arg(c == OPT_SPORT ? "--sport" : "--dport",
-					optarg);
-			*(c == OPT_SPORT ? &pg->sport : &pg->dport) = v;
+				bad_arg("--sport", optarg);
+			pg->sport = v;
+			break;
+		case OPT_DPORT:
+			parse_ports(optarg, &pg->dport, &pg->dport_hi);
 			break;
 		case OPT_SIZE:
 			if (parse_ull(optarg, 65535, &v) || v < PG_MIN_SIZE)
@@ -631,6 +654,13 @@ static void build_frame(struct pg *pg, struct pktgen_bpf__rodata *ro)
 	} else {
 		put16(l4 + 4, l4_len);
 		l4csum_off = l4_off + 6;
+	}
+	/* A range of ports: the program writes and sums each frame's. */
+	if (pg->dport_hi != pg->dport) {
+		put16(l4 + 2, 0);
+		ro->pg_dport_off = l4_off + 2;
+		ro->pg_dport_first = pg->dport;
+		ro->pg_dport_count = pg->dport_hi - pg->dport + 1;
 	}
 	/* The payload is zero and adds nothing to the sum. */
 	l4_sum = sum16(pseudo, v6 ? 40 : 12) + sum16(l4, hdr_len - l4_off);
