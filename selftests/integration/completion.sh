@@ -135,7 +135,7 @@ is "rule add: tcp-flags negated" "syn,!ack" sluice rule add 10 tcp-flags 'syn,!a
 is "rule add: nothing after a complete action" "" sluice rule add 10 src 10.0.0.0/8 drop ""
 is "rule add: redirect IFACE" "$ifaces" sluice rule add 10 dport 80 redirect ""
 is "rule add: rate-limit PPS per" "per" sluice rule add 10 rate-limit 1000/2000 ""
-is "rule add: rate-limit per src" "src src/" sluice rule add 10 rate-limit 1000 per ""
+is "rule add: rate-limit per src or dst" "dst dst/ src src/" sluice rule add 10 rate-limit 1000 per ""
 is "rule del: priorities from the daemon" "10 200" "$stub" rule del ""
 is "set: subcommands" "add del flush list load" sluice set ""
 is "set flush: set names from the daemon" "allow.v6 blocklist" "$stub" set flush ""
