@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define SLUICE_ABI_VERSION 4
+#define SLUICE_ABI_VERSION 5
 
 /* Limits. */
 #define SLUICE_MAX_IFACES 256 /* attached interfaces (slots) */
@@ -86,6 +86,7 @@ enum sluice_action {
 	SLUICE_ACT_REDIRECT,
 	SLUICE_ACT_STEER,
 	SLUICE_ACT_RATE_LIMIT,
+	SLUICE_ACT_SYN_PROXY, /* counted per SYN answered with a cookie */
 	SLUICE_ACT__MAX,
 };
 
@@ -105,6 +106,11 @@ enum sluice_reason {
 	SLUICE_REASON_NO_NEIGH, /* forward on XDP: neighbour unresolved */
 	SLUICE_REASON_FRAG_NEEDED, /* forward: larger than the egress MTU */
 	SLUICE_REASON_NO_EGRESS, /* egress is not a port sluice knows */
+	SLUICE_REASON_SYNCOOKIE_SENT, /* syn-proxy: SYN answered, SYN-ACK sent */
+	SLUICE_REASON_COOKIE_VALID, /* syn-proxy: cookie ACK to the kernel */
+	SLUICE_REASON_COOKIE_INVALID, /* syn-proxy: ACK with a bad cookie */
+	SLUICE_REASON_NO_LISTENER, /* syn-proxy: no socket: to the kernel */
+	SLUICE_REASON_COOKIE_REFUSED, /* syn-proxy: listener took no cookie */
 	SLUICE_REASON__MAX,
 };
 
@@ -308,6 +314,25 @@ static inline __u32 sluice_reason_counter_idx(__u32 slot, __u32 hook,
 struct sluice_steer {
 	__u32 ncpus;
 	__u32 cpus[SLUICE_STEER_MAX_CPUS];
+};
+
+/*
+ * syn-proxy (bpf/synproxy.h): what the SYN-ACK may promise, so that the
+ * kernel rebuilds from the cookie ACK the connection the client was
+ * told about.  User space fills it from the netns's TCP sysctls.
+ */
+enum sluice_synproxy_flags {
+	/* tcp_timestamps=2: no per-connection offset, options in TSval */
+	SLUICE_SYNPROXY_TS = 1 << 0,
+	SLUICE_SYNPROXY_SACK = 1 << 1, /* tcp_sack */
+	SLUICE_SYNPROXY_WSCALE = 1 << 2, /* tcp_window_scaling */
+};
+
+struct sluice_synproxy_cfg {
+	__u8 flags; /* enum sluice_synproxy_flags */
+	__u8 wscale; /* the window scale the kernel will pick */
+	__u16 window; /* the SYN-ACK's window, bytes */
+	__u32 pad;
 };
 
 /* Set maps. */

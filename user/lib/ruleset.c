@@ -13,12 +13,14 @@
 #include "classifier.h"
 #include "dataplane.h"
 #include "dataplane_int.h"
+#include "synproxy.h"
 
 struct sl_compiled {
 	struct sluice_crule *rules; /* rules[1..nrules], in priority order */
 	__u32 nrules;
 	struct sluice_steer steer[SLUICE_MAX_STEER];
 	unsigned int nsteer;
+	unsigned int nsynproxy; /* syn-proxy rules */
 };
 
 static void prefix_mask(__u8 *mask, unsigned int len)
@@ -180,6 +182,14 @@ static int rule_action(struct sl_dp *dp, const struct sl_rule *r,
 		return 0;
 	case SLUICE_ACT_STEER:
 		return steer_list(r, c, &v->arg, err, errlen);
+	case SLUICE_ACT_SYN_PROXY:
+		/* It answers SYNs and judges ACKs: TCP's, nothing else. */
+		if (!r->has_proto || r->proto != 6 /* tcp */)
+			return sl_err(err, errlen,
+				      "rule %u: \"syn-proxy\" needs proto tcp",
+				      r->prio);
+		c->nsynproxy++;
+		return 0;
 	default:
 		sl_err(err, errlen,
 		       "rule %u: action \"%s\" is not available in this data plane",
@@ -262,6 +272,15 @@ static int publish(struct sl_dp *dp, struct sl_compiled *c, __u32 gen,
 				    gen * SLUICE_MAX_STEER + idx);
 		if (ret) {
 			sl_err(err, errlen, "cannot set up steering: %s",
+			       strerror(-ret));
+			return ret;
+		}
+	}
+	if (c->nsynproxy) {
+		ret = sl_synproxy_publish(dp);
+		if (ret) {
+			sl_err(err, errlen,
+			       "cannot set up syn-proxy from the TCP sysctls: %s",
 			       strerror(-ret));
 			return ret;
 		}
