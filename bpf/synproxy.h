@@ -93,8 +93,8 @@ static __always_inline __u16 sl_csum_fold(__u64 s)
  * IPv4 without options and not a fragment, or IPv6 with TCP right after
  * its header; else -1, and the kernel sees the packet.
  */
-static __always_inline int sl_sp_locate(void *data, void *data_end,
-					__u8 family, struct sl_tcp_at *at)
+static __always_inline int sl_sp_locate(void *data, void *data_end, __u8 family,
+					struct sl_tcp_at *at)
 {
 	struct ethhdr *eth = data;
 	struct tcphdr *th;
@@ -232,16 +232,17 @@ static __always_inline void sl_sp_data(const struct sl_ctx *ctx, void **data,
  * addresses are already swapped.  Returns the TCP length, 0 if the frame
  * is too short.
  */
-static __always_inline __u32 sl_sp_write_tcp(struct tcphdr *th, void *data_end,
-					     __u32 cookie, __u32 ack, __u16 mss,
-					     const struct sl_syn_opts *o,
-					     const struct sluice_synproxy_cfg *cfg)
+static __always_inline __u32 sl_sp_write_tcp(
+	struct tcphdr *th, void *data_end, __u32 cookie, __u32 ack, __u16 mss,
+	const struct sl_syn_opts *o, const struct sluice_synproxy_cfg *cfg)
 {
 	__u8 *opt = (__u8 *)(th + 1);
 	bool ts = o->has_ts && (cfg->flags & SLUICE_SYNPROXY_TS);
 	bool ws = ts && o->has_ws && (cfg->flags & SLUICE_SYNPROXY_WSCALE);
 	bool sack = ts && o->sack && (cfg->flags & SLUICE_SYNPROXY_SACK);
-	__u32 len = ws ? SL_SYNACK_TS_WS : ts ? SL_SYNACK_TS : SL_SYNACK_MSS_ONLY;
+	__u32 len = ws ? SL_SYNACK_TS_WS :
+		    ts ? SL_SYNACK_TS :
+			 SL_SYNACK_MSS_ONLY;
 	__u32 options, tsval;
 
 	if ((void *)th + SL_SYNACK_MSS_ONLY > data_end)
@@ -334,9 +335,10 @@ static __always_inline int sl_sp_drop(const struct sl_ctx *ctx,
 }
 
 /* The SYN's cookie from the listener, which sk is; sk is released. */
-static __always_inline __s64 sl_sp_cookie(const struct sl_ctx *ctx,
-					  __u8 family, const struct sl_tcp_at *at,
-					  struct bpf_sock *sk, struct sl_sp_hdr *hdr)
+static __always_inline __s64 sl_sp_cookie(const struct sl_ctx *ctx, __u8 family,
+					  const struct sl_tcp_at *at,
+					  struct bpf_sock *sk,
+					  struct sl_sp_hdr *hdr)
 {
 	void *iph = ctx->data + (at->l3 & 0x1f);
 	__u32 thl = at->thl;
@@ -546,8 +548,8 @@ static __always_inline int sl_sp_run(const struct sl_ctx *ctx,
 	syn = (flags & (SL_TCP_SYN | SL_TCP_ACK | SL_TCP_RST | SL_TCP_FIN)) ==
 	      SL_TCP_SYN;
 	/* Neither a SYN nor a possible first ACK: none of our business. */
-	if (!syn && (flags & (SL_TCP_SYN | SL_TCP_RST | SL_TCP_ACK)) !=
-			    SL_TCP_ACK)
+	if (!syn &&
+	    (flags & (SL_TCP_SYN | SL_TCP_RST | SL_TCP_ACK)) != SL_TCP_ACK)
 		return sl_sp_pass(ctx, d);
 
 	if (p->key.family == 4) {

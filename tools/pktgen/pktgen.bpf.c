@@ -107,8 +107,8 @@ int pg_xmit(struct xdp_md *ctx)
 	if (pg_random) {
 		__u32 r = bpf_get_prandom_u32();
 
-		src = bpf_htonl(pg_src_first + (pg_src_count ? r % pg_src_count :
-							       r));
+		src = bpf_htonl(pg_src_first +
+				(pg_src_count ? r % pg_src_count : r));
 	} else if (pg_src_table) {
 		__u32 *v = bpf_map_lookup_elem(&pg_srcs, &idx);
 

@@ -43,7 +43,10 @@ static const char *hook_name(unsigned int hook)
 
 static bool is_exception(unsigned int reason)
 {
-	return reason != SLUICE_REASON_RULE && reason != SLUICE_REASON_POLICY;
+	/* syn-proxy's SYN-ACKs and good cookies are the rule at work. */
+	return reason != SLUICE_REASON_RULE && reason != SLUICE_REASON_POLICY &&
+	       reason != SLUICE_REASON_SYNCOOKIE_SENT &&
+	       reason != SLUICE_REASON_COOKIE_VALID;
 }
 
 /*

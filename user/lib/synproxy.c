@@ -14,8 +14,8 @@
 #define SL_MAX_WSCALE 14
 
 /* The first count numbers of a sysctl file. */
-static int read_sysctl(const char *proc_sys, const char *name,
-		       unsigned long *v, int count)
+static int read_sysctl(const char *proc_sys, const char *name, unsigned long *v,
+		       int count)
 {
 	char path[256];
 	FILE *f;
@@ -73,8 +73,9 @@ int sl_synproxy_cfg_read(const char *proc_sys, struct sluice_synproxy_cfg *cfg)
 	if (ws)
 		cfg->flags |= SLUICE_SYNPROXY_WSCALE;
 	scale = ilog2(rmem[2] > rmem_max ? rmem[2] : rmem_max) - 15;
-	cfg->wscale = scale < 0 ? 0 : scale > SL_MAX_WSCALE ? SL_MAX_WSCALE :
-							      scale;
+	cfg->wscale = scale < 0		    ? 0 :
+		      scale > SL_MAX_WSCALE ? SL_MAX_WSCALE :
+					      scale;
 	return 0;
 }
 
