@@ -16,9 +16,8 @@
 # s runs tcp_timestamps=2, so window scaling and SACK survive the cookie
 # (see the README); the daemon itself must set tcp_syncookies=2.  s0 has
 # GRO on, so that pktgen's live frames have a NAPI to land in.  XDP runs
-# in generic mode: native XDP_TX on a veth hands the SYN-ACK to the peer's
-# NAPI ring, which this kernel's veth drops unless the peer runs XDP too
-# (README: syn-proxy); generic XDP sends it through the stack's xmit.
+# in generic mode: natively on a veth the SYN-ACKs were counted as sent
+# (XDP_TX) but never reached the peer, for a reason not found yet (README).
 . "$(dirname "$0")/../lib/tap.sh"
 
 PG=$SLUICE_BUILD/pktgen
