@@ -27,7 +27,7 @@ if [ ! -x "$PG" ]; then
 	exit 1
 fi
 
-plan 30
+plan 31
 lab_init sp
 ns_add c && ns_add s && veth c 10.216.1.2/24 s 10.216.1.1/24 0 || exit 1
 C0=${TAG}c0 S0=${TAG}s0
@@ -158,5 +158,7 @@ like "the connection kept window scaling, the kernel's own (10 with tcp_rmem 32M
 metrics=$(sl metrics)
 like "metrics: syn-proxy SYN-ACKs by device" "$metrics" \
 	"sluice_packets_total\\{device=\"$S0\",hook=\"xdp\",action=\"syn-proxy\"\\} [1-9]"
+like "metrics: cookie ACKs let in" "$metrics" \
+	"sluice_exceptions_total\\{device=\"$S0\",hook=\"xdp\",reason=\"cookie-valid\"\\} [1-9]"
 like "metrics: forged cookies as an exception" "$metrics" \
 	"sluice_exceptions_total\\{device=\"$S0\",hook=\"xdp\",reason=\"cookie-invalid\"\\} [1-9]"
