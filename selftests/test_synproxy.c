@@ -143,7 +143,7 @@ static size_t frame(__u8 *f, bool v6, __u16 dport, __u8 flags, __u32 seq,
 	if (opts) {
 		/* mss 1460, sackOK, TS val ecr 0, nop, wscale 7: Linux's SYN. */
 		const __u8 o[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
-				     0, 0, 0, 0, 0, 0, 1, 3, 3, 7 };
+				     0, 0, 0,	 0,    0, 0, 1, 3,  3, 7 };
 
 		memcpy(t + 20, o, sizeof(o));
 		put32(t + 28, CLIENT_TSVAL);
