@@ -19,6 +19,7 @@
 #include "ratelimit.h"
 #include "redirect.h"
 #include "steer.h"
+#include "synproxy.h"
 
 static __always_inline void sl_decide(const struct sl_pkt *p,
 				      const struct sl_match *m, __u32 policy,
@@ -62,6 +63,8 @@ static __always_inline int sl_act(const struct sl_ctx *ctx,
 		return sl_redirect(ctx, d);
 	case SLUICE_ACT_STEER:
 		return sl_steer(ctx, p, d);
+	case SLUICE_ACT_SYN_PROXY:
+		return sl_synproxy(ctx, p, d);
 	default:
 		return sl_to_kernel(ctx, d, SLUICE_REASON_UNSUPPORTED);
 	}

@@ -147,6 +147,25 @@ struct {
 	__type(value, struct sluice_steer);
 } sl_steer_cpus SEC(".maps");
 
+/* syn-proxy: what SYN-ACKs promise (see struct sluice_synproxy_cfg). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sluice_synproxy_cfg);
+} sl_synproxy_cfg SEC(".maps");
+
+/*
+ * syn-proxy's socket tuple: off the stack, whose deepest chain (the
+ * pipeline, syn-proxy, its option parser) sits at the verifier's limit.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bpf_sock_tuple);
+} sl_sp_tuple SEC(".maps");
+
 /* Sets: names and sizes, and the tries that hold them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -87,17 +87,25 @@ static __always_inline void sl_rl_key(struct sluice_rl_key *k,
 	*(__u64 *)(k->addr + 8) = a[1] & bpf_cpu_to_be64(sl_rl_mask(len, 64));
 }
 
-static __always_inline bool sl_rl_keyed(const struct sl_pkt *p,
-					const struct sluice_rl_rule *r,
-					__u32 prio, __u64 now, __u64 cost)
+/*
+ * A global subprogram: the key lives on a frame of its own, not on the
+ * pipeline's, whose deepest call chain (syn-proxy's) is near the
+ * verifier's 512 bytes.  Returns 1 to admit.
+ */
+__noinline int sl_rl_keyed(const struct sl_pkt *p, __u32 idx, __u32 prio,
+			   __u64 now, __u64 cost)
 {
 	struct sluice_rl_key k = {};
+	const struct sluice_rl_rule *r;
 	struct sluice_rl_bucket fresh;
 	struct sluice_rl_bucket *b;
 	__u32 zero = 0;
 	__u64 *n;
 
-	sl_rl_key(&k, p, r, prio);
+	r = bpf_map_lookup_elem(&sl_rl_params, &idx);
+	if (!p || !r)
+		return 0;
+	sl_rl_key(&k, p, r, prio & SLUICE_PRIO_MAX);
 	b = bpf_map_lookup_elem(&sl_rl_key_bkt, &k);
 	if (b)
 		return sl_rl_admit(&b->tat, now, cost, r->tau);
@@ -141,7 +149,7 @@ static __always_inline void sl_rate_limit(const struct sl_ctx *ctx,
 	cost = units * r->cost >> (r->shift & 63);
 	now = bpf_ktime_get_ns() << SLUICE_RL_TICK_SHIFT;
 	if (r->flags & (SLUICE_RL_PER_SRC | SLUICE_RL_PER_DST)) {
-		ok = sl_rl_keyed(p, r, prio, now, cost);
+		ok = sl_rl_keyed(p, idx, prio, now, cost);
 	} else {
 		b = bpf_map_lookup_elem(&sl_rl_rule_bkt, &prio);
 		ok = b && sl_rl_admit(&b->tat, now, cost, r->tau);

@@ -752,14 +752,18 @@ static void test_argv(void **state)
 static void test_names(void **state)
 {
 	static const char *const actions[] = {
-		"pass", "drop", "forward", "redirect", "steer", "rate-limit"
+		"pass",	 "drop",       "forward",   "redirect",
+		"steer", "rate-limit", "syn-proxy",
 	};
 	static const char *const reasons[] = {
-		"rule",		"policy",    "fragment",      "truncated",
-		"not-ip",	"malformed", "parse-limit",   "unsupported",
-		"ttl-exceeded", "no-route",  "not-forwarded", "no-neigh",
-		"frag-needed",	"no-egress", "not-for-us",    "egress-mtu",
-		"rate-limit",
+		"rule",		  "policy",	    "fragment",
+		"truncated",	  "not-ip",	    "malformed",
+		"parse-limit",	  "unsupported",    "ttl-exceeded",
+		"no-route",	  "not-forwarded",  "no-neigh",
+		"frag-needed",	  "no-egress",	    "not-for-us",
+		"egress-mtu",	  "rate-limit",	    "syncookie-sent",
+		"cookie-valid",	  "cookie-invalid", "no-listener",
+		"cookie-refused",
 	};
 	unsigned int i;
 

@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define SLUICE_ABI_VERSION 5
+#define SLUICE_ABI_VERSION 6
 
 /* Limits. */
 #define SLUICE_MAX_IFACES 256 /* attached interfaces (slots) */
@@ -86,6 +86,7 @@ enum sluice_action {
 	SLUICE_ACT_REDIRECT,
 	SLUICE_ACT_STEER,
 	SLUICE_ACT_RATE_LIMIT,
+	SLUICE_ACT_SYN_PROXY, /* counted per SYN answered with a cookie */
 	SLUICE_ACT__MAX,
 };
 
@@ -108,6 +109,11 @@ enum sluice_reason {
 	SLUICE_REASON_NOT_FOR_US, /* forward: dest MAC not the ingress port's */
 	SLUICE_REASON_EGRESS_MTU, /* redirect: frame over the egress MTU */
 	SLUICE_REASON_RATE_LIMIT, /* rate-limit: over the limit, dropped */
+	SLUICE_REASON_SYNCOOKIE_SENT, /* syn-proxy: SYN answered, SYN-ACK sent */
+	SLUICE_REASON_COOKIE_VALID, /* syn-proxy: cookie ACK to the kernel */
+	SLUICE_REASON_COOKIE_INVALID, /* syn-proxy: ACK with a bad cookie */
+	SLUICE_REASON_NO_LISTENER, /* syn-proxy: no socket: to the kernel */
+	SLUICE_REASON_COOKIE_REFUSED, /* syn-proxy: listener took no cookie */
 	SLUICE_REASON__MAX,
 };
 
@@ -363,6 +369,25 @@ struct sluice_rl_key {
 	__u8 addr[16];
 };
 _Static_assert(sizeof(struct sluice_rl_key) == 24, "sluice_rl_key");
+
+/*
+ * syn-proxy (bpf/synproxy.h): what the SYN-ACK may promise, so that the
+ * kernel rebuilds from the cookie ACK the connection the client was
+ * told about.  User space fills it from the netns's TCP sysctls.
+ */
+enum sluice_synproxy_flags {
+	/* tcp_timestamps=2: no per-connection offset, options in TSval */
+	SLUICE_SYNPROXY_TS = 1 << 0,
+	SLUICE_SYNPROXY_SACK = 1 << 1, /* tcp_sack */
+	SLUICE_SYNPROXY_WSCALE = 1 << 2, /* tcp_window_scaling */
+};
+
+struct sluice_synproxy_cfg {
+	__u8 flags; /* enum sluice_synproxy_flags */
+	__u8 wscale; /* the window scale the kernel will pick */
+	__u16 window; /* the SYN-ACK's window, bytes */
+	__u32 pad;
+};
 
 /* Set maps. */
 struct sluice_set4_key {

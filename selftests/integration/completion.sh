@@ -113,10 +113,10 @@ is "policy IFACE: policies" "drop forward pass" sluice policy "$if1" ""
 is "rule: subcommands" "add del list" sluice rule ""
 is "rule add PRIO: no candidates for the priority" "" sluice rule add ""
 is "rule add PRIO: matches and actions" \
-	"dport drop dst forward icmp-type in pass proto rate-limit redirect sport src steer tcp-flags vlan" \
+	"dport drop dst forward icmp-type in pass proto rate-limit redirect sport src steer syn-proxy tcp-flags vlan" \
 	sluice rule add 10 ""
 is "rule add: a match given is not offered again" \
-	"drop dst forward icmp-type in pass rate-limit redirect sport src steer tcp-flags vlan" \
+	"drop dst forward icmp-type in pass rate-limit redirect sport src steer syn-proxy tcp-flags vlan" \
 	sluice rule add 10 proto tcp dport 22 ""
 is "rule add: proto values" "icmp icmpv6 tcp udp" sluice rule add 10 proto ""
 is "rule add: src @SET from the daemon" "@allow.v6 @blocklist" \

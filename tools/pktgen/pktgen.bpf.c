@@ -47,6 +47,16 @@ const volatile __u32 pg_dport_first; /* host order */
 const volatile __u32 pg_dport_count;
 
 /*
+ * A spoofed flood (--random): each frame a random source of the range, a
+ * random source port and, for TCP, a random sequence number, so that no
+ * two frames look like one client.  Their bytes are zero in pg_hdr and
+ * pg_l4_sum, and added per frame.
+ */
+const volatile __u32 pg_random;
+const volatile __u32 pg_sport_off;
+const volatile __u32 pg_seq_off; /* 0: UDP */
+
+/*
  * Sources listed one by one (--src-file), network order, cycled in the
  * list's order: a flood spread over addresses no range describes, such
  * as a million members of a set.  User space sizes it before loading.
@@ -103,7 +113,12 @@ int pg_xmit(struct xdp_md *ctx)
 				((const volatile __u16 *)pg_hdr)[words * 4 + i];
 
 	idx = pg_next;
-	if (pg_src_table) {
+	if (pg_random) {
+		__u32 r = bpf_get_prandom_u32();
+
+		src = bpf_htonl(pg_src_first +
+				(pg_src_count ? r % pg_src_count : r));
+	} else if (pg_src_table) {
 		__u32 *v = bpf_map_lookup_elem(&pg_srcs, &idx);
 
 		if (!v)
@@ -130,6 +145,18 @@ int pg_xmit(struct xdp_md *ctx)
 		l4_sum += port;
 	}
 	sum = l4_sum + (src >> 16) + (src & 0xffff);
+	if (pg_random) {
+		__u32 r = bpf_get_prandom_u32();
+		__u16 sport = bpf_htons(1024 + (r >> 16) % (65536 - 1024));
+
+		*(__u16 *)(data + pg_sport_off) = sport;
+		sum += sport;
+		if (pg_seq_off) {
+			r = bpf_get_prandom_u32();
+			*(__u32 *)(data + pg_seq_off) = r;
+			sum += (r >> 16) + (r & 0xffff);
+		}
+	}
 	csum = csum_fold(sum);
 	/* 0 would mean "no checksum" for UDP; 0xffff is its equal. */
 	if (pg_udp && !csum)

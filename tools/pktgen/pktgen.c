@@ -82,6 +82,7 @@ struct pg {
 	int mtu; /* -1: unknown */
 	int family; /* AF_INET or AF_INET6 */
 	bool tcp;
+	bool random; /* --random: spoofed sources, ports, sequence numbers */
 	bool json;
 	unsigned char dst_mac[ETH_ALEN], src_mac[ETH_ALEN];
 	bool have_dst_mac, have_src_mac;
@@ -124,6 +125,10 @@ static void usage(FILE *f)
 		"                       (default: DEV's first address)\n"
 		"      --src-file FILE  IPv4 sources, one a line, cycled in order\n"
 		"                       (up to 2^24; '#' comments)\n"
+		"      --random         a spoofed flood: each frame a random source\n"
+		"                       of the --src range, a random source port\n"
+		"                       and (TCP) sequence number; with --tcp-syn,\n"
+		"                       a SYN flood (e.g. --src 10.0.0.0-10.255.255.255)\n"
 		"  -6                   IPv6 (default: the family of --dst)\n"
 		"      --udp            UDP (default)\n"
 		"      --tcp-syn        TCP SYN, no payload, padded to --size\n"
@@ -265,6 +270,7 @@ enum {
 	OPT_CPU,
 	OPT_BATCH,
 	OPT_SRC_FILE,
+	OPT_RANDOM,
 };
 
 static const struct option long_opts[] = {
@@ -284,6 +290,7 @@ static const struct option long_opts[] = {
 	{ "cpu", required_argument, NULL, OPT_CPU },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "src-file", required_argument, NULL, OPT_SRC_FILE },
+	{ "random", no_argument, NULL, OPT_RANDOM },
 	{ "json", no_argument, NULL, 'j' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -410,6 +417,9 @@ static void parse_args(struct pg *pg, int argc, char **argv)
 		case OPT_SRC_FILE:
 			pg->src_file = optarg;
 			break;
+		case OPT_RANDOM:
+			pg->random = true;
+			break;
 		case OPT_UDP:
 			pg->tcp = false;
 			break;
@@ -479,6 +489,8 @@ static void parse_args(struct pg *pg, int argc, char **argv)
 		die("-6 with the IPv4 destination %s", pg->dst_arg);
 	if (pg->src_arg && pg->src_file)
 		die("--src and --src-file: one or the other");
+	if (pg->random && pg->src_file)
+		die("--random and --src-file: one or the other");
 	if (pg->src_file) {
 		if (pg->family != AF_INET)
 			die("--src-file: IPv4 sources only");
@@ -643,10 +655,11 @@ static void build_frame(struct pg *pg, struct pktgen_bpf__rodata *ro)
 		pseudo[9] = proto;
 		put16(pseudo + 10, l4_len);
 	}
-	put16(l4, pg->sport);
+	/* Random fields stay zero here: the program adds them per frame. */
+	put16(l4, pg->random ? 0 : pg->sport);
 	put16(l4 + 2, pg->dport);
 	if (pg->tcp) {
-		put32(l4 + 4, 1); /* sequence number */
+		put32(l4 + 4, pg->random ? 0 : 1); /* sequence number */
 		l4[12] = 5 << 4; /* data offset: no options */
 		l4[13] = 0x02; /* SYN */
 		put16(l4 + 14, 64240);
@@ -676,6 +689,11 @@ static void build_frame(struct pg *pg, struct pktgen_bpf__rodata *ro)
 	if (pg->nsrcs) {
 		ro->pg_src_table = 1;
 		ro->pg_src_count = pg->nsrcs;
+	}
+	if (pg->random) {
+		ro->pg_random = 1;
+		ro->pg_sport_off = l4_off;
+		ro->pg_seq_off = pg->tcp ? l4_off + 4 : 0;
 	}
 	ro->pg_ifindex = pg->ifindex;
 	pg->frame = f;

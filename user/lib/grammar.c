@@ -658,6 +658,7 @@ static const struct action_def {
 	{ "steer", SLUICE_ACT_STEER, "[CPU[,CPU...]]", parse_steer },
 	{ "rate-limit", SLUICE_ACT_RATE_LIMIT,
 	  "RATE[/BURST] [per src|src/LEN|dst|dst/LEN]", parse_rate_limit },
+	{ "syn-proxy", SLUICE_ACT_SYN_PROXY },
 };
 
 /* Parses the action at argv[0]; returns the words used, 0 for no action. */

@@ -43,7 +43,13 @@ static const char *hook_name(unsigned int hook)
 
 static bool is_exception(unsigned int reason)
 {
-	return reason != SLUICE_REASON_RULE && reason != SLUICE_REASON_POLICY;
+	/*
+	 * syn-proxy's SYN-ACKs are its action's packets already; its cookie
+	 * ACKs handed to the kernel (cookie-valid) stay, as the count of
+	 * connections it let in.
+	 */
+	return reason != SLUICE_REASON_RULE && reason != SLUICE_REASON_POLICY &&
+	       reason != SLUICE_REASON_SYNCOOKIE_SENT;
 }
 
 /*

@@ -65,6 +65,7 @@ static const char *const action_names[SLUICE_ACT__MAX] = {
 	[SLUICE_ACT_REDIRECT] = "redirect",
 	[SLUICE_ACT_STEER] = "steer",
 	[SLUICE_ACT_RATE_LIMIT] = "rate-limit",
+	[SLUICE_ACT_SYN_PROXY] = "syn-proxy",
 };
 
 static const char *const reason_names[SLUICE_REASON__MAX] = {
@@ -85,6 +86,11 @@ static const char *const reason_names[SLUICE_REASON__MAX] = {
 	[SLUICE_REASON_NOT_FOR_US] = "not-for-us",
 	[SLUICE_REASON_EGRESS_MTU] = "egress-mtu",
 	[SLUICE_REASON_RATE_LIMIT] = "rate-limit",
+	[SLUICE_REASON_SYNCOOKIE_SENT] = "syncookie-sent",
+	[SLUICE_REASON_COOKIE_VALID] = "cookie-valid",
+	[SLUICE_REASON_COOKIE_INVALID] = "cookie-invalid",
+	[SLUICE_REASON_NO_LISTENER] = "no-listener",
+	[SLUICE_REASON_COOKIE_REFUSED] = "cookie-refused",
 };
 
 static const char *const hook_names[SLUICE_HOOK__MAX] = {

@@ -13,6 +13,7 @@
 #include "classifier.h"
 #include "dataplane.h"
 #include "dataplane_int.h"
+#include "synproxy.h"
 
 struct sl_compiled {
 	struct sluice_crule *rules; /* rules[1..nrules], in priority order */
@@ -22,6 +23,7 @@ struct sl_compiled {
 	struct sluice_rl_rule *rl; /* by priority, for rate-limit rules */
 	__u16 *rl_prios;
 	size_t nrl;
+	unsigned int nsynproxy; /* syn-proxy rules */
 };
 
 static void prefix_mask(__u8 *mask, unsigned int len)
@@ -227,6 +229,14 @@ static int rule_action(struct sl_dp *dp, const struct sl_rule *r,
 		rl_params(r, &c->rl[c->nrl]);
 		c->rl_prios[c->nrl++] = r->prio;
 		return 0;
+	case SLUICE_ACT_SYN_PROXY:
+		/* It answers SYNs and judges ACKs: TCP's, nothing else. */
+		if (!r->has_proto || r->proto != 6 /* tcp */)
+			return sl_err(err, errlen,
+				      "rule %u: \"syn-proxy\" needs proto tcp",
+				      r->prio);
+		c->nsynproxy++;
+		return 0;
 	default:
 		sl_err(err, errlen,
 		       "rule %u: action \"%s\" is not available in this data plane",
@@ -320,6 +330,15 @@ static int publish(struct sl_dp *dp, struct sl_compiled *c, __u32 gen,
 					&key, &c->rl[idx], BPF_ANY)) {
 			ret = -errno;
 			sl_err(err, errlen, "cannot set up rate limits: %s",
+			       strerror(-ret));
+			return ret;
+		}
+	}
+	if (c->nsynproxy) {
+		ret = sl_synproxy_publish(dp);
+		if (ret) {
+			sl_err(err, errlen,
+			       "cannot set up syn-proxy from the TCP sysctls: %s",
 			       strerror(-ret));
 			return ret;
 		}

@@ -58,6 +58,9 @@ static const char *verdict_name(enum sluice_hook hook, __u32 retval,
 		return "pass";
 	if (retval == (xdp ? XDP_REDIRECT : 7 /* TC_ACT_REDIRECT */))
 		return sl_action_name(t->action);
+	/* syn-proxy's SYN-ACK, back out of the port the SYN came in by. */
+	if (xdp && retval == XDP_TX)
+		return sl_action_name(t->action);
 	return "aborted";
 }
 

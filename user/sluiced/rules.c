@@ -17,6 +17,8 @@
 #include <bpf/libbpf.h>
 
 #include "daemon_int.h"
+#include "err.h"
+#include "synproxy.h"
 
 static int rent_cmp(const void *a, const void *b)
 {
@@ -238,8 +240,32 @@ int sl_rules_of(struct sl_rent *list, size_t n, struct sl_rule **out, char *err,
 	return 0;
 }
 
+/*
+ * syn-proxy's cookies are taken by the kernel only with tcp_syncookies=2
+ * (see bpf/synproxy.h): set it in our namespace while such rules exist.
+ */
+static void synproxy_sysctls(struct sl_daemon *d, const struct sl_rent *list,
+			     size_t n)
+{
+	char err[SL_ERR_LEN];
+	bool changed;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (list[i].rule.action == SLUICE_ACT_SYN_PROXY)
+			break;
+	if (i == n)
+		return;
+	if (sl_synproxy_sysctls(NULL, &changed, err, sizeof(err)))
+		sl_dlog(d, LOG_ERR, "syn-proxy: %s", err);
+	else if (changed)
+		sl_dlog(d, LOG_INFO,
+			"syn-proxy: set net.ipv4.tcp_syncookies=2 (cookies for every SYN)");
+}
+
 void sl_rules_published(struct sl_daemon *d, struct sl_rent *list, size_t n)
 {
+	synproxy_sysctls(d, list, n);
 	/*
 	 * The data plane has the new rules; a store that lags behind is
 	 * only wrong until the next change, so say so and carry on.
