@@ -184,8 +184,7 @@ static int read_line(int fd, char **out, size_t *outlen, int *recv_fd)
 int sl_ctl_call(int fd, int argc, char **argv, int pass_fd,
 		struct json_object **data, char *err, size_t errlen)
 {
-	return sl_ctl_call_fd(fd, argc, argv, pass_fd, NULL, data, err,
-			      errlen);
+	return sl_ctl_call_fd(fd, argc, argv, pass_fd, NULL, data, err, errlen);
 }
 
 int sl_ctl_call_fd(int fd, int argc, char **argv, int pass_fd, int *recv_fd,

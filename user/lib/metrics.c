@@ -388,7 +388,8 @@ static void capture_family(FILE *out, const struct sl_dp *dp)
 	family(out, "sluice_capture_packets_total", "counter",
 	       "Packets chosen by a capture: captured (sent to it), suppressed (over its rate) or lost (its ring was full).");
 	for (w = 0; w < SLUICE_CAP__MAX; w++)
-		fprintf(out, "sluice_capture_packets_total{outcome=\"%s\"} %llu\n",
+		fprintf(out,
+			"sluice_capture_packets_total{outcome=\"%s\"} %llu\n",
 			sl_cap_counter_name(w), (unsigned long long)c.n[w]);
 }
 

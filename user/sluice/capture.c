@@ -6,8 +6,9 @@
  * write them as pcapng (-w) or one line each (-j: a JSON object each).
  *
  * The words of the command: those first ones that name an interface of
- * this host are the interfaces, the rest is the FILTER, a tcpdump
- * expression (libpcap's compiler), as tcpdump joins its words.  The
+ * sluice's are the interfaces, the rest is the FILTER, a tcpdump
+ * expression (libpcap's compiler), as tcpdump joins its words; the
+ * daemon tells which is which (it knows the interfaces by name).  The
  * FILTER runs here, after the kernel's choice and its rate cap: the
  * kernel's cost per packet stays that of the capture's filter.
  *
@@ -55,6 +56,7 @@ struct capture {
 		char name[IF_NAMESIZE];
 	} ifaces[MAX_IFACES]; /* pcapng interface ids, in order */
 	unsigned int nifaces;
+	struct json_object *ifnames; /* the daemon's ifindex -> name */
 	uint8_t frame[SLUICE_CAP_SNAP_MAX + VLAN_HLEN_];
 };
 
@@ -78,7 +80,9 @@ static long long clock_offset(void)
 /* The pcapng interface of ifindex, described at first sight. */
 static int iface_id(struct capture *c, __u32 ifindex, const char **name)
 {
+	struct json_object *v;
 	unsigned int i;
+	char key[16];
 
 	for (i = 0; i < c->nifaces; i++)
 		if (c->ifaces[i].ifindex == ifindex)
@@ -88,7 +92,11 @@ static int iface_id(struct capture *c, __u32 ifindex, const char **name)
 	else
 		i = c->nifaces++;
 	c->ifaces[i].ifindex = ifindex;
-	if (!if_indextoname(ifindex, c->ifaces[i].name))
+	snprintf(key, sizeof(key), "%u", ifindex);
+	if (json_object_object_get_ex(c->ifnames, key, &v))
+		snprintf(c->ifaces[i].name, IF_NAMESIZE, "%s",
+			 json_object_get_string(v));
+	else if (!if_indextoname(ifindex, c->ifaces[i].name))
 		snprintf(c->ifaces[i].name, IF_NAMESIZE, "if%u", ifindex);
 	if (c->out && sl_pcapng_iface(c->out, c->ifaces[i].name,
 				      c->cmd->capture.snaplen + VLAN_HLEN_))
@@ -162,8 +170,8 @@ static void print_line(struct capture *c, const struct sluice_cap_rec *r,
 		localtime_r(&secs, &tm);
 		printf("%02d:%02d:%02d.%06u %s %s %s", tm.tm_hour, tm.tm_min,
 		       tm.tm_sec, (unsigned int)(ns % 1000000000ULL / 1000),
-		       ifname,
-		       sl_hook_name(r->hook), sl_action_name(r->action));
+		       ifname, sl_hook_name(r->hook),
+		       sl_action_name(r->action));
 		if (r->prio)
 			printf(" rule %u", r->prio);
 		printf(" reason %s len %u: %s\n", sl_reason_name(r->reason),
@@ -182,7 +190,8 @@ static void print_line(struct capture *c, const struct sluice_cap_rec *r,
 	json_object_object_add(o, "hook",
 			       json_object_new_string(sl_hook_name(r->hook)));
 	json_object_object_add(
-		o, "verdict", json_object_new_string(sl_action_name(r->action)));
+		o, "verdict",
+		json_object_new_string(sl_action_name(r->action)));
 	json_object_object_add(o, "rule",
 			       r->prio ? json_object_new_int(r->prio) : NULL);
 	json_object_object_add(
@@ -228,7 +237,8 @@ static int on_record(void *arg, void *data, size_t size)
 	} else {
 		memcpy(c->frame, bytes, caplen);
 	}
-	if (c->filter && !sl_capfilter_match(c->filter, c->frame, caplen, len)) {
+	if (c->filter &&
+	    !sl_capfilter_match(c->filter, c->frame, caplen, len)) {
 		c->not_matching++;
 		return 0;
 	}
@@ -239,8 +249,9 @@ static int on_record(void *arg, void *data, size_t size)
 			 ifname, sl_hook_name(r->hook),
 			 sl_action_name(r->action));
 		if (r->prio)
-			snprintf(note + strlen(note), sizeof(note) - strlen(note),
-				 " rule=%u", r->prio);
+			snprintf(note + strlen(note),
+				 sizeof(note) - strlen(note), " rule=%u",
+				 r->prio);
 		snprintf(note + strlen(note), sizeof(note) - strlen(note),
 			 " reason=%s", sl_reason_name(r->reason));
 		if (sl_pcapng_packet(c->out, id, ns, c->frame, caplen, len,
@@ -261,49 +272,18 @@ static int on_record(void *arg, void *data, size_t size)
 	return 0;
 }
 
-/*
- * Which words are interfaces, and the FILTER the others make, joined by
- * blanks (*filter is malloc'd, NULL for none).
- */
-static int split_words(const struct sl_capture_opts *o, int *nifaces,
-		       char **filter)
+/* The request: the words, and what the kernel chooses by. */
+static int request(const struct sl_capture_opts *o, char ***argvp, char *num)
 {
-	size_t len = 0;
-	int i, n = 0;
-	char *f;
-
-	while (n < o->nwords && if_nametoindex(o->words[n]))
-		n++;
-	*nifaces = n;
-	*filter = NULL;
-	if (n == o->nwords)
-		return 0;
-	for (i = n; i < o->nwords; i++)
-		len += strlen(o->words[i]) + 1;
-	f = calloc(1, len);
-	if (!f)
-		return -ENOMEM;
-	for (i = n; i < o->nwords; i++) {
-		if (i > n)
-			strcat(f, " ");
-		strcat(f, o->words[i]);
-	}
-	*filter = f;
-	return 0;
-}
-
-/* The request: the interfaces and what the kernel chooses by. */
-static int request(const struct sl_capture_opts *o, int nifaces, char ***argvp,
-		   char *num)
-{
-	char **argv = calloc(4 + nifaces + 2 * 32 + 2 * SLUICE_REASON__MAX + 8,
-			     sizeof(*argv));
+	char **argv =
+		calloc(4 + o->nwords + 2 * 32 + 2 * SLUICE_REASON__MAX + 8,
+		       sizeof(*argv));
 	int argc = 0, i;
 
 	if (!argv)
 		return -ENOMEM;
 	argv[argc++] = "capture";
-	for (i = 0; i < nifaces; i++)
+	for (i = 0; i < o->nwords; i++)
 		argv[argc++] = o->words[i];
 	for (i = 0; i < 32; i++) {
 		if (o->actions & 1U << i) {
@@ -368,7 +348,8 @@ static void print_summary(struct capture *c, int fd, unsigned int slot,
 				continue;
 			fprintf(stderr,
 				"%" PRId64 " packets captured\n"
-				"%" PRId64 " packets suppressed by the rate cap\n"
+				"%" PRId64
+				" packets suppressed by the rate cap\n"
 				"%" PRId64 " packets lost (ring full)\n",
 				json_object_get_int64(
 					json_object_object_get(e, "captured")),
@@ -387,24 +368,19 @@ int sl_capture_run(const char *sock, const struct sl_cmd *cmd, bool json)
 	struct capture *c = calloc(1, sizeof(*c));
 	struct json_object *data = NULL, *v;
 	struct ring_buffer *rb = NULL;
-	char err[SL_CTL_ERR_LEN], num[48], *filter = NULL, **argv = NULL;
-	int fd = -1, ring = -1, nifaces, argc, ret = 1;
+	char err[SL_CTL_ERR_LEN], num[48], **argv = NULL;
+	const char *filter = NULL;
+	int fd = -1, ring = -1, argc, ret = 1;
 	struct sigaction sa = { .sa_handler = on_signal };
 	unsigned int slot = 0;
 	bool gone = false;
 
-	if (!c || split_words(o, &nifaces, &filter)) {
+	if (!c) {
 		fprintf(stderr, "sluice: capture: out of memory\n");
 		goto out;
 	}
 	c->cmd = cmd;
 	c->json = json;
-	if (filter && sl_capfilter_compile(filter, o->snaplen + VLAN_HLEN_,
-					   &c->filter, err, sizeof(err))) {
-		fprintf(stderr, "sluice: capture: %s\n", err);
-		ret = 2;
-		goto out;
-	}
 	if (o->write) {
 		c->out = strcmp(cmd->path, "-") ? fopen(cmd->path, "wbe") :
 						  stdout;
@@ -414,7 +390,7 @@ int sl_capture_run(const char *sock, const struct sl_cmd *cmd, bool json)
 			goto out;
 		}
 	}
-	argc = request(o, nifaces, &argv, num);
+	argc = request(o, &argv, num);
 	if (argc < 0)
 		goto out;
 	fd = sl_ctl_connect(sock, err, sizeof(err));
@@ -433,6 +409,16 @@ int sl_capture_run(const char *sock, const struct sl_cmd *cmd, bool json)
 	}
 	if (json_object_object_get_ex(data, "capture", &v))
 		slot = json_object_get_int(v);
+	json_object_object_get_ex(data, "ifnames", &c->ifnames);
+	if (json_object_object_get_ex(data, "filter", &v) && v)
+		filter = json_object_get_string(v);
+	/* A bad FILTER ends us here: closing the connection ends the slot. */
+	if (filter && sl_capfilter_compile(filter, o->snaplen + VLAN_HLEN_,
+					   &c->filter, err, sizeof(err))) {
+		fprintf(stderr, "sluice: capture: %s\n", err);
+		ret = 2;
+		goto out;
+	}
 	rb = ring_buffer__new(ring, on_record, c, NULL);
 	if (!rb) {
 		fprintf(stderr, "sluice: capture: cannot map the ring: %s\n",
@@ -489,7 +475,6 @@ out:
 		sl_capfilter_free(c->filter);
 	json_object_put(data);
 	free(argv);
-	free(filter);
 	free(c);
 	return ret;
 }

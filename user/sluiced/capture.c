@@ -5,7 +5,12 @@
  * the reply hands the client the slot's ring; the server keeps the
  * connection without a deadline and tells us when it closes, however it
  * does (the client is done, interrupted, killed, or the daemon exits),
- * and the slot is stopped then.  A daemon that starts stops every slot:
+ * and the slot is stopped then.
+ *
+ * The words of the request: those first ones that name an interface of
+ * sluice's are the interfaces, the rest is the client's FILTER, which the
+ * reply gives back joined (the client may run in another network
+ * namespace than ours, so it cannot tell interfaces by name itself).  A daemon that starts stops every slot:
  * a capture does not outlive the daemon that gave it.
  */
 #include <errno.h>
@@ -55,8 +60,10 @@ static const char *action_name(uint32_t a)
 /* What the capture chose, as its reply and "stats" say it. */
 static struct json_object *describe(unsigned int slot,
 				    const struct sl_capture_opts *o,
-				    const struct sluice_capture *f)
+				    int nifaces, const struct sluice_capture *f)
 {
+	char filter[1024] = "";
+	size_t off = 0;
 	struct json_object *obj = json_object_new_object();
 	struct json_object *ifs = json_object_new_array();
 	struct json_object *verdicts = json_object_new_array();
@@ -70,20 +77,48 @@ static struct json_object *describe(unsigned int slot,
 		json_object_put(reasons);
 		return NULL;
 	}
-	for (i = 0; i < o->nwords; i++)
+	for (i = 0; i < nifaces; i++)
 		json_object_array_add(ifs, json_object_new_string(o->words[i]));
+	for (i = nifaces; i < o->nwords && off < sizeof(filter); i++)
+		off += snprintf(filter + off, sizeof(filter) - off, "%s%s",
+				i > nifaces ? " " : "", o->words[i]);
 	bit_names(verdicts, o->actions, action_name);
 	bit_names(reasons, o->reasons, sl_reason_name);
 	sl_json_add_int(obj, "capture", slot);
 	json_object_object_add(obj, "interfaces", ifs);
 	json_object_object_add(obj, "verdicts", verdicts);
 	json_object_object_add(obj, "reasons", reasons);
+	json_object_object_add(
+		obj, "filter",
+		nifaces < o->nwords ? json_object_new_string(filter) : NULL);
 	json_object_object_add(obj, "rule",
 			       o->prio ? json_object_new_int(o->prio) : NULL);
 	sl_json_add_int(obj, "snaplen", f->snaplen);
 	sl_json_add_int(obj, "rate", o->rate);
 	sl_json_add_int(obj, "ring_bytes", SLUICE_CAP_RING_BYTES);
 	return obj;
+}
+
+/* ifindex -> name of sluice's interfaces: records name only the ifindex. */
+static void add_ifnames(struct sl_daemon *d, struct json_object *obj)
+{
+	struct json_object *names = json_object_new_object();
+	struct sluice_iface i;
+	unsigned int slot;
+	char key[16];
+
+	if (!names)
+		return;
+	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++) {
+		if (sl_dp_iface_get(d->dp, slot, &i) || !i.name[0] ||
+		    !i.ifindex)
+			continue;
+		i.name[sizeof(i.name) - 1] = '\0';
+		snprintf(key, sizeof(key), "%u", i.ifindex);
+		json_object_object_add(names, key,
+				       json_object_new_string(i.name));
+	}
+	json_object_object_add(obj, "ifnames", names);
 }
 
 int sl_capture_cmd(struct sl_daemon *d, const struct sl_cmd *cmd,
@@ -118,17 +153,14 @@ int sl_capture_cmd(struct sl_daemon *d, const struct sl_cmd *cmd,
 	f.prio = o->prio;
 	for (i = 0; i < o->nwords; i++) {
 		s = sl_dp_slot(d->dp, o->words[i], false);
-		if (s < 0) {
-			sl_err(res->err, sizeof(res->err),
-			       "\"%s\" is not an interface of sluice's",
-			       o->words[i]);
-			return -ENOENT;
-		}
+		if (s < 0)
+			break;
 		f.slots[s / 64] |= 1ULL << (s % 64);
 	}
-	res->data = describe(slot, o, &f);
+	res->data = describe(slot, o, i, &f);
 	if (!res->data)
 		return -ENOMEM;
+	add_ifnames(d, res->data);
 	ret = sl_cap_counters(d->dp, slot, &h->base);
 	if (!ret)
 		ret = sl_cap_start(d->dp, slot, &f, &ring);
@@ -140,7 +172,8 @@ int sl_capture_cmd(struct sl_daemon *d, const struct sl_cmd *cmd,
 		return ret;
 	}
 	h->conn = res->conn;
-	h->desc = json_object_get(res->data);
+	if (!json_object_deep_copy(res->data, &h->desc, NULL))
+		json_object_object_del(h->desc, "ifnames");
 	res->pass_fd = ring;
 	res->hold = true;
 	sl_dlog(d, LOG_INFO, "capture %u started", slot);
@@ -197,6 +230,7 @@ struct json_object *sl_capture_json(struct sl_daemon *d)
 	for (i = 0; arr && i < SLUICE_CAP_SLOTS; i++) {
 		if (!d->cap[i].conn || !d->cap[i].desc)
 			continue;
+		obj = NULL;
 		/* A copy: the description is kept as it was given. */
 		if (json_object_deep_copy(d->cap[i].desc, &obj, NULL))
 			continue;
