@@ -66,22 +66,25 @@ static __always_inline bool sl_cap_within_rate(struct sluice_capture *f)
 	return true;
 }
 
+/* A decision in one scalar: global functions take scalars and ctx only. */
+#define SL_CAP_DEC(d) ((d)->action | (d)->reason << 8 | (d)->prio << 16)
+
 /* Returns the bytes copied, at most SLUICE_CAP_SNAP_MAX. */
-static __always_inline __u32 sl_cap_fill(const struct sl_ctx *ctx, __u32 hook,
-					 const struct sl_decision *d,
+static __always_inline __u32 sl_cap_fill(void *raw, __u32 hook, __u32 ifindex,
+					 __u32 wire_len, __u32 dec,
 					 struct sl_cap_buf *b, __u32 snaplen)
 {
-	__u32 len = ctx->len < snaplen ? ctx->len : snaplen;
+	__u32 len = wire_len < snaplen ? wire_len : snaplen;
 
 	if (len > SLUICE_CAP_SNAP_MAX)
 		len = SLUICE_CAP_SNAP_MAX;
 	b->rec.time_ns = bpf_ktime_get_ns();
-	b->rec.ifindex = ctx->ifindex;
-	b->rec.len = ctx->len;
-	b->rec.prio = d->prio;
+	b->rec.ifindex = ifindex;
+	b->rec.len = wire_len;
+	b->rec.prio = dec >> 16;
 	b->rec.hook = hook;
-	b->rec.action = d->action;
-	b->rec.reason = d->reason;
+	b->rec.action = dec & 0xff;
+	b->rec.reason = (dec >> 8) & 0xff;
 	b->rec.has_vlan = 0;
 	b->rec.vlan_tci = 0;
 	b->rec.vlan_proto = 0;
@@ -89,10 +92,10 @@ static __always_inline __u32 sl_cap_fill(const struct sl_ctx *ctx, __u32 hook,
 	if (!len)
 		return 0;
 	if (hook == SLUICE_HOOK_XDP) {
-		if (bpf_xdp_load_bytes(ctx->raw, 0, b->data, len))
+		if (bpf_xdp_load_bytes(raw, 0, b->data, len))
 			return 0;
 	} else {
-		struct __sk_buff *skb = ctx->raw;
+		struct __sk_buff *skb = raw;
 
 		if (bpf_skb_load_bytes(skb, 0, b->data, len))
 			return 0;
@@ -106,25 +109,23 @@ static __always_inline __u32 sl_cap_fill(const struct sl_ctx *ctx, __u32 hook,
 	return len;
 }
 
-/*
- * Inlined into each entry, where the hook is a constant: clang keeps only
- * that hook's helpers (bpf_xdp_load_bytes exists for XDP only).  As a
- * subprogram called with the hook as argument, sl_tc passed the verifier
- * but its load failed with EINVAL on kernel 6.18.  The idle path is the
- * same either way: one load and a branch in sl_capture().
- */
-static __always_inline void sl_capture_one(const struct sl_ctx *ctx, __u32 hook,
-					   __u32 slot,
-					   const struct sl_decision *d, __u32 i)
+static __always_inline void sl_capture_one(void *raw, __u32 hook, __u32 ifindex,
+					   __u32 wire_len, __u32 slot,
+					   __u32 dec, __u32 i)
 {
 	struct sluice_capture *f;
 	struct sl_cap_buf *b;
 	__u32 zero = 0;
 	__u32 len;
 	void *ring;
+	struct sl_decision d = {
+		.action = dec & 0xff,
+		.reason = (dec >> 8) & 0xff,
+		.prio = dec >> 16,
+	};
 
 	f = bpf_map_lookup_elem(&sl_cap_filters, &i);
-	if (!f || !sl_cap_chosen(f, slot, d))
+	if (!f || !sl_cap_chosen(f, slot, &d))
 		return;
 	if (!sl_cap_within_rate(f)) {
 		sl_cap_bump(i, SLUICE_CAP_SUPPRESSED);
@@ -134,7 +135,7 @@ static __always_inline void sl_capture_one(const struct sl_ctx *ctx, __u32 hook,
 	b = bpf_map_lookup_elem(&sl_cap_scratch, &zero);
 	if (!ring || !b)
 		return;
-	len = sl_cap_fill(ctx, hook, d, b, f->snaplen);
+	len = sl_cap_fill(raw, hook, ifindex, wire_len, dec, b, f->snaplen);
 	if (len > SLUICE_CAP_SNAP_MAX)
 		return;
 	if (bpf_ringbuf_output(ring, b, sizeof(b->rec) + len, 0))
@@ -143,20 +144,60 @@ static __always_inline void sl_capture_one(const struct sl_ctx *ctx, __u32 hook,
 		sl_cap_bump(i, SLUICE_CAP_CAPTURED);
 }
 
+static __always_inline void sl_capture_all(void *raw, __u32 hook, __u32 ifindex,
+					   __u32 wire_len, __u32 slot,
+					   __u32 dec, __u32 on)
+{
+	__u32 i;
+
+	/* Unrolled: each slot a constant, no loop for the verifier to prove. */
+#pragma unroll
+	for (i = 0; i < SLUICE_CAP_SLOTS; i++)
+		if (on & (1U << i))
+			sl_capture_one(raw, hook, ifindex, wire_len, slot, dec,
+				       i);
+}
+
+/*
+ * Global functions, one per hook: verified on their own, with a stack
+ * frame of their own, so the capture's locals do not add to the frame of
+ * the pipeline, whose call chains are near the verifier's 512 bytes.
+ * Each entry calls only its own (the hook is a constant there), so each
+ * program holds only its hook's helpers.  (A static subprogram taking
+ * the hook as an argument passed the verifier in sl_tc but failed to
+ * load with EINVAL on kernel 6.18.)
+ */
+__noinline int sl_capture_xdp(struct xdp_md *xdp, __u32 slot, __u32 dec,
+			      __u32 on)
+{
+	if (!xdp)
+		return 0;
+	sl_capture_all(xdp, SLUICE_HOOK_XDP, xdp->ingress_ifindex,
+		       bpf_xdp_get_buff_len(xdp), slot, dec, on);
+	return 0;
+}
+
+__noinline int sl_capture_skb(struct __sk_buff *skb, __u32 slot, __u32 dec,
+			      __u32 on)
+{
+	if (!skb)
+		return 0;
+	sl_capture_all(skb, SLUICE_HOOK_TC, skb->ifindex, skb->len, slot, dec,
+		       on);
+	return 0;
+}
+
 static __always_inline void sl_capture(const struct sl_ctx *ctx, __u32 slot,
 				       const struct sl_decision *d)
 {
 	__u32 zero = 0, *on = bpf_map_lookup_elem(&sl_cap_on, &zero);
-	__u32 i, bits;
 
 	if (!on || !*on)
 		return;
-	bits = *on;
-	/* Unrolled: each slot a constant, no loop for the verifier to prove. */
-#pragma unroll
-	for (i = 0; i < SLUICE_CAP_SLOTS; i++)
-		if (bits & (1U << i))
-			sl_capture_one(ctx, ctx->hook, slot, d, i);
+	if (ctx->hook == SLUICE_HOOK_XDP)
+		sl_capture_xdp(ctx->raw, slot, SL_CAP_DEC(d), *on);
+	else
+		sl_capture_skb(ctx->raw, slot, SL_CAP_DEC(d), *on);
 }
 
 #endif /* __SLUICE_CAPTURE_H */

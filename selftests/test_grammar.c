@@ -690,7 +690,7 @@ static const struct bad_line bad_lines[] = {
 	{ "metrics -w", "unexpected \"-w\"" },
 	{ "reload x", "unexpected \"x\"" },
 	{ "capture --verdict", "\"--verdict\" needs VERDICT" },
-	{ "capture --verdict rate-limit", "unknown verdict \"rate-limit\"" },
+	{ "capture --verdict syn-proxy", "unknown verdict \"syn-proxy\"" },
 	{ "capture --reason nope", "unknown reason \"nope\"" },
 	{ "capture --rule 0", "bad rule \"0\": a priority 1..65535" },
 	{ "capture --rule 10 --rule 20", "\"--rule\" given twice" },

@@ -1049,10 +1049,14 @@ static const struct {
 	[CAP_WRITE] = { "-w", "FILE|-" },
 };
 
-/* What --verdict takes: the actions a packet can get from a decision. */
+/*
+ * What --verdict takes: the actions a decision gives.  Capture sees the
+ * decision before it is acted on: "rate-limit" is a rate-limit rule's
+ * packets, within their limit or not.
+ */
 static const uint8_t cap_verdicts[] = {
 	SLUICE_ACT_DROP,     SLUICE_ACT_PASS,  SLUICE_ACT_FORWARD,
-	SLUICE_ACT_REDIRECT, SLUICE_ACT_STEER,
+	SLUICE_ACT_REDIRECT, SLUICE_ACT_STEER, SLUICE_ACT_RATE_LIMIT,
 };
 
 static int cap_value(enum cap_opt o, const char *v, struct sl_cmd *cmd,
