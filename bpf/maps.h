@@ -326,4 +326,54 @@ struct {
 } sl_rl_inserts SEC(".maps");
 /* --- end of rate-limit --- */
 
+/* --- Capture (see headers/sluice/abi.h) --- */
+/* Entry 0: a bit per active capture slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} sl_cap_on SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SLUICE_CAP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sluice_capture);
+} sl_cap_filters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SLUICE_CAP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sluice_cap_counters);
+} sl_cap_stats SEC(".maps");
+
+/* Each capture's own ring, so that captures never see each other's. */
+struct sl_cap_ring {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SLUICE_CAP_RING_BYTES);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SLUICE_CAP_SLOTS);
+	__type(key, __u32);
+	__array(values, struct sl_cap_ring);
+} sl_cap_rings SEC(".maps");
+
+/* A record is put together here: too big for the stack. */
+struct sl_cap_buf {
+	struct sluice_cap_rec rec;
+	__u8 data[SLUICE_CAP_SNAP_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_cap_buf);
+} sl_cap_scratch SEC(".maps");
+/* --- end of capture --- */
+
 #endif /* __SLUICE_MAPS_H */

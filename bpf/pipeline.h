@@ -11,6 +11,7 @@
 #include <sluice/abi.h>
 
 #include "act.h"
+#include "capture.h"
 #include "classify.h"
 #include "count.h"
 #include "ctx.h"
@@ -45,6 +46,7 @@ static __always_inline int sl_pipeline(struct sl_ctx *ctx)
 	iface = bpf_map_lookup_elem(&sl_ifaces, &slot);
 	policy = iface ? iface->policy : SLUICE_ACT_PASS;
 	sl_decide(&p, &m, policy, &d);
+	sl_capture(ctx, slot, &d);
 	ret = sl_act(ctx, &p, &d);
 	sl_count(slot, ctx->hook, &d, ctx->len);
 

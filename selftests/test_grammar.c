@@ -689,6 +689,15 @@ static const struct bad_line bad_lines[] = {
 	{ "metrics --per-cpu x", "unexpected \"x\"" },
 	{ "metrics -w", "unexpected \"-w\"" },
 	{ "reload x", "unexpected \"x\"" },
+	{ "capture --verdict", "\"--verdict\" needs VERDICT" },
+	{ "capture --verdict syn-proxy", "unknown verdict \"syn-proxy\"" },
+	{ "capture --reason nope", "unknown reason \"nope\"" },
+	{ "capture --rule 0", "bad rule \"0\": a priority 1..65535" },
+	{ "capture --rule 10 --rule 20", "\"--rule\" given twice" },
+	{ "capture -c 0", "bad count \"0\": a number above 0" },
+	{ "capture -s 4097", "bad snap length \"4097\": 1..4096 bytes" },
+	{ "capture --rate 0", "bad rate \"0\": 1..1000000 packets/s" },
+	{ "capture -x", "unknown option \"-x\"" },
 };
 
 static void test_bad_lines(void **state)
@@ -723,6 +732,47 @@ static void test_bad_lines(void **state)
 		}
 	}
 	assert_int_equal(bad, 0);
+}
+
+/* capture: options anywhere, the other words kept in order. */
+static void test_capture(void **state)
+{
+	char *a[] = { "capture", "eth0",      "--verdict", "drop", "-c",
+		      "5",	 "--verdict", "pass",	   "tcp",  "--reason",
+		      "policy",	 "port",      "80",	   "-w",   "-",
+		      "--rule",	 "10",	      "-s",	   "96",   "--rate",
+		      "50" };
+	char *b[] = { "capture" };
+	char err[SL_ERR_LEN];
+	struct sl_cmd cmd;
+
+	assert_int_equal(sl_cmd_parse(ARRAY_SIZE(a), a, &cmd, err, sizeof(err)),
+			 0);
+	assert_int_equal(cmd.kind, SL_CMD_CAPTURE);
+	assert_int_equal(cmd.capture.nwords, 4);
+	assert_string_equal(cmd.capture.words[0], "eth0");
+	assert_string_equal(cmd.capture.words[1], "tcp");
+	assert_string_equal(cmd.capture.words[3], "80");
+	assert_int_equal(cmd.capture.actions,
+			 1U << SLUICE_ACT_DROP | 1U << SLUICE_ACT_PASS);
+	assert_int_equal(cmd.capture.reasons, 1U << SLUICE_REASON_POLICY);
+	assert_int_equal(cmd.capture.prio, 10);
+	assert_int_equal(cmd.capture.count, 5);
+	assert_int_equal(cmd.capture.snaplen, 96);
+	assert_int_equal(cmd.capture.rate, 50);
+	assert_true(cmd.capture.write);
+	assert_string_equal(cmd.path, "-");
+	sl_cmd_free(&cmd);
+
+	assert_int_equal(sl_cmd_parse(1, b, &cmd, err, sizeof(err)), 0);
+	assert_int_equal(cmd.capture.nwords, 0);
+	assert_int_equal(cmd.capture.actions | cmd.capture.reasons |
+				 cmd.capture.prio,
+			 0);
+	assert_int_equal(cmd.capture.snaplen, SLUICE_CAP_SNAP_MAX);
+	assert_int_equal(cmd.capture.rate, SLUICE_CAP_RATE_DEFAULT);
+	assert_false(cmd.capture.write);
+	sl_cmd_free(&cmd);
 }
 
 /* Words with blanks can only come from argv, never from a line. */
@@ -1286,6 +1336,7 @@ int main(void)
 		cmocka_unit_test(test_good_cmds),
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_argv),
+		cmocka_unit_test(test_capture),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_prefix),
 		cmocka_unit_test(test_set_add_many),

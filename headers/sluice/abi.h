@@ -500,4 +500,58 @@ static inline __u32 sluice_port_idx(__u32 gen, __u32 dport, __u32 port)
 	return (gen * 2 + dport) * SLUICE_PORTS + port;
 }
 
+/*
+ * --- Capture (bpf/capture.h, user/sluiced/capture.c) ---
+ * Up to SLUICE_CAP_SLOTS captures run at once, each in a slot of its
+ * own: a filter (struct sluice_capture), a ring buffer (an inner map of
+ * sl_cap_rings, made by sluiced for the capture and handed to its client)
+ * and counters.  sl_cap_on holds a bit per active slot: the one word the
+ * data path reads when nobody captures.
+ */
+#define SLUICE_CAP_SLOTS 8
+#define SLUICE_CAP_RING_BYTES (4u << 20)
+#define SLUICE_CAP_SNAP_MAX 4096 /* bytes of a packet a record holds */
+#define SLUICE_CAP_RATE_DEFAULT 1000 /* records per second */
+
+struct sluice_capture {
+	__u64 slots[SLUICE_MAX_IFACES / 64]; /* interface slots; none: all */
+	__u32 actions; /* 1 << enum sluice_action; 0: all */
+	__u32 reasons; /* 1 << enum sluice_reason; 0: all */
+	__u32 prio; /* the deciding rule; 0: any */
+	__u32 snaplen; /* 1..SLUICE_CAP_SNAP_MAX */
+	__u64 interval_ns; /* 1 s / the rate */
+	__u64 burst_ns; /* how far ahead of now tat may run: the burst */
+	__u64 tat; /* the rate cap's clock (GCRA), the data path's */
+};
+
+enum sluice_cap_counter {
+	SLUICE_CAP_CAPTURED, /* written to the ring */
+	SLUICE_CAP_SUPPRESSED, /* chosen, but over the rate */
+	SLUICE_CAP_LOST, /* chosen and within the rate, but the ring was full */
+	SLUICE_CAP__MAX,
+};
+
+/* Per slot, per CPU: a packet count per enum sluice_cap_counter. */
+struct sluice_cap_counters {
+	__u64 n[SLUICE_CAP__MAX];
+};
+
+/* A record of the ring: this header, then caplen bytes of the frame. */
+struct sluice_cap_rec {
+	__u64 time_ns; /* CLOCK_MONOTONIC */
+	__u32 ifindex;
+	__u32 len; /* the frame's length on the wire */
+	__u32 caplen;
+	__u16 prio; /* the deciding rule, 0 for none */
+	__u8 hook; /* enum sluice_hook */
+	__u8 action; /* enum sluice_action */
+	__u8 reason; /* enum sluice_reason */
+	__u8 has_vlan; /* tc: the stack took this outer tag off the frame */
+	__u16 vlan_tci;
+	__u16 vlan_proto; /* network byte order */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct sluice_cap_rec) == 32, "sluice_cap_rec");
+/* --- end of capture --- */
+
 #endif /* __SLUICE_ABI_H */

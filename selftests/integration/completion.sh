@@ -49,7 +49,7 @@ chmod +x "$stub"
 
 n=0
 failed=0
-echo "1..32"
+echo "1..37"
 
 # complete WORD... : the last word is the one being completed.
 complete_line()
@@ -100,7 +100,7 @@ has()
 ifaces=$(for f in /sys/class/net/*; do [ -d "$f" ] && echo "${f##*/}"; done | sort | tr '\n' ' ' | sed 's/ $//')
 if1=$(echo "$ifaces" | cut -d' ' -f1)
 
-is "commands" "attach detach help metrics policy reload rule set stats status test-run" \
+is "commands" "attach capture detach help metrics policy reload rule set stats status test-run" \
 	sluice ""
 is "commands by prefix" "set stats status" sluice s
 is "global options" "--help --json -h -j -s" sluice -
@@ -148,6 +148,12 @@ is "test-run: --hook=VALUE (bash splits at =)" "xdp" sluice test-run --hook = x
 cd "$tmp/files"
 is "test-run --pcap: files" "capture.pcap" sluice -j test-run -c a --pcap c
 cd "$root"
+is "capture: options" "--rate --reason --rule --verdict -c -s -w" sluice capture -
+is "capture --verdict: verdicts" "drop forward pass rate-limit redirect steer" sluice capture --verdict ""
+is "capture --reason n: reasons" "no-egress no-neigh no-route not-for-us not-forwarded not-ip" \
+	sluice capture "$if1" --reason n
+is "capture --rule: priorities from the daemon" "10 200" "$stub" capture --rule ""
+has "capture: interfaces" "$if1" sluice capture --verdict drop ""
 
 # The real CLI, no daemon: nothing offered, nothing printed.
 if [ -x "$build/sluice" ]; then

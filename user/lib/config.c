@@ -152,7 +152,7 @@ static int get_set(struct loader *ld, const char *name, struct sl_set_def **out,
 static int check_allowed(int argc, char **argv, char *msg, size_t msglen)
 {
 	static const char *const runtime[] = {
-		"stats", "status", "metrics", "reload", "test-run",
+		"stats", "status", "metrics", "reload", "test-run", "capture",
 	};
 	const char *w = argv[0];
 	size_t i;

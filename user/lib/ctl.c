@@ -105,9 +105,34 @@ static int send_all(int fd, const char *buf, size_t len, int pass_fd)
 	return 0;
 }
 
-/* Read up to the end of one line; the daemon sends nothing unasked. */
-static int read_line(int fd, char **out, size_t *outlen)
+/* Keep the first descriptor that came (in *recv_fd), close the others. */
+static void take_fds(struct msghdr *msg, int *recv_fd)
 {
+	struct cmsghdr *cm;
+	size_t i, n;
+	int fd;
+
+	for (cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+			       sizeof(int));
+			if (recv_fd && *recv_fd < 0)
+				*recv_fd = fd;
+			else
+				close(fd);
+		}
+	}
+}
+
+/* Read up to the end of one line; the daemon sends nothing unasked. */
+static int read_line(int fd, char **out, size_t *outlen, int *recv_fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+	struct msghdr msg;
+	struct iovec iov;
 	size_t len = 0, cap = 0;
 	char *buf = NULL, *nb;
 	ssize_t n;
@@ -126,7 +151,16 @@ static int read_line(int fd, char **out, size_t *outlen)
 			buf = nb;
 			cap = cap ? cap * 2 : 65536 + 1;
 		}
-		n = read(fd, buf + len, cap - len - 1);
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = buf + len;
+		iov.iov_len = cap - len - 1;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+		if (n >= 0)
+			take_fds(&msg, recv_fd);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -150,6 +184,12 @@ static int read_line(int fd, char **out, size_t *outlen)
 int sl_ctl_call(int fd, int argc, char **argv, int pass_fd,
 		struct json_object **data, char *err, size_t errlen)
 {
+	return sl_ctl_call_fd(fd, argc, argv, pass_fd, NULL, data, err, errlen);
+}
+
+int sl_ctl_call_fd(int fd, int argc, char **argv, int pass_fd, int *recv_fd,
+		   struct json_object **data, char *err, size_t errlen)
+{
 	struct json_object *req, *words, *reply = NULL, *v;
 	enum json_tokener_error jerr;
 	const char *text;
@@ -158,6 +198,8 @@ int sl_ctl_call(int fd, int argc, char **argv, int pass_fd,
 	int i, ret;
 
 	*data = NULL;
+	if (recv_fd)
+		*recv_fd = -1;
 	req = json_object_new_object();
 	words = json_object_new_array();
 	if (!req || !words) {
@@ -188,7 +230,7 @@ int sl_ctl_call(int fd, int argc, char **argv, int pass_fd,
 		       strerror(-ret));
 		goto cleanup;
 	}
-	ret = read_line(fd, &line, &len);
+	ret = read_line(fd, &line, &len, recv_fd);
 	if (ret) {
 		if (ret == -ECONNRESET)
 			sl_err(err, errlen, "sluiced closed the connection");
@@ -216,6 +258,10 @@ int sl_ctl_call(int fd, int argc, char **argv, int pass_fd,
 		*data = json_object_get(v);
 	ret = 0;
 cleanup:
+	if (ret && recv_fd && *recv_fd >= 0) {
+		close(*recv_fd);
+		*recv_fd = -1;
+	}
 	free(line);
 	json_object_put(reply);
 	json_object_put(req);

@@ -27,6 +27,9 @@
  *          53 bits (what every JSON reader keeps exact): echoed in the
  *          reply.  Any other id is refused, and not echoed.
  *
+ * A reply may carry a descriptor too (SCM_RIGHTS, with its first byte):
+ * only "capture" sends one, the ring its packets come through.
+ *
  * Reply:
  *
  *	{"ok": true, "data": DATA}
@@ -95,6 +98,12 @@
  *   metrics  "TEXT": the Prometheus text exposition, a JSON string, the
  *            same as sluiced -m serves at /metrics ("metrics --per-cpu":
  *            with a "cpu" label, as /metrics?per_cpu=1).
+ *   capture  {"capture": SLOT, "interfaces": [IFNAME...], "snaplen",
+ *             "rate", "ring_bytes"} and the capture's ring (a BPF ring
+ *             buffer of struct sluice_cap_rec records) as a descriptor.
+ *             The connection then has no deadline and holds the capture:
+ *             the capture ends when the client closes it (or dies).
+ *             "stats" on that connection lists it under "captures".
  *   reload   {"config", "rules" (all rules now, the file's and run-time
  *             ones), "sets", "interfaces" (those the file names),
  *             "notes": [TEXT...]}
@@ -142,6 +151,9 @@ int sl_ctl_connect(const char *path, char *err, size_t errlen);
  */
 int sl_ctl_call(int fd, int argc, char **argv, int pass_fd,
 		struct json_object **data, char *err, size_t errlen);
+/* The same, keeping a descriptor the reply carries in *recv_fd (or -1). */
+int sl_ctl_call_fd(int fd, int argc, char **argv, int pass_fd, int *recv_fd,
+		   struct json_object **data, char *err, size_t errlen);
 
 /* Server side: what a command handler hands back. */
 struct sl_ctl_result {
@@ -149,6 +161,12 @@ struct sl_ctl_result {
 	char *raw; /* or the data as JSON text already (malloc'd) */
 	size_t rawlen;
 	char err[SL_CTL_ERR_LEN]; /* when the handler fails */
+	/* In: the connection, for what lives as long as it (a capture). */
+	unsigned long conn;
+	/* Out: a descriptor sent with the reply and then closed, or -1. */
+	int pass_fd;
+	/* Out: no deadline for the connection from now on (a capture). */
+	bool hold;
 };
 
 /* Monotonic clock, milliseconds and nanoseconds. */

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -1025,6 +1026,147 @@ static int parse_metrics(int argc, char **argv, struct sl_cmd *cmd, char *err,
 	return no_more(argc, argv, 1, err, errlen);
 }
 
+/* capture's options with a value, for the parser and the completion. */
+enum cap_opt {
+	CAP_VERDICT,
+	CAP_RULE,
+	CAP_REASON,
+	CAP_COUNT,
+	CAP_SNAPLEN,
+	CAP_RATE,
+	CAP_WRITE,
+	CAP__MAX,
+};
+
+static const struct {
+	const char *name, *arg;
+} cap_opts[] = {
+	[CAP_VERDICT] = { "--verdict", "VERDICT" },
+	[CAP_RULE] = { "--rule", "PRIO" },
+	[CAP_REASON] = { "--reason", "REASON" },
+	[CAP_COUNT] = { "-c", "COUNT" },
+	[CAP_SNAPLEN] = { "-s", "SNAPLEN" },
+	[CAP_RATE] = { "--rate", "PPS" },
+	[CAP_WRITE] = { "-w", "FILE|-" },
+};
+
+/*
+ * What --verdict takes: the actions a decision gives.  Capture sees the
+ * decision before it is acted on: "rate-limit" is a rate-limit rule's
+ * packets, within their limit or not.
+ */
+static const uint8_t cap_verdicts[] = {
+	SLUICE_ACT_DROP,     SLUICE_ACT_PASS,  SLUICE_ACT_FORWARD,
+	SLUICE_ACT_REDIRECT, SLUICE_ACT_STEER, SLUICE_ACT_RATE_LIMIT,
+};
+
+static int cap_value(enum cap_opt o, const char *v, struct sl_cmd *cmd,
+		     char *err, size_t errlen)
+{
+	struct sl_capture_opts *c = &cmd->capture;
+	unsigned long x;
+	unsigned int i;
+
+	switch (o) {
+	case CAP_VERDICT:
+		for (i = 0; i < ARRAY_SIZE(cap_verdicts); i++)
+			if (!strcmp(v, sl_action_name(cap_verdicts[i]))) {
+				c->actions |= 1U << cap_verdicts[i];
+				return 0;
+			}
+		return sl_err(err, errlen, "unknown verdict \"%s\"", v);
+	case CAP_REASON:
+		for (i = 0; i < SLUICE_REASON__MAX; i++)
+			if (!strcmp(v, sl_reason_name(i))) {
+				c->reasons |= 1U << i;
+				return 0;
+			}
+		return sl_err(err, errlen, "unknown reason \"%s\"", v);
+	case CAP_RULE:
+		if (parse_ul(v, SLUICE_PRIO_MAX, &x) || !x)
+			return sl_err(err, errlen,
+				      "bad rule \"%s\": a priority 1..%d", v,
+				      SLUICE_PRIO_MAX);
+		c->prio = x;
+		return 0;
+	case CAP_COUNT:
+		if (parse_ul(v, ULONG_MAX, &x) || !x)
+			return sl_err(err, errlen,
+				      "bad count \"%s\": a number above 0", v);
+		c->count = x;
+		return 0;
+	case CAP_SNAPLEN:
+		if (parse_ul(v, SLUICE_CAP_SNAP_MAX, &x) || !x)
+			return sl_err(err, errlen,
+				      "bad snap length \"%s\": 1..%d bytes", v,
+				      SLUICE_CAP_SNAP_MAX);
+		c->snaplen = x;
+		return 0;
+	case CAP_RATE:
+		if (parse_ul(v, 1000000, &x) || !x)
+			return sl_err(err, errlen,
+				      "bad rate \"%s\": 1..1000000 packets/s",
+				      v);
+		c->rate = x;
+		return 0;
+	case CAP_WRITE:
+		if (strlen(v) >= sizeof(cmd->path))
+			return sl_err(err, errlen, "file name too long");
+		strcpy(cmd->path, v);
+		c->write = true;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * capture [IFACE...] [OPTION VALUE...] [FILTER]: options anywhere, given
+ * once each but --verdict and --reason (each adds a value); the other
+ * words kept in order.
+ */
+static int parse_capture(int argc, char **argv, struct sl_cmd *cmd, char *err,
+			 size_t errlen)
+{
+	struct sl_capture_opts *c = &cmd->capture;
+	bool seen[CAP__MAX] = { 0 };
+	unsigned int o;
+	int i, ret;
+
+	c->snaplen = SLUICE_CAP_SNAP_MAX;
+	c->rate = SLUICE_CAP_RATE_DEFAULT;
+	c->words = calloc(argc, sizeof(*c->words));
+	if (!c->words)
+		return sl_err(err, errlen, "out of memory"), -ENOMEM;
+	for (i = 1; i < argc; i++) {
+		for (o = 0; o < CAP__MAX; o++)
+			if (!strcmp(argv[i], cap_opts[o].name))
+				break;
+		if (o == CAP__MAX) {
+			if (argv[i][0] == '-' && argv[i][1])
+				return sl_err(err, errlen,
+					      "unknown option \"%s\"", argv[i]);
+			c->words[c->nwords] = strdup(argv[i]);
+			if (!c->words[c->nwords])
+				return sl_err(err, errlen, "out of memory"),
+				       -ENOMEM;
+			c->nwords++;
+			continue;
+		}
+		if (seen[o] && o != CAP_VERDICT && o != CAP_REASON)
+			return sl_err(err, errlen, "\"%s\" given twice",
+				      argv[i]);
+		seen[o] = true;
+		if (i + 1 == argc)
+			return sl_err(err, errlen, "\"%s\" needs %s", argv[i],
+				      cap_opts[o].arg);
+		ret = cap_value(o, argv[++i], cmd, err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /*
  * The commands: their words, what parses the rest (NULL: nothing may
  * follow), and what the usage says of it.
@@ -1058,6 +1200,9 @@ static const struct cmd_def {
 	{ "metrics", NULL, SL_CMD_METRICS, parse_metrics, metrics_flags, NULL,
 	  "the Prometheus text" },
 	{ "reload", NULL, SL_CMD_RELOAD },
+	{ "capture", NULL, SL_CMD_CAPTURE, parse_capture, NULL,
+	  "[IFACE...] [--verdict VERDICT] [--rule PRIO] [--reason REASON]\n"
+	  "          [-c COUNT] [-s SNAPLEN] [--rate PPS] [-w FILE|-] [FILTER]" },
 };
 
 #define CMD_DEFS_END (cmd_defs + ARRAY_SIZE(cmd_defs))
@@ -1183,7 +1328,14 @@ int sl_cmd_parse_line(const char *line, struct sl_cmd *cmd, char *err,
 
 void sl_cmd_free(struct sl_cmd *cmd)
 {
+	int i;
+
 	sl_prefix_list_free(&cmd->prefixes);
+	for (i = 0; i < cmd->capture.nwords; i++)
+		free(cmd->capture.words[i]);
+	free(cmd->capture.words);
+	cmd->capture.words = NULL;
+	cmd->capture.nwords = 0;
 }
 
 /* snprintf that keeps appending; output is cut at len, never overrun. */
@@ -1448,6 +1600,9 @@ int sl_grammar_words(const char *context, FILE *f)
 			put_words(f, attach_words, ARRAY_SIZE(attach_words));
 		if (c->kind == SL_CMD_POLICY)
 			put_words(f, policy_names, ARRAY_SIZE(policy_names));
+		if (c->kind == SL_CMD_CAPTURE)
+			for (i = 0; i < CAP__MAX; i++)
+				fprintf(f, "%s\n", cap_opts[i].name);
 	}
 	if (found)
 		return 0;
@@ -1469,6 +1624,12 @@ int sl_grammar_words(const char *context, FILE *f)
 		put_words(f, rate_limit_words, ARRAY_SIZE(rate_limit_words));
 	else if (!strcmp(context, "per"))
 		put_words(f, per_words, ARRAY_SIZE(per_words));
+	else if (!strcmp(context, "--verdict"))
+		for (i = 0; i < ARRAY_SIZE(cap_verdicts); i++)
+			fprintf(f, "%s\n", sl_action_name(cap_verdicts[i]));
+	else if (!strcmp(context, "--reason"))
+		for (i = 0; i < SLUICE_REASON__MAX; i++)
+			fprintf(f, "%s\n", sl_reason_name(i));
 	else
 		return -ENOENT;
 	return 0;

@@ -33,6 +33,26 @@ enum sl_cmd_kind {
 	SL_CMD_STATUS,
 	SL_CMD_METRICS,
 	SL_CMD_RELOAD,
+	SL_CMD_CAPTURE,
+};
+
+/*
+ * capture: what the kernel chooses (interfaces, verdict, rule, reason,
+ * the rate and the snap length) and what the CLI does with it (-c, -w,
+ * the FILTER).  The words are IFACE... and FILTER as given: which of them
+ * name interfaces is the CLI's call (interfaces of the host), the daemon
+ * takes them all for interfaces.
+ */
+struct sl_capture_opts {
+	char **words; /* malloc'd, as is each word */
+	int nwords;
+	uint32_t actions; /* --verdict: 1 << enum sluice_action, 0: any */
+	uint32_t reasons; /* --reason: 1 << enum sluice_reason, 0: any */
+	uint32_t prio; /* --rule, 0: any */
+	unsigned long count; /* -c, 0: until interrupted */
+	uint32_t snaplen; /* -s, 1..SLUICE_CAP_SNAP_MAX */
+	uint32_t rate; /* --rate, packets per second */
+	bool write; /* -w: pcapng to path ("-": stdout) */
 };
 
 struct sl_cmd {
@@ -46,6 +66,7 @@ struct sl_cmd {
 	char path[4096]; /* set load */
 	bool watch; /* stats -w */
 	bool per_cpu; /* stats, metrics: --per-cpu */
+	struct sl_capture_opts capture;
 };
 
 /*
@@ -96,7 +117,8 @@ void sl_grammar_terms(FILE *f);
  * completion and the manual's test: "commands"; a command's own keywords
  * and options (its name: "rule" gives add, del, list; "attach" gives
  * mode; "stats" its options); "mode", "match", "proto", "tcp-flag",
- * "action", and what follows an action's word ("rate-limit", "per").
+ * "action", and what follows an action's word ("rate-limit", "per");
+ * capture's "--verdict" and "--reason" their values.
  * -ENOENT for another context.
  */
 int sl_grammar_words(const char *context, FILE *f);

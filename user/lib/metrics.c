@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "capture.h"
 #include "rule.h"
 #include "metrics.h"
 #include "stats.h"
@@ -382,6 +383,22 @@ static void map_family(FILE *out, const struct sl_dp *dp)
 		(unsigned long long)u.rl_evictions);
 }
 
+/* All captures together, so the counters never go back. */
+static void capture_family(FILE *out, const struct sl_dp *dp)
+{
+	struct sluice_cap_counters c;
+	unsigned int w;
+
+	if (sl_cap_counters(dp, -1, &c))
+		return;
+	family(out, "sluice_capture_packets_total", "counter",
+	       "Packets chosen by a capture: captured (sent to it), suppressed (over its rate) or lost (its ring was full).");
+	for (w = 0; w < SLUICE_CAP__MAX; w++)
+		fprintf(out,
+			"sluice_capture_packets_total{outcome=\"%s\"} %llu\n",
+			sl_cap_counter_name(w), (unsigned long long)c.n[w]);
+}
+
 int sl_metrics_write(const struct sl_dp *dp, const struct sl_metrics_opts *o,
 		     FILE *out)
 {
@@ -415,6 +432,7 @@ int sl_metrics_write(const struct sl_dp *dp, const struct sl_metrics_opts *o,
 	rate_limit_families(out, o, &s);
 	program_family(out, o);
 	map_family(out, dp);
+	capture_family(out, dp);
 	funlockfile(out);
 	sl_stats_free(&s);
 	return ferror(out) ? -EIO : 0;

@@ -22,6 +22,7 @@
 
 #include <json-c/json.h>
 
+#include "capture.h"
 #include "output.h"
 #include "ctl.h"
 #include "grammar.h"
@@ -280,6 +281,11 @@ int main(int argc, char **argv)
 	if (sl_cmd_parse(argc - i, argv + i, &cmd, err, sizeof(err))) {
 		error(err);
 		return 2;
+	}
+	if (cmd.kind == SL_CMD_CAPTURE) {
+		ret = sl_capture_run(sock, &cmd, json);
+		sl_cmd_free(&cmd);
+		return ret;
 	}
 	ret = 1;
 	if (cmd.kind == SL_CMD_SET_LOAD) {

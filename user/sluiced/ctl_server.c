@@ -46,6 +46,8 @@ struct client {
 	unsigned long long deadline; /* ms */
 	bool eof; /* the client is done sending */
 	bool closing; /* close once out is written */
+	bool held; /* holds something of the daemon's (a capture): no deadline */
+	int pass_fd; /* goes with the first byte of out, or -1 */
 	unsigned int events; /* what epoll watches now */
 };
 
@@ -56,6 +58,7 @@ struct sl_ctl_server {
 	unsigned int nclients;
 	size_t out_total; /* reply bytes held for all connections */
 	sl_ctl_handler handler;
+	sl_ctl_closed closed;
 	void *arg;
 };
 
@@ -71,6 +74,10 @@ static void client_close(struct sl_ctl_server *srv, struct client *c)
 	}
 	for (i = 0; i < (unsigned int)c->nfds; i++)
 		close(c->fds[i]);
+	if (c->pass_fd >= 0)
+		close(c->pass_fd);
+	if (c->held && srv->closed)
+		srv->closed(srv->arg, (unsigned long)c);
 	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	srv->out_total -= c->out_len - c->out_off;
@@ -195,7 +202,7 @@ static int take_fd(struct client *c)
 static void handle_line(struct sl_ctl_server *srv, struct client *c,
 			const char *line, size_t len)
 {
-	struct sl_ctl_result res = { 0 };
+	struct sl_ctl_result res = { .conn = (unsigned long)c, .pass_fd = -1 };
 	struct sl_ctl_request req;
 	char err[SL_CTL_ERR_LEN];
 	int fd = -1, ret;
@@ -225,13 +232,51 @@ static void handle_line(struct sl_ctl_server *srv, struct client *c,
 		reply_error(srv, c, res.err, req.id);
 	} else {
 		reply_ok(srv, c, &res, req.id);
+		if (res.pass_fd >= 0 && c->pass_fd < 0) {
+			c->pass_fd = res.pass_fd;
+			res.pass_fd = -1;
+		}
+		c->held |= res.hold;
 	}
 out:
 	if (fd >= 0)
 		close(fd);
+	if (res.pass_fd >= 0)
+		close(res.pass_fd);
 	json_object_put(res.data);
 	free(res.raw);
 	sl_ctl_request_free(&req);
+}
+
+/* Send from out, the descriptor riding with the first byte. */
+static ssize_t client_send(struct client *c)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct msghdr msg = { 0 };
+	struct cmsghdr *cm;
+	struct iovec iov;
+	ssize_t n;
+
+	iov.iov_base = c->out + c->out_off;
+	iov.iov_len = c->out_len - c->out_off;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (c->pass_fd >= 0) {
+		memset(cbuf, 0, sizeof(cbuf));
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &c->pass_fd, sizeof(int));
+	}
+	n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n > 0 && c->pass_fd >= 0) {
+		close(c->pass_fd);
+		c->pass_fd = -1;
+	}
+	return n;
 }
 
 static int client_flush(struct client *c, struct sl_ctl_server *srv)
@@ -239,8 +284,7 @@ static int client_flush(struct client *c, struct sl_ctl_server *srv)
 	ssize_t n;
 
 	while (c->out_off < c->out_len) {
-		n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = client_send(c);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -414,6 +458,7 @@ static void accept_clients(struct sl_ctl_server *srv)
 			continue;
 		}
 		c->fd = fd;
+		c->pass_fd = -1;
 		c->events = EPOLLIN;
 		c->deadline = sl_ctl_now_ms() + SL_CTL_TIMEOUT_S * 1000;
 		ev.events = EPOLLIN;
@@ -451,7 +496,7 @@ void sl_ctl_server_tick(struct sl_ctl_server *srv)
 	while (i < srv->nclients) {
 		struct client *c = srv->clients[i];
 
-		if (now < c->deadline) {
+		if (c->held || now < c->deadline) {
 			i++;
 			continue;
 		}
@@ -508,6 +553,7 @@ int sl_ctl_server_open(const struct sl_ctl_server_opts *opts,
 		return -ENOMEM;
 	srv->lfd = srv->epfd = -1;
 	srv->handler = opts->handler;
+	srv->closed = opts->closed;
 	srv->arg = opts->arg;
 
 	if (!lstat(opts->path, &st)) {

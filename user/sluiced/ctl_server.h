@@ -16,12 +16,19 @@
 typedef int (*sl_ctl_handler)(void *arg, int argc, char **argv, int fd,
 			      struct sl_ctl_result *res);
 
+/*
+ * A connection whose request set res->hold is gone (closed by the
+ * client, or by the daemon on exit): conn is the res->conn it had.
+ */
+typedef void (*sl_ctl_closed)(void *arg, unsigned long conn);
+
 struct sl_ctl_server;
 
 struct sl_ctl_server_opts {
 	const char *path;
 	int gid; /* group of the socket, -1 for root only (mode 0600) */
 	sl_ctl_handler handler;
+	sl_ctl_closed closed; /* may be NULL */
 	void *arg;
 };
 

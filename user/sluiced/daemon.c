@@ -297,6 +297,9 @@ int sl_daemon_exec(void *arg, int argc, char **argv, int fd,
 	case SL_CMD_RELOAD:
 		ret = sl_daemon_reload(d, res);
 		break;
+	case SL_CMD_CAPTURE:
+		ret = sl_capture_cmd(d, &cmd, res);
+		break;
 	default:
 		sl_err(res->err, sizeof(res->err), "empty command");
 		ret = -EINVAL;
@@ -402,6 +405,9 @@ int sl_daemon_open(const struct sl_daemon_opts *opts, struct sl_daemon **out,
 	if (ret)
 		goto fail;
 	ret = prog_ids(d, err, errlen);
+	if (ret)
+		goto fail;
+	ret = sl_capture_open(d, err, errlen);
 	if (ret)
 		goto fail;
 	ret = sl_rules_open(d, err, errlen);

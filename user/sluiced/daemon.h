@@ -102,4 +102,7 @@ int sl_daemon_metrics(struct sl_daemon *d, bool per_cpu, char **text,
 int sl_daemon_exec(void *d, int argc, char **argv, int fd,
 		   struct sl_ctl_result *res);
 
+/* A connection that held a capture is gone: the capture ends. */
+void sl_capture_closed(struct sl_daemon *d, unsigned long conn);
+
 #endif /* __SLUICE_DAEMON_H */

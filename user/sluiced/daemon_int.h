@@ -59,6 +59,13 @@ struct sl_slot_rt {
 	__u32 holder; /* another program holds our hook: its id, not fought */
 };
 
+/* A capture slot and the connection holding it (capture.c). */
+struct sl_cap_hold {
+	unsigned long conn; /* 0: free */
+	struct sluice_cap_counters base; /* the slot's counters at its start */
+	struct json_object *desc; /* what it chose, for "stats" */
+};
+
 struct sl_daemon {
 	struct sl_dp *dp;
 	char config[PATH_MAX];
@@ -81,6 +88,8 @@ struct sl_daemon {
 	struct sl_slot_rt rt[SLUICE_MAX_IFACES];
 	/* Our hook found held by another program, per slot, since start. */
 	unsigned long long conflicts[SLUICE_MAX_IFACES];
+
+	struct sl_cap_hold cap[SLUICE_CAP_SLOTS];
 };
 
 void sl_dlog(struct sl_daemon *d, int prio, const char *fmt, ...)
@@ -158,5 +167,12 @@ int sl_show_status(struct sl_daemon *d, struct sl_ctl_result *res);
 /* daemon_metrics.c: "metrics", the Prometheus text. */
 int sl_show_metrics(struct sl_daemon *d, const struct sl_cmd *cmd,
 		    struct sl_ctl_result *res);
+
+/* capture.c: captures, one per client connection. */
+int sl_capture_open(struct sl_daemon *d, char *err, size_t errlen);
+int sl_capture_cmd(struct sl_daemon *d, const struct sl_cmd *cmd,
+		   struct sl_ctl_result *res);
+/* The active captures with their counters, for "stats". */
+struct json_object *sl_capture_json(struct sl_daemon *d);
 
 #endif /* __SLUICE_DAEMON_INT_H */

@@ -320,6 +320,12 @@ static int handle(void *arg, int argc, char **argv, int fd,
 	return sl_daemon_exec(g.d, argc, argv, fd, res);
 }
 
+static void closed(void *arg, unsigned long conn)
+{
+	if (g.d)
+		sl_capture_closed(g.d, conn);
+}
+
 static unsigned int nclients(void *arg)
 {
 	return g.srv ? sl_ctl_server_clients(g.srv) : 0;
@@ -460,6 +466,7 @@ int main(int argc, char **argv)
 	so.path = sock;
 	so.gid = socket_group();
 	so.handler = handle;
+	so.closed = closed;
 	/* The socket first: a live daemon on it stops us before we touch anything. */
 	if (sl_ctl_server_open(&so, &g.srv, err, sizeof(err)))
 		fail("%s", err);

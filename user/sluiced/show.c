@@ -181,6 +181,7 @@ int sl_show_stats(struct sl_daemon *d, const struct sl_cmd *cmd,
 	sl_json_add_int(data, "ncpus", s.ncpus);
 	json_object_object_add(data, "interfaces", ifs);
 	json_object_object_add(data, "rules", rules);
+	json_object_object_add(data, "captures", sl_capture_json(d));
 	for (slot = 0; slot < SLUICE_MAX_IFACES; slot++) {
 		memset(&i, 0, sizeof(i));
 		if (slot && (sl_dp_iface_get(d->dp, slot, &i) || !i.name[0]))
