@@ -39,8 +39,7 @@ static __always_inline __u64 sl_fibc_epoch(void)
 }
 
 static __always_inline void sl_fibc_l4(__u64 epoch, const struct sl_pkt *p,
-				       __u8 *proto, __u16 *sport,
-				       __u16 *dport)
+				       __u8 *proto, __u16 *sport, __u16 *dport)
 {
 	if (!(epoch & SLUICE_FIBC_L4))
 		return;
@@ -118,8 +117,7 @@ sl_fibc_get(void *map, const void *key, __u64 epoch, __u32 len)
  * it when it checked a length); without one the entry would skip the
  * check, so it is not kept.
  */
-static __always_inline void sl_fibc_put(void *map, const void *key,
-					__u64 epoch,
+static __always_inline void sl_fibc_put(void *map, const void *key, __u64 epoch,
 					const struct bpf_fib_lookup *fib)
 {
 	struct sl_fibc_scratch *scratch;

@@ -33,9 +33,9 @@
 #define ALL_BITS (SLUICE_FIBC_SRC | SLUICE_FIBC_L4)
 
 const unsigned int sl_fibcache_groups[SL_FIBCACHE_NGROUPS] = {
-	RTNLGRP_LINK,	      RTNLGRP_NEIGH,	     RTNLGRP_IPV4_IFADDR,
-	RTNLGRP_IPV6_IFADDR,  RTNLGRP_IPV4_ROUTE,    RTNLGRP_IPV6_ROUTE,
-	RTNLGRP_IPV4_RULE,    RTNLGRP_IPV6_RULE,     RTNLGRP_IPV4_NETCONF,
+	RTNLGRP_LINK,	      RTNLGRP_NEIGH,	  RTNLGRP_IPV4_IFADDR,
+	RTNLGRP_IPV6_IFADDR,  RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE,
+	RTNLGRP_IPV4_RULE,    RTNLGRP_IPV6_RULE,  RTNLGRP_IPV4_NETCONF,
 	RTNLGRP_IPV6_NETCONF, RTNLGRP_NEXTHOP,
 };
 
@@ -270,8 +270,8 @@ int sl_fibcache_open(struct bpf_object *obj, struct sl_fibcache **out)
 
 int sl_fibcache_start(struct sl_fibcache *fc)
 {
-	unsigned long long epoch = __atomic_load_n(&fc->state->epoch,
-						   __ATOMIC_ACQUIRE);
+	unsigned long long epoch =
+		__atomic_load_n(&fc->state->epoch, __ATOMIC_ACQUIRE);
 
 	/*
 	 * Entries of an earlier daemon's epochs may still be in the pinned
