@@ -20,11 +20,9 @@
 
 #include "decision.h"
 #include "ctx.h"
+#include "fibcache.h"
 #include "maps.h"
 #include "parse.h"
-
-#define SL_AF_INET 2
-#define SL_AF_INET6 10
 
 static __always_inline __u32 sl_fib_reason(int rc)
 {
@@ -72,6 +70,14 @@ static __always_inline int sl_to_kernel(const struct sl_ctx *ctx,
 	return sl_ret_pass(ctx);
 }
 
+/* On XDP the egress must be in the devmap (a port sluice attached). */
+static __always_inline bool sl_egress_ok(const struct sl_ctx *ctx,
+					 __u32 ifindex)
+{
+	return ctx->hook == SLUICE_HOOK_TC ||
+	       bpf_map_lookup_elem(&sl_tx_ports, &ifindex);
+}
+
 /*
  * Whether the lookup lets us send the packet ourselves; if not, *ret is
  * the verdict handing it to the kernel.
@@ -87,32 +93,55 @@ static __always_inline bool sl_fib_usable(const struct sl_ctx *ctx,
 		*ret = sl_to_kernel(ctx, d, sl_fib_reason(rc));
 		return false;
 	}
-	if (ctx->hook == SLUICE_HOOK_XDP &&
-	    !bpf_map_lookup_elem(&sl_tx_ports, &fib->ifindex)) {
+	if (!sl_egress_ok(ctx, fib->ifindex)) {
 		*ret = sl_to_kernel(ctx, d, SLUICE_REASON_NO_EGRESS);
 		return false;
 	}
 	return true;
 }
 
-/* Send a packet whose TTL or hop limit is already decremented. */
-static __always_inline int sl_fib_send(const struct sl_ctx *ctx,
-				       struct ethhdr *eth,
-				       struct bpf_fib_lookup *fib)
+/*
+ * Send a packet whose TTL or hop limit is already decremented to the
+ * next hop addr (family's) by the port ifindex; the MACs serve XDP.
+ */
+static __always_inline int sl_nh_send(const struct sl_ctx *ctx,
+				      struct ethhdr *eth, __u32 ifindex,
+				      __u8 family, const void *addr,
+				      const __u8 *dmac, const __u8 *smac)
 {
 	if (ctx->hook == SLUICE_HOOK_TC) {
-		struct bpf_redir_neigh nh = { .nh_family = fib->family };
+		struct bpf_redir_neigh nh = { .nh_family = family };
 
 		/* The neighbour layer writes the MACs, resolving if it must. */
-		if (fib->family == SL_AF_INET)
-			nh.ipv4_nh = fib->ipv4_dst;
+		if (family == SL_AF_INET)
+			__builtin_memcpy(&nh.ipv4_nh, addr, 4);
 		else
-			__builtin_memcpy(nh.ipv6_nh, fib->ipv6_dst, 16);
-		return bpf_redirect_neigh(fib->ifindex, &nh, sizeof(nh), 0);
+			__builtin_memcpy(nh.ipv6_nh, addr, 16);
+		return bpf_redirect_neigh(ifindex, &nh, sizeof(nh), 0);
 	}
-	__builtin_memcpy(eth->h_dest, fib->dmac, 6);
-	__builtin_memcpy(eth->h_source, fib->smac, 6);
-	return bpf_redirect_map(&sl_tx_ports, fib->ifindex, 0);
+	__builtin_memcpy(eth->h_dest, dmac, 6);
+	__builtin_memcpy(eth->h_source, smac, 6);
+	return bpf_redirect_map(&sl_tx_ports, ifindex, 0);
+}
+
+static __always_inline int sl_fib_send(const struct sl_ctx *ctx,
+				       struct ethhdr *eth,
+				       const struct bpf_fib_lookup *fib)
+{
+	const void *addr = fib->ipv6_dst;
+
+	if (fib->family == SL_AF_INET)
+		addr = &fib->ipv4_dst;
+	return sl_nh_send(ctx, eth, fib->ifindex, fib->family, addr, fib->dmac,
+			  fib->smac);
+}
+
+static __always_inline int sl_fibc_send(const struct sl_ctx *ctx,
+					struct ethhdr *eth,
+					const struct sluice_fibc_nh *nh)
+{
+	return sl_nh_send(ctx, eth, nh->ifindex, nh->family, nh->addr, nh->dmac,
+			  nh->smac);
 }
 
 /*
@@ -141,8 +170,11 @@ static __always_inline int sl_forward4(const struct sl_ctx *ctx,
 				       struct sl_decision *d)
 {
 	struct bpf_fib_lookup fib = { .family = SL_AF_INET };
+	struct sluice_fibc4_key *key = NULL;
+	const struct sluice_fibc_nh *nh;
 	struct ethhdr *eth = ctx->data;
 	struct iphdr *iph = (void *)(eth + 1);
+	__u64 epoch;
 	int rc, ret;
 
 	if ((void *)(iph + 1) > ctx->data_end)
@@ -155,6 +187,19 @@ static __always_inline int sl_forward4(const struct sl_ctx *ctx,
 		return sl_to_kernel(ctx, d, SLUICE_REASON_NOT_FORWARDED);
 	if (iph->ttl <= 1)
 		return sl_to_kernel(ctx, d, SLUICE_REASON_TTL_EXCEEDED);
+	/* An aggregate (tc) is the full lookup's to judge against the MTU. */
+	epoch = ctx->gso_size ? 0 : sl_fibc_epoch();
+	if (epoch) {
+		key = sl_fibc_key4(epoch, ctx, p, iph);
+		nh = sl_fibc_get(&sl_fibc4, key, epoch,
+				 bpf_ntohs(iph->tot_len));
+		if (nh && !sl_egress_ok(ctx, nh->ifindex))
+			return sl_to_kernel(ctx, d, SLUICE_REASON_NO_EGRESS);
+		if (nh) {
+			sl_ipv4_decrease_ttl(iph);
+			return sl_fibc_send(ctx, eth, nh);
+		}
+	}
 	sl_fib_ports(&fib, ctx, p);
 	fib.tos = iph->tos;
 	fib.tot_len = sl_fib_tot_len(ctx, bpf_ntohs(iph->tot_len));
@@ -163,6 +208,8 @@ static __always_inline int sl_forward4(const struct sl_ctx *ctx,
 	rc = bpf_fib_lookup(ctx->raw, &fib, sizeof(fib), 0);
 	if (!sl_fib_usable(ctx, d, &fib, rc, &ret))
 		return ret;
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS)
+		sl_fibc_put(&sl_fibc4, key, epoch, &fib);
 	sl_ipv4_decrease_ttl(iph);
 	return sl_fib_send(ctx, eth, &fib);
 }
@@ -172,8 +219,13 @@ static __always_inline int sl_forward6(const struct sl_ctx *ctx,
 				       struct sl_decision *d)
 {
 	struct bpf_fib_lookup fib = { .family = SL_AF_INET6 };
+	struct sluice_fibc6_key *key = NULL;
+	const struct sluice_fibc_nh *nh;
 	struct ethhdr *eth = ctx->data;
 	struct ipv6hdr *ip6 = (void *)(eth + 1);
+	__be32 flowinfo;
+	__u32 len;
+	__u64 epoch;
 	int rc, ret;
 
 	if ((void *)(ip6 + 1) > ctx->data_end)
@@ -183,15 +235,29 @@ static __always_inline int sl_forward6(const struct sl_ctx *ctx,
 		return sl_to_kernel(ctx, d, SLUICE_REASON_NOT_FORWARDED);
 	if (ip6->hop_limit <= 1)
 		return sl_to_kernel(ctx, d, SLUICE_REASON_TTL_EXCEEDED);
+	flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0fffffff);
+	len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+	epoch = ctx->gso_size ? 0 : sl_fibc_epoch();
+	if (epoch) {
+		key = sl_fibc_key6(epoch, ctx, p, ip6, flowinfo);
+		nh = sl_fibc_get(&sl_fibc6, key, epoch, len);
+		if (nh && !sl_egress_ok(ctx, nh->ifindex))
+			return sl_to_kernel(ctx, d, SLUICE_REASON_NO_EGRESS);
+		if (nh) {
+			ip6->hop_limit--;
+			return sl_fibc_send(ctx, eth, nh);
+		}
+	}
 	sl_fib_ports(&fib, ctx, p);
-	fib.flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0fffffff);
-	fib.tot_len =
-		sl_fib_tot_len(ctx, sizeof(*ip6) + bpf_ntohs(ip6->payload_len));
+	fib.flowinfo = flowinfo;
+	fib.tot_len = sl_fib_tot_len(ctx, len);
 	__builtin_memcpy(fib.ipv6_src, &ip6->saddr, 16);
 	__builtin_memcpy(fib.ipv6_dst, &ip6->daddr, 16);
 	rc = bpf_fib_lookup(ctx->raw, &fib, sizeof(fib), 0);
 	if (!sl_fib_usable(ctx, d, &fib, rc, &ret))
 		return ret;
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS)
+		sl_fibc_put(&sl_fibc6, key, epoch, &fib);
 	ip6->hop_limit--;
 	return sl_fib_send(ctx, eth, &fib);
 }

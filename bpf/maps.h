@@ -376,4 +376,43 @@ struct {
 } sl_cap_scratch SEC(".maps");
 /* --- end of capture --- */
 
+/* The next-hop cache of forward, see struct sluice_fibc_state. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct sluice_fibc_state);
+} sl_fibc_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SLUICE_FIBC_ENTRIES);
+	__type(key, struct sluice_fibc4_key);
+	__type(value, struct sluice_fibc_nh);
+} sl_fibc4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SLUICE_FIBC_ENTRIES);
+	__type(key, struct sluice_fibc6_key);
+	__type(value, struct sluice_fibc_nh);
+} sl_fibc6 SEC(".maps");
+
+/* Where keys and entries are built: the stack has no room left for them. */
+struct sl_fibc_scratch {
+	struct sluice_fibc_nh nh;
+	union {
+		struct sluice_fibc4_key k4;
+		struct sluice_fibc6_key k6;
+	};
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_fibc_scratch);
+} sl_fibc_scratch SEC(".maps");
+
 #endif /* __SLUICE_MAPS_H */

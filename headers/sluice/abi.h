@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define SLUICE_ABI_VERSION 7
+#define SLUICE_ABI_VERSION 8
 
 /* Limits. */
 #define SLUICE_MAX_IFACES 256 /* attached interfaces (slots) */
@@ -460,6 +460,64 @@ struct sluice_set6_leaf {
 	__u64 addr[SLUICE_SET6_LEAF_PREFIXES][2]; /* as block[] */
 };
 /* --- end of IPv6 set membership --- */
+
+/*
+ * The next-hop cache of forward (bpf/fibcache.h, user/lib/fibcache.c):
+ * what bpf_fib_lookup() answered for a key, valid while its epoch is the
+ * current one.  sluiced bumps the epoch on every routing, rule,
+ * neighbour, link, address or netconf notification: that drops every
+ * entry at once.  The low byte of an epoch says which inputs of the
+ * lookup the keys carry (SLUICE_FIBC_*); the destination, the ingress
+ * port and the TOS or traffic class always.  Epoch 0 is "cache off", and
+ * so is a lease gone by: a sluiced that stops renewing it (killed,
+ * stuck) stops the cache within SLUICE_FIBC_LEASE_NS.
+ */
+#define SLUICE_FIBC_ENTRIES 65536 /* per family, LRU */
+#define SLUICE_FIBC_LEASE_NS 3000000000ULL
+#define SLUICE_FIBC_KEY_MASK 0xffULL
+
+enum sluice_fibc_key {
+	SLUICE_FIBC_SRC = 1, /* source address, IPv6 flow label */
+	SLUICE_FIBC_L4 = 2, /* protocol and ports */
+};
+
+struct sluice_fibc_state {
+	__u64 epoch; /* generation << 8 | SLUICE_FIBC_* bits; 0: off */
+	__u64 lease_ns; /* CLOCK_MONOTONIC_COARSE; the cache is off after */
+};
+
+struct sluice_fibc4_key {
+	__u32 ifindex; /* ingress */
+	__be32 daddr;
+	__be32 saddr;
+	__u16 sport, dport; /* host order, as the lookup got them */
+	__u8 proto;
+	__u8 tos;
+	__u16 pad;
+};
+
+struct sluice_fibc6_key {
+	__u32 ifindex;
+	__be32 flowinfo; /* traffic class; with SLUICE_FIBC_SRC the label */
+	__u16 sport, dport;
+	__u8 proto;
+	__u8 pad[3];
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+/* bpf_fib_lookup()'s answer: family and addr are the next hop's. */
+struct sluice_fibc_nh {
+	__u64 epoch;
+	__u32 ifindex; /* egress */
+	__u16 mtu; /* the route's: a larger packet takes the full lookup */
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 pad;
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u8 addr[16];
+	__u32 pad2;
+};
 
 /* What the last packet got, written only by programs loaded to trace. */
 struct sluice_trace {

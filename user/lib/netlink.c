@@ -47,7 +47,8 @@ struct sl_linkmon {
 	char *buf;
 	struct sl_links known;
 	unsigned long overruns;
-	unsigned int seq;
+	sl_nlmsg_fn msg_fn;
+	void *msg_arg;
 };
 
 static size_t links_pos(const struct sl_links *t, int ifindex, bool *hit)
@@ -140,6 +141,8 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	struct sl_linkmon *m = data;
 	struct sl_link l;
 
+	if (m->msg_fn)
+		m->msg_fn(m->msg_arg, nlh);
 	if (link_parse(nlh, &l))
 		return MNL_CB_OK;
 	if (nlh->nlmsg_type == RTM_NEWLINK) {
@@ -153,68 +156,89 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int dump_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct sl_links *links = data;
-	struct sl_link l;
+struct dump_req {
+	sl_nldump_fn cb;
+	void *data;
+};
 
-	/* links changed while the kernel walked them: start over */
+static int dump_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_req *r = data;
+	int ret;
+
+	/* the table changed while the kernel walked it: start over */
 	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) {
 		errno = EINTR;
 		return MNL_CB_ERROR;
 	}
-	if (nlh->nlmsg_type != RTM_NEWLINK || link_parse(nlh, &l))
-		return MNL_CB_OK;
-	if (links_put(links, &l)) {
-		errno = ENOMEM;
+	ret = r->cb(nlh, r->data);
+	if (ret) {
+		errno = -ret;
 		return MNL_CB_ERROR;
 	}
 	return MNL_CB_OK;
 }
 
-/* One RTM_GETLINK dump into *links; -EINTR if the kernel says it raced. */
-static int dump_once(struct sl_linkmon *m, struct sl_links *links)
+int sl_nl_dump(int type, int family, sl_nldump_fn cb, void *data)
 {
+	struct dump_req r = { .cb = cb, .data = data };
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
 	struct rtgenmsg *g;
-	unsigned int portid, seq;
+	unsigned int portid, seq = (unsigned int)time(NULL);
+	char *buf;
 	ssize_t n;
 	int ret;
 
+	buf = malloc(LINKMON_BUF);
+	if (!buf)
+		return -ENOMEM;
 	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (!nl)
-		return -errno;
+	if (!nl) {
+		ret = -errno;
+		goto out;
+	}
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		ret = -errno;
 		goto cleanup;
 	}
 	portid = mnl_socket_get_portid(nl);
-	seq = ++m->seq;
 
-	nlh = mnl_nlmsg_put_header(m->buf);
-	nlh->nlmsg_type = RTM_GETLINK;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->rtgen_family = AF_UNSPEC;
+	g->rtgen_family = family;
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		ret = -errno;
 		goto cleanup;
 	}
 
 	do {
-		n = mnl_socket_recvfrom(nl, m->buf, LINKMON_BUF);
+		n = mnl_socket_recvfrom(nl, buf, LINKMON_BUF);
 		if (n < 0) {
 			ret = -errno;
 			goto cleanup;
 		}
-		ret = mnl_cb_run(m->buf, n, seq, portid, dump_cb, links);
+		ret = mnl_cb_run(buf, n, seq, portid, dump_msg_cb, &r);
 	} while (ret > MNL_CB_STOP);
 	ret = ret < 0 ? -errno : 0;
 cleanup:
 	mnl_socket_close(nl);
+out:
+	free(buf);
 	return ret;
+}
+
+static int dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct sl_links *links = data;
+	struct sl_link l;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK || link_parse(nlh, &l))
+		return 0;
+	return links_put(links, &l);
 }
 
 int sl_linkmon_dump(struct sl_linkmon *m)
@@ -226,7 +250,7 @@ int sl_linkmon_dump(struct sl_linkmon *m)
 
 	for (tries = 0; tries < DUMP_TRIES; tries++) {
 		links_free(&now);
-		ret = dump_once(m, &now);
+		ret = sl_nl_dump(RTM_GETLINK, AF_UNSPEC, dump_cb, &now);
 		if (ret != -EINTR)
 			break;
 	}
@@ -265,6 +289,8 @@ int sl_linkmon_read(struct sl_linkmon *m)
 			/* dropped (ENOBUFS) or cut short (ENOSPC): re-dump */
 			if (errno == ENOBUFS || errno == ENOSPC) {
 				m->overruns++;
+				if (m->msg_fn)
+					m->msg_fn(m->msg_arg, NULL);
 				ret = sl_linkmon_dump(m);
 				if (ret)
 					return ret;
@@ -290,7 +316,6 @@ struct sl_linkmon *sl_linkmon_open(sl_link_fn on_link, void *arg, int *err)
 	}
 	m->fn = on_link;
 	m->arg = arg;
-	m->seq = (unsigned int)time(NULL);
 	m->buf = malloc(LINKMON_BUF);
 	if (!m->buf) {
 		ret = -ENOMEM;
@@ -331,6 +356,23 @@ void sl_linkmon_close(struct sl_linkmon *m)
 int sl_linkmon_fd(const struct sl_linkmon *m)
 {
 	return mnl_socket_get_fd(m->nl);
+}
+
+int sl_linkmon_watch(struct sl_linkmon *m, const unsigned int *groups,
+		     size_t ngroups, sl_nlmsg_fn fn, void *arg)
+{
+	size_t i;
+	int g;
+
+	for (i = 0; i < ngroups; i++) {
+		g = groups[i];
+		if (mnl_socket_setsockopt(m->nl, NETLINK_ADD_MEMBERSHIP, &g,
+					  sizeof(g)))
+			return -errno;
+	}
+	m->msg_fn = fn;
+	m->msg_arg = arg;
+	return 0;
 }
 
 unsigned long sl_linkmon_overruns(const struct sl_linkmon *m)

@@ -58,4 +58,27 @@ int sl_linkmon_read(struct sl_linkmon *m);
 /* Times notifications were lost and a dump made up for them. */
 unsigned long sl_linkmon_overruns(const struct sl_linkmon *m);
 
+struct nlmsghdr;
+
+/*
+ * Every notification the monitor reads, before its link callback; NULL
+ * when notifications were lost (the socket overran).
+ */
+typedef void (*sl_nlmsg_fn)(void *arg, const struct nlmsghdr *nlh);
+
+/*
+ * Join the monitor's socket to more groups (RTNLGRP_*, not the RTMGRP_
+ * masks) and see every notification through fn.  0 or -errno.
+ */
+int sl_linkmon_watch(struct sl_linkmon *m, const unsigned int *groups,
+		     size_t ngroups, sl_nlmsg_fn fn, void *arg);
+
+/*
+ * One NETLINK_ROUTE dump (type RTM_GET*, family AF_*) on a socket of its
+ * own; cb sees each message.  0, -EINTR if the kernel says the dump
+ * raced a change (call again), or -errno.
+ */
+typedef int (*sl_nldump_fn)(const struct nlmsghdr *nlh, void *data);
+int sl_nl_dump(int type, int family, sl_nldump_fn cb, void *data);
+
 #endif /* __SLUICE_NETLINK_H */

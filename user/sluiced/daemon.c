@@ -14,6 +14,7 @@
 
 #include "apply.h"
 #include "daemon_int.h"
+#include "fibcache.h"
 
 void sl_dlog(struct sl_daemon *d, int prio, const char *fmt, ...)
 {
@@ -376,6 +377,7 @@ void sl_daemon_tick(struct sl_daemon *d)
 	sl_ifaces_retry(d);
 	/* Rules and policies that came before the attachment (adoption). */
 	sl_ifaces_repick(d);
+	sl_fibcache_tick(d->fc);
 }
 
 int sl_daemon_open(const struct sl_daemon_opts *opts, struct sl_daemon **out,
@@ -425,6 +427,21 @@ int sl_daemon_open(const struct sl_daemon_opts *opts, struct sl_daemon **out,
 		       strerror(-ret));
 		goto fail;
 	}
+	/*
+	 * Forward's next-hop cache hears of every routing change on the
+	 * monitor's socket.  It starts after the dump below: a change before
+	 * that finds it off, and the start reads the state afresh.
+	 */
+	ret = sl_fibcache_open(sl_dp_object(d->dp), &d->fc);
+	if (!ret)
+		ret = sl_linkmon_watch(d->lm, sl_fibcache_groups,
+				       SL_FIBCACHE_NGROUPS, sl_fibcache_notify,
+				       d->fc);
+	if (ret) {
+		sl_err(err, errlen, "cannot watch the routing state: %s",
+		       strerror(-ret));
+		goto fail;
+	}
 	/* The links there now: renames and comebacks while we were away. */
 	ret = sl_linkmon_dump(d->lm);
 	if (ret) {
@@ -438,6 +455,7 @@ int sl_daemon_open(const struct sl_daemon_opts *opts, struct sl_daemon **out,
 		sl_err(err, errlen, "%s", res.err);
 		goto fail;
 	}
+	sl_fibcache_start(d->fc);
 	*out = d;
 	return 0;
 fail:
@@ -450,6 +468,7 @@ void sl_daemon_close(struct sl_daemon *d)
 	if (!d)
 		return;
 	sl_linkmon_close(d->lm);
+	sl_fibcache_close(d->fc);
 	sl_rules_close(d);
 	/* Closing the object leaves pins and attachments where they are. */
 	sl_dp_close(d->dp);

@@ -84,6 +84,7 @@ struct sl_daemon {
 	int store_fd;
 
 	struct sl_linkmon *lm;
+	struct sl_fibcache *fc; /* forward's next-hop cache */
 	char pin_err[SL_ERR_LEN]; /* the pins cannot be put back: why */
 	struct sl_slot_rt rt[SLUICE_MAX_IFACES];
 	/* Our hook found held by another program, per slot, since start. */
