@@ -25,7 +25,7 @@
 #   ICMP rate limits off in the router so every expiry gets its answer.
 . "$(dirname "$0")/../lib/tap.sh"
 
-plan 88
+plan 91
 lab_init fw
 
 C=10.211.1.2 S=10.211.2.2 RC=10.211.1.1 RS=10.211.2.1

@@ -151,6 +151,9 @@ _lab_cleanup() {
 	while [ "$_t_n" -lt "$_t_planned" ]; do
 		fail "not reached (the test ended early)"
 	done
+	# More checks than planned: the plan no longer says what is tested.
+	[ "$_t_n" -gt "$_t_planned" ] &&
+		fail "ran $_t_n checks, planned $_t_planned"
 	[ -n "$_lab_cleanup_extra" ] && eval "$_lab_cleanup_extra"
 	for _p in $_lab_pids; do
 		kill -9 "$_p" 2>/dev/null
