@@ -282,7 +282,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ret = 1;
-	if (cmd.kind == SL_CMD_SET_LOAD) {
+	if (cmd.kind == SL_CMD_SET_LOAD || cmd.kind == SL_CMD_RULE_REPLACE) {
 		pass = open_set_file(cmd.path, err, sizeof(err));
 		if (pass < 0) {
 			error(err);
