@@ -24,6 +24,7 @@
 
 #include "output.h"
 #include "ctl.h"
+#include "flowspec_cli.h"
 #include "grammar.h"
 #include "pktdesc.h"
 #include "testrun.h"
@@ -67,6 +68,8 @@ static void usage(FILE *f)
 	sl_grammar_usage(f);
 	fputs("  ", f);
 	sl_testrun_synopsis(f);
+	fputs("\n  ", f);
+	sl_flowspec_synopsis(f);
 	fputc('\n', f);
 	sl_grammar_terms(f);
 	fputs(sl_pktdesc_usage, f);
@@ -81,7 +84,8 @@ static void usage(FILE *f)
  */
 static int complete_words(const char *context)
 {
-	static const char *const own_cmds[] = { "test-run", "help" };
+	static const char *const own_cmds[] = { "test-run", "flowspec",
+						"help" };
 	const struct cli_opt *o;
 	unsigned int i;
 
@@ -276,6 +280,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[i], "test-run"))
 		return sl_testrun_main(argc - i, argv + i, json);
+	if (!strcmp(argv[i], "flowspec"))
+		return sl_flowspec_main(argc - i, argv + i, sock);
 
 	if (sl_cmd_parse(argc - i, argv + i, &cmd, err, sizeof(err))) {
 		error(err);

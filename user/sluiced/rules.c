@@ -436,8 +436,7 @@ static int read_range_fd(int fd, const struct sl_cmd *cmd, struct sl_rent **out,
 	int dfd, ret = 0;
 
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
-		return sl_err(err, errlen, "%s: not a regular file",
-			      cmd->path),
+		return sl_err(err, errlen, "%s: not a regular file", cmd->path),
 		       -EINVAL;
 	dfd = dup(fd);
 	f = dfd < 0 ? NULL : fdopen(dfd, "r");
@@ -466,7 +465,8 @@ static int read_range_fd(int fd, const struct sl_cmd *cmd, struct sl_rent **out,
 			break;
 		}
 		sl_cmd_free(&rc);
-		if (rc.rule.prio < cmd->prio_lo || rc.rule.prio > cmd->prio_hi) {
+		if (rc.rule.prio < cmd->prio_lo ||
+		    rc.rule.prio > cmd->prio_hi) {
 			ret = sl_err(err, errlen,
 				     "%s:%zu: rule %u is outside %u-%u",
 				     cmd->path, lineno, rc.rule.prio,
