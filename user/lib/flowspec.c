@@ -49,11 +49,25 @@ enum {
 #define OP_MATCH 0x01
 
 const char *const sl_fs_reasons[] = {
-	"malformed",	 "family",	  "ipv6-offset",    "icmp-code",
-	"packet-length", "dscp",	  "fragment",	    "flow-label",
-	"traffic-class", "tcp-flags",	  "too-many-rules", "rate-over-rules",
-	"rate-fraction", "rate-conflict", "non-terminal",   "redirect",
-	"traffic-marking", "range-full",  NULL,
+	"malformed",
+	"family",
+	"ipv6-offset",
+	"icmp-code",
+	"packet-length",
+	"dscp",
+	"fragment",
+	"flow-label",
+	"traffic-class",
+	"tcp-flags",
+	"too-many-rules",
+	"rate-over-rules",
+	"rate-fraction",
+	"rate-conflict",
+	"non-terminal",
+	"redirect",
+	"traffic-marking",
+	"range-full",
+	NULL,
 };
 
 static const struct comp_def {
@@ -90,9 +104,9 @@ struct name {
 };
 
 static const struct name proto_names[] = {
-	{ "icmp", 1 },	{ "igmp", 2 }, { "tcp", 6 },   { "egp", 8 },
-	{ "udp", 17 },	{ "rsvp", 46 }, { "gre", 47 },  { "esp", 50 },
-	{ "ah", 51 },	{ "ospf", 89 }, { "ipip", 94 }, { "pim", 103 },
+	{ "icmp", 1 },	 { "igmp", 2 },	 { "tcp", 6 },	 { "egp", 8 },
+	{ "udp", 17 },	 { "rsvp", 46 }, { "gre", 47 },	 { "esp", 50 },
+	{ "ah", 51 },	 { "ospf", 89 }, { "ipip", 94 }, { "pim", 103 },
 	{ "sctp", 132 },
 };
 
@@ -121,10 +135,9 @@ static const struct name icmp_names[] = {
 };
 
 static const struct name tcp_flag_names[] = {
-	{ "fin", 0x01 }, { "syn", 0x02 }, { "rst", 0x04 },
-	{ "push", 0x08 }, { "ack", 0x10 }, { "urg", 0x20 },
-	{ "urgent", 0x20 }, { "ece", 0x40 }, { "cwr", 0x80 },
-	{ "ns", 0x100 },
+	{ "fin", 0x01 }, { "syn", 0x02 }, { "rst", 0x04 },    { "push", 0x08 },
+	{ "ack", 0x10 }, { "urg", 0x20 }, { "urgent", 0x20 }, { "ece", 0x40 },
+	{ "cwr", 0x80 }, { "ns", 0x100 },
 };
 
 #define IPPROTO_ICMP_ 1
@@ -161,14 +174,17 @@ static void iv_add(struct ivals *s, uint32_t lo, uint32_t hi)
 		return;
 	/* Merge with every interval it touches, then insert in order. */
 	for (i = 0; i < s->n;) {
-		if (s->hi[i] + 1 < lo || (hi != UINT32_MAX && hi + 1 < s->lo[i])) {
+		if (s->hi[i] + 1 < lo ||
+		    (hi != UINT32_MAX && hi + 1 < s->lo[i])) {
 			i++;
 			continue;
 		}
 		lo = lo < s->lo[i] ? lo : s->lo[i];
 		hi = hi > s->hi[i] ? hi : s->hi[i];
-		memmove(s->lo + i, s->lo + i + 1, (s->n - i - 1) * sizeof(*s->lo));
-		memmove(s->hi + i, s->hi + i + 1, (s->n - i - 1) * sizeof(*s->hi));
+		memmove(s->lo + i, s->lo + i + 1,
+			(s->n - i - 1) * sizeof(*s->lo));
+		memmove(s->hi + i, s->hi + i + 1,
+			(s->n - i - 1) * sizeof(*s->hi));
 		s->n--;
 	}
 	if (s->n == ARRAY_SIZE(s->lo)) {
@@ -225,7 +241,9 @@ struct enc {
 
 static void enc_put(struct enc *e, uint8_t op, uint32_t v, unsigned int width)
 {
-	unsigned int n = width >= 4 && v > 0xffff ? 4 : width >= 2 && v > 0xff ? 2 : 1;
+	unsigned int n = width >= 4 && v > 0xffff ? 4 :
+			 width >= 2 && v > 0xff	  ? 2 :
+						    1;
 	unsigned int i;
 
 	if (e->len + 1 + n > sizeof(e->buf)) {
@@ -362,8 +380,9 @@ static int parse_numeric(const struct comp_def *c, struct json_object *list,
 			if (k < 2 && len)
 				return -EINVAL;
 			s += len;
-			enc_put(e, op | (first ? 0 : OP_AND) |
-					   (i + 1 == n && !*s ? OP_END : 0),
+			enc_put(e,
+				op | (first ? 0 : OP_AND) |
+					(i + 1 == n && !*s ? OP_END : 0),
 				v, c->width);
 			op_values(op, v, c->max, &one);
 			iv_intersect(&term, &one, &tmp);
@@ -384,7 +403,8 @@ static int parse_prefix(const struct comp_def *c, struct json_object *list,
 			struct sl_prefix *p, struct enc *e,
 			struct sl_fs_route *r)
 {
-	const char *s = json_object_get_string(json_object_array_get_idx(list, 0));
+	const char *s =
+		json_object_get_string(json_object_array_get_idx(list, 0));
 	char buf[80], err[SL_ERR_LEN], *slash;
 	unsigned long offset = 0;
 	unsigned int i, nb;
@@ -403,7 +423,8 @@ static int parse_prefix(const struct comp_def *c, struct json_object *list,
 	if (sl_prefix_parse(buf, p, err, sizeof(err)) || p->family != c->family)
 		return -EINVAL;
 	if (offset)
-		refuse(r, "ipv6-offset", "%s %s: sluice matches prefixes from bit 0 only",
+		refuse(r, "ipv6-offset",
+		       "%s %s: sluice matches prefixes from bit 0 only",
 		       c->name, s);
 	nb = (p->len + 7) / 8;
 	e->buf[e->len++] = p->len;
@@ -595,7 +616,8 @@ static int parse_action(struct json_object *attrs, struct sl_rule *a,
 			if (!rate_of(ec, &x))
 				return refuse(r, "rate-fraction",
 					      "traffic-rate: not a rate");
-			if (have_rate && (x != rate || packets != (sub == 0x0c)))
+			if (have_rate &&
+			    (x != rate || packets != (sub == 0x0c)))
 				return refuse(
 					r, "rate-conflict",
 					"two traffic-rate actions that differ");
@@ -618,8 +640,9 @@ static int parse_action(struct json_object *attrs, struct sl_rule *a,
 			   (type == 0x00 && sub == 0x0c)) {
 			return refuse(r, "redirect", "redirect to an IP");
 		} else if (type == 0x80 && sub == 0x09) {
-			return refuse(r, "traffic-marking",
-				      "traffic-marking: sluice does not rewrite DSCP");
+			return refuse(
+				r, "traffic-marking",
+				"traffic-marking: sluice does not rewrite DSCP");
 		}
 	}
 	if (!have_rate)
@@ -632,16 +655,18 @@ static int parse_action(struct json_object *attrs, struct sl_rule *a,
 	a->rl_per = SL_RL_PER_NONE;
 	if (packets) {
 		if (rate != floor(rate) || rate > UINT32_MAX)
-			return refuse(r, "rate-fraction",
-				      "traffic-rate-packets %g: sluice limits whole packets/s",
-				      rate);
+			return refuse(
+				r, "rate-fraction",
+				"traffic-rate-packets %g: sluice limits whole packets/s",
+				rate);
 		a->rl_bytes = false;
 		a->rl_rate = (uint64_t)rate;
 	} else {
 		if (rate * 8 != floor(rate * 8))
-			return refuse(r, "rate-fraction",
-				      "traffic-rate-bytes %g: not a whole number of bits/s",
-				      rate);
+			return refuse(
+				r, "rate-fraction",
+				"traffic-rate-bytes %g: not a whole number of bits/s",
+				rate);
 		a->rl_bytes = true;
 		a->rl_rate = (uint64_t)(rate * 8);
 	}
@@ -686,7 +711,8 @@ static int push_rule(struct sl_fs_route *r, const struct sl_rule *x)
 {
 	if (r->nrules == SL_FS_MAX_RULES)
 		return refuse(r, "too-many-rules",
-			      "more than %d rules for one route", SL_FS_MAX_RULES),
+			      "more than %d rules for one route",
+			      SL_FS_MAX_RULES),
 		       -E2BIG;
 	r->rules[r->nrules++] = *x;
 	return 0;
@@ -721,7 +747,8 @@ static size_t port_pairs(const struct parsed *p, struct span (*pairs)[2],
 	q = *p;
 	q.has[T_DPORT] = true;
 	if (p->has[T_DPORT])
-		iv_intersect(&p->set[T_PORT], &p->set[T_DPORT], &q.set[T_DPORT]);
+		iv_intersect(&p->set[T_PORT], &p->set[T_DPORT],
+			     &q.set[T_DPORT]);
 	else
 		q.set[T_DPORT] = p->set[T_PORT];
 	q.has[T_PORT] = false;
@@ -731,7 +758,8 @@ static size_t port_pairs(const struct parsed *p, struct span (*pairs)[2],
 	q = *p;
 	q.has[T_SPORT] = true;
 	if (p->has[T_SPORT])
-		iv_intersect(&p->set[T_PORT], &p->set[T_SPORT], &q.set[T_SPORT]);
+		iv_intersect(&p->set[T_PORT], &p->set[T_SPORT],
+			     &q.set[T_SPORT]);
 	else
 		q.set[T_SPORT] = p->set[T_PORT];
 	q.has[T_PORT] = false;
@@ -879,8 +907,7 @@ int sl_fs_route_parse(struct json_object *flow, const char *family,
 		       family);
 		r->family = strchr(family, '6') ? 6 : 4;
 	}
-	json_object_object_foreach(flow, key, val)
-	{
+	json_object_object_foreach(flow, key, val) {
 		const struct comp_def *c;
 
 		if (!strcmp(key, "string") || !strcmp(key, "next-hop"))
@@ -934,7 +961,8 @@ out:
 	free(p);
 	free(e);
 	if (ret == -EINVAL)
-		refuse(r, "malformed", "a flow ExaBGP's JSON does not describe so");
+		refuse(r, "malformed",
+		       "a flow ExaBGP's JSON does not describe so");
 	if (r->refused)
 		r->nrules = 0;
 	return ret == -ENOMEM ? ret : 0;

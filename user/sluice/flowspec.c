@@ -181,10 +181,8 @@ static int entry_put(struct fs *s, const char *peer, struct sl_fs_route *r)
 static void announce(struct fs *s, const char *peer, struct json_object *ann,
 		     struct json_object *attrs)
 {
-	json_object_object_foreach(ann, family, byhop)
-	{
-		json_object_object_foreach(byhop, hop, flows)
-		{
+	json_object_object_foreach(ann, family, byhop) {
+		json_object_object_foreach(byhop, hop, flows) {
 			size_t i, n = json_object_array_length(flows);
 
 			(void)hop;
@@ -209,14 +207,14 @@ static void announce(struct fs *s, const char *peer, struct json_object *ann,
 
 static void withdraw(struct fs *s, const char *peer, struct json_object *wd)
 {
-	json_object_object_foreach(wd, family, flows)
-	{
+	json_object_object_foreach(wd, family, flows) {
 		size_t i, n = json_object_array_length(flows);
 
 		(void)family;
 		for (i = 0; i < n; i++) {
-			struct json_object *o =
-				json_object_array_get_idx(flows, i), *str;
+			struct json_object *o = json_object_array_get_idx(flows,
+									  i),
+					   *str;
 			long at;
 
 			if (!json_object_object_get_ex(o, "string", &str))
@@ -372,7 +370,8 @@ static int flush(struct fs *s)
 		free(order);
 		return -ENOMEM;
 	}
-	fprintf(f, "# sluice flowspec: %zu routes in the order of RFC 8955 5.1\n",
+	fprintf(f,
+		"# sluice flowspec: %zu routes in the order of RFC 8955 5.1\n",
 		n);
 	for (i = 0; i < n; i++) {
 		struct entry *e = order[i];
@@ -448,7 +447,8 @@ static void write_status(struct fs *s)
 		struct entry *e = &s->v[i];
 
 		o = json_object_new_object();
-		json_object_object_add(o, "peer", json_object_new_string(e->peer));
+		json_object_object_add(o, "peer",
+				       json_object_new_string(e->peer));
 		json_object_object_add(o, "route",
 				       json_object_new_string(e->route.nlri));
 		if (e->refused) {
@@ -458,21 +458,25 @@ static void write_status(struct fs *s)
 			json_object_object_get_ex(reasons, e->refused, &c);
 			json_object_object_add(
 				reasons, e->refused,
-				json_object_new_int(c ? json_object_get_int(c) + 1 : 1));
-			json_object_object_add(o, "refused",
-					       json_object_new_string(e->refused));
+				json_object_new_int(
+					c ? json_object_get_int(c) + 1 : 1));
+			json_object_object_add(
+				o, "refused",
+				json_object_new_string(e->refused));
 			json_object_object_add(
 				o, "detail",
-				json_object_new_string(e->route.refused ?
-							       e->route.detail :
-							       "no room left in the range"));
+				json_object_new_string(
+					e->route.refused ?
+						e->route.detail :
+						"no room left in the range"));
 		} else {
 			installed++;
 			rules += e->route.nrules;
 			json_object_object_add(o, "prio",
 					       json_object_new_int(e->prio));
-			json_object_object_add(o, "rules",
-					       json_object_new_int(e->route.nrules));
+			json_object_object_add(
+				o, "rules",
+				json_object_new_int(e->route.nrules));
 		}
 		json_object_object_add(o, "stale",
 				       json_object_new_boolean(e->stale_until));
@@ -481,8 +485,8 @@ static void write_status(struct fs *s)
 	peers = json_object_new_array();
 	for (i = 0; i < s->npeers; i++) {
 		o = json_object_new_object();
-		json_object_object_add(o, "peer",
-				       json_object_new_string(s->peers[i].addr));
+		json_object_object_add(
+			o, "peer", json_object_new_string(s->peers[i].addr));
 		json_object_object_add(o, "up",
 				       json_object_new_boolean(s->peers[i].up));
 		json_object_array_add(peers, o);
@@ -490,17 +494,22 @@ static void write_status(struct fs *s)
 	json_object_object_add(st, "range", json_object_new_string(""));
 	snprintf(tmp, sizeof(tmp), "%u-%u", s->lo, s->hi);
 	json_object_object_add(st, "range", json_object_new_string(tmp));
-	json_object_object_add(st, "received", json_object_new_uint64(s->received));
-	json_object_object_add(st, "updates", json_object_new_uint64(s->updates));
+	json_object_object_add(st, "received",
+			       json_object_new_uint64(s->received));
+	json_object_object_add(st, "updates",
+			       json_object_new_uint64(s->updates));
 	json_object_object_add(st, "routes", json_object_new_uint64(s->n));
-	json_object_object_add(st, "installed", json_object_new_uint64(installed));
+	json_object_object_add(st, "installed",
+			       json_object_new_uint64(installed));
 	json_object_object_add(st, "refused", json_object_new_uint64(refused));
 	json_object_object_add(st, "rules", json_object_new_uint64(rules));
 	json_object_object_add(st, "refused_by_reason", reasons);
 	json_object_object_add(st, "applied",
 			       json_object_new_uint64(s->applied_batches));
-	json_object_object_add(st, "in_sync", json_object_new_boolean(!s->failing));
-	json_object_object_add(st, "error", json_object_new_string(s->last_error));
+	json_object_object_add(st, "in_sync",
+			       json_object_new_boolean(!s->failing));
+	json_object_object_add(st, "error",
+			       json_object_new_string(s->last_error));
 	json_object_object_add(st, "peers", peers);
 	json_object_object_add(st, "list", routes);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", s->status);
@@ -540,8 +549,9 @@ static bool all_synced(struct fs *s)
 
 int sl_flowspec_main(int argc, char **argv, const char *sock)
 {
-	struct fs s = { .sock = sock, .lo = 50000, .hi = 59999,
-			.hold_ms = 30000 };
+	struct fs s = {
+		.sock = sock, .lo = 50000, .hi = 59999, .hold_ms = 30000
+	};
 	static char in[1 << 20];
 	size_t inlen = 0;
 	int i;
