@@ -286,9 +286,21 @@ static void message(struct fs *s, const char *line, unsigned long long now)
 			p->up = true;
 			p->synced = false;
 		} else if (!strcmp(json_object_get_string(o), "down")) {
-			if (p->up)
-				logf_("session with %s down", peer);
+			struct json_object *why = NULL;
+			const char *reason = "";
+
+			if (json_object_object_get_ex(nb, "reason", &why))
+				reason = json_object_get_string(why);
 			p->up = false;
+			/*
+			 * ExaBGP going away closes every session first: its
+			 * routes stay until it is back and has sent them again.
+			 */
+			if (strstr(reason, "shutting down")) {
+				stop = 1;
+				goto out;
+			}
+			logf_("session with %s down: %s", peer, reason);
 			peer_down(s, peer, now);
 		}
 		goto out;
@@ -652,8 +664,7 @@ int sl_flowspec_main(int argc, char **argv, const char *sock)
 				s.dirty_since = now;
 		}
 	}
-	if (s.dirty && s.started)
-		flush(&s);
+	/* Nothing more goes out: the next run replaces the whole range. */
 	return 0;
 usage:
 	fputs("usage: sluice [-s SOCKET] ", stderr);
