@@ -27,14 +27,17 @@
 /* Extended communities as ExaBGP prints them ("value" is what we read). */
 #define RATE0 "{ \"value\": 9225060886715039744, \"string\": \"rate-limit:0\" }"
 /* traffic-rate-bytes 1000.0 (0x447a0000) */
-#define RATE1000 "{ \"value\": 9225060887863885824, \"string\": \"rate-limit:1000\" }"
+#define RATE1000 \
+	"{ \"value\": 9225060887863885824, \"string\": \"rate-limit:1000\" }"
 /* traffic-rate-packets 100.0 (0x42c80000), subtype 0x0c */
 #define PRATE100 "{ \"value\": 9226749737695707136 }"
 /* traffic-rate-bytes 0.1 (0x3dcccccd): 0.8 bit/s */
 #define RATEFRAC "{ \"value\": 9225060887751871693 }"
-#define SAMPLE_TERM "{ \"value\": 9225342361691750403, \"string\": \"action sample-terminal\" }"
+#define SAMPLE_TERM \
+	"{ \"value\": 9225342361691750403, \"string\": \"action sample-terminal\" }"
 #define SAMPLE "{ \"value\": 9225342361691750402 }"
-#define REDIRECT "{ \"value\": 9225903009542701057, \"string\": \"redirect:65000:1\" }"
+#define REDIRECT \
+	"{ \"value\": 9225903009542701057, \"string\": \"redirect:65000:1\" }"
 #define MARK "{ \"value\": 9225905311645171758 }"
 
 struct tcase {
@@ -96,9 +99,8 @@ static const struct tcase cases[] = {
 	  RATE0, NULL,
 	  "dst 0.0.0.0/0 proto icmp icmp-type 0 drop\n"
 	  "dst 0.0.0.0/0 proto icmp icmp-type 8 drop" },
-	{ "ipv6 flow",
-	  "{ \"icmp-type\": [ \"=128\" ], \"string\": \"x\" }", RATE0,
-	  NULL, "dst ::/0 proto icmpv6 icmp-type 128 drop" },
+	{ "ipv6 flow", "{ \"icmp-type\": [ \"=128\" ], \"string\": \"x\" }",
+	  RATE0, NULL, "dst ::/0 proto icmpv6 icmp-type 128 drop" },
 	/* TCP flags from the string: match-all, none, any of. */
 	{ "ipv4 flow",
 	  "{ \"tcp-flags\": [ \"=syn\", \"=ack\" ], \"string\": \"flow tcp-flags =syn+ack\" }",
@@ -123,9 +125,8 @@ static const struct tcase cases[] = {
 	{ "ipv4 flow",
 	  "{ \"icmp-type\": [ \"=3\" ], \"icmp-code\": [ \"=0\" ], \"string\": \"x\" }",
 	  RATE0, "icmp-code", NULL },
-	{ "ipv4 flow",
-	  "{ \"packet-length\": [ \">100\" ], \"string\": \"x\" }", RATE0,
-	  "packet-length", NULL },
+	{ "ipv4 flow", "{ \"packet-length\": [ \">100\" ], \"string\": \"x\" }",
+	  RATE0, "packet-length", NULL },
 	{ "ipv4 flow", "{ \"dscp\": [ \"=46\" ], \"string\": \"x\" }", RATE0,
 	  "dscp", NULL },
 	{ "ipv4 flow",
@@ -133,8 +134,7 @@ static const struct tcase cases[] = {
 	  "fragment", NULL },
 	{ "ipv6 flow", "{ \"flow-label\": [ \"=5\" ], \"string\": \"x\" }",
 	  RATE0, "flow-label", NULL },
-	{ "ipv4 flow",
-	  "{ \"protocol\": [ \">0\" ], \"string\": \"x\" }", RATE0,
+	{ "ipv4 flow", "{ \"protocol\": [ \">0\" ], \"string\": \"x\" }", RATE0,
 	  "too-many-rules", NULL },
 	{ "ipv4 flow-vpn", "{ \"string\": \"x\" }", RATE0, "family", NULL },
 	/* Actions. */
@@ -170,8 +170,8 @@ static const struct tcase cases[] = {
 	  MARK, "traffic-marking", NULL },
 	{ "ipv4 flow", "{ \"bogus\": [ \"=1\" ], \"string\": \"x\" }", RATE0,
 	  "malformed", NULL },
-	{ "ipv4 flow", "{ \"protocol\": [ \"~1\" ], \"string\": \"x\" }",
-	  RATE0, "malformed", NULL },
+	{ "ipv4 flow", "{ \"protocol\": [ \"~1\" ], \"string\": \"x\" }", RATE0,
+	  "malformed", NULL },
 };
 
 static struct json_object *attrs_of(const char *ecs)
@@ -218,7 +218,8 @@ static void test_translate(void **state)
 				 0);
 		rules_text(&r, got, sizeof(got));
 		if ((c->refused || r.refused) &&
-		    (!c->refused || !r.refused || strcmp(c->refused, r.refused))) {
+		    (!c->refused || !r.refused ||
+		     strcmp(c->refused, r.refused))) {
 			printf("case %zu: refused %s (%s), want %s\n", i,
 			       r.refused ?: "-", r.detail, c->refused ?: "-");
 			bad++;

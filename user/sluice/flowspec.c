@@ -69,6 +69,21 @@ static void on_stop(int sig)
 	stop = 1;
 }
 
+/* The options, for the completion and the manual's test. */
+static const char *const fs_opts[] = { "--range", "--grace", "--hold",
+				       "--status" };
+
+int sl_flowspec_words(const char *context, FILE *f)
+{
+	size_t i;
+
+	if (strcmp(context, "flowspec"))
+		return -ENOENT;
+	for (i = 0; i < sizeof(fs_opts) / sizeof(fs_opts[0]); i++)
+		fprintf(f, "%s\n", fs_opts[i]);
+	return 0;
+}
+
 void sl_flowspec_synopsis(FILE *f)
 {
 	fputs("flowspec [--range LO-HI] [--grace SECONDS] [--hold SECONDS] [--status FILE]",

@@ -11,5 +11,7 @@
 /* argv[0] is "flowspec"; sock the daemon's socket.  Exit status. */
 int sl_flowspec_main(int argc, char **argv, const char *sock);
 void sl_flowspec_synopsis(FILE *f);
+/* Its options, one a line, for context "flowspec"; -ENOENT otherwise. */
+int sl_flowspec_words(const char *context, FILE *f);
 
 #endif /* __SLUICE_FLOWSPEC_CLI_H */

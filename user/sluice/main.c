@@ -99,6 +99,7 @@ static int complete_words(const char *context)
 		for (i = 0; i < ARRAY_SIZE(own_cmds); i++)
 			printf("%s\n", own_cmds[i]);
 	if (!sl_testrun_words(context, stdout) ||
+	    !sl_flowspec_words(context, stdout) ||
 	    !sl_grammar_words(context, stdout))
 		return 0;
 	return 2;
