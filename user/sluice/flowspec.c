@@ -439,6 +439,9 @@ static int flush(struct fs *s)
 	close(fd);
 	json_object_put(data);
 	if (!ret) {
+		/* One line a batch: how long the first change of it waited. */
+		logf_("range %s: %zu routes installed, %llu ms after the first change",
+		      range, n, sl_ctl_now_ms() - s->dirty_since);
 		s->applied_batches++;
 		s->last_error[0] = '\0';
 	}
