@@ -518,8 +518,13 @@ struct bad_line {
 
 static const struct bad_line bad_lines[] = {
 	{ "frob", "unknown command \"frob\"" },
-	{ "rule", "\"rule\" needs add, del or list" },
+	{ "rule", "\"rule\" needs add, del, list or replace-range" },
 	{ "rule frob", "unknown rule command \"frob\"" },
+	{ "rule replace-range 1 2",
+	  "\"rule replace-range\" needs LO, HI and a file" },
+	{ "rule replace-range 9 2 f", "bad priority range 9-2" },
+	{ "rule replace-range 0 2 f", "priority \"0\" out of range 1..65535" },
+	{ "rule replace-range 1 2 f g", "unexpected \"g\"" },
 	{ "rule add", "\"rule add\" needs a priority" },
 	{ "rule add drop", "bad priority \"drop\"" },
 	{ "rule add 0 drop", "priority \"0\" out of range 1..65535" },
@@ -1109,7 +1114,7 @@ static const struct bad_conf bad_confs[] = {
 	  "2: prefix \"10.0.0.1/8\" has host bits set" },
 	{ "# c\n   \nfrob\n", "3: unknown command \"frob\"" },
 	{ "rule add 1 drop\nrule add 2 drop\nrule\n",
-	  "3: \"rule\" needs add, del or list" },
+	  "3: \"rule\" needs add, del, list or replace-range" },
 };
 
 static void check_bad_conf(const char *text, const char *want_suffix, int *bad)

@@ -100,7 +100,7 @@ has()
 ifaces=$(for f in /sys/class/net/*; do [ -d "$f" ] && echo "${f##*/}"; done | sort | tr '\n' ' ' | sed 's/ $//')
 if1=$(echo "$ifaces" | cut -d' ' -f1)
 
-is "commands" "attach capture detach help metrics policy reload rule set stats status test-run" \
+is "commands" "attach capture detach flowspec help metrics policy reload rule set stats status test-run" \
 	sluice ""
 is "commands by prefix" "set stats status" sluice s
 is "global options" "--help --json -h -j -s" sluice -
@@ -110,7 +110,7 @@ is "attach IFACE: mode" "mode" sluice attach "$if1" ""
 is "attach IFACE mode: modes" "auto generic native tc" sluice attach "$if1" mode ""
 is "detach: interfaces" "$ifaces" sluice detach ""
 is "policy IFACE: policies" "drop forward pass" sluice policy "$if1" ""
-is "rule: subcommands" "add del list" sluice rule ""
+is "rule: subcommands" "add del list replace-range" sluice rule ""
 is "rule add PRIO: no candidates for the priority" "" sluice rule add ""
 is "rule add PRIO: matches and actions" \
 	"dport drop dst forward icmp-type in pass proto rate-limit redirect sport src steer syn-proxy tcp-flags vlan" \

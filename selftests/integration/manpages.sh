@@ -210,13 +210,13 @@ check "sluice: every command word is in COMMANDS or the SYNOPSIS" \
 # The words of the commands: subcommands, modes, policies, options; each
 # in the entry of its command.
 for c in "attach mode" policy stats metrics "test-run hook" \
-	"capture --verdict --reason"; do
+	"capture --verdict --reason" flowspec; do
 	# shellcheck disable=SC2086 # a command and what its words lead to
 	check "sluice: the entry of ${c%% *} has its keywords and options" \
 		"$(missing "$(kw $c)" "$(words "$page" COMMANDS "" "" "${c%% *}")")"
 done
 table=$( (kw attach mode policy rule set stats metrics test-run hook capture \
-	--verdict --reason
+	--verdict --reason flowspec
 	echo "$cmds" | tr ' ' '\n') | sort -u)
 check "sluice: every keyword and option of an entry of COMMANDS exists" \
 	"$(missing "$(words "$page" COMMANDS "" tag)" "$table")"

@@ -166,7 +166,8 @@ static int check_allowed(int argc, char **argv, char *msg, size_t msglen)
 	if (argc < 2)
 		return 0;
 	if (!strcmp(w, "rule") &&
-	    (!strcmp(argv[1], "del") || !strcmp(argv[1], "list")))
+	    (!strcmp(argv[1], "del") || !strcmp(argv[1], "list") ||
+	     !strcmp(argv[1], "replace-range")))
 		goto runtime2;
 	if (!strcmp(w, "set") &&
 	    (!strcmp(argv[1], "del") || !strcmp(argv[1], "flush") ||

@@ -896,6 +896,29 @@ static int parse_rule_del(int argc, char **argv, struct sl_cmd *cmd, char *err,
 	return ret ? ret : no_more(argc, argv, 2, err, errlen);
 }
 
+/* LO HI FILE: the rules of FILE become those of prios LO..HI. */
+static int parse_rule_replace(int argc, char **argv, struct sl_cmd *cmd,
+			      char *err, size_t errlen)
+{
+	int ret;
+
+	if (argc < 4)
+		return sl_err(err, errlen,
+			      "\"rule replace-range\" needs LO, HI and a file");
+	ret = parse_prio(argv[1], &cmd->prio_lo, err, errlen);
+	if (!ret)
+		ret = parse_prio(argv[2], &cmd->prio_hi, err, errlen);
+	if (ret)
+		return ret;
+	if (cmd->prio_lo > cmd->prio_hi)
+		return sl_err(err, errlen, "bad priority range %s-%s", argv[1],
+			      argv[2]);
+	if (!argv[3][0] || strlen(argv[3]) >= sizeof(cmd->path))
+		return sl_err(err, errlen, "bad path \"%s\"", argv[3]);
+	strcpy(cmd->path, argv[3]);
+	return no_more(argc, argv, 4, err, errlen);
+}
+
 static int parse_prefixes(int argc, char **argv, int i,
 			  struct sl_prefix_list *l, char *err, size_t errlen)
 {
@@ -1189,6 +1212,8 @@ static const struct cmd_def {
 	  "PRIO [MATCH...] ACTION" },
 	{ "rule", "del", SL_CMD_RULE_DEL, parse_rule_del, NULL, "PRIO" },
 	{ "rule", "list", SL_CMD_RULE_LIST },
+	{ "rule", "replace-range", SL_CMD_RULE_REPLACE, parse_rule_replace,
+	  NULL, "LO HI FILE", "the rules of prio LO..HI become the file's" },
 	{ "set", "add", SL_CMD_SET_ADD, parse_set, NULL, "NAME [PREFIX...]" },
 	{ "set", "del", SL_CMD_SET_DEL, parse_set, NULL, "NAME PREFIX..." },
 	{ "set", "load", SL_CMD_SET_LOAD, parse_set, NULL, "NAME FILE",

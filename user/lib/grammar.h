@@ -24,6 +24,7 @@ enum sl_cmd_kind {
 	SL_CMD_RULE_ADD,
 	SL_CMD_RULE_DEL,
 	SL_CMD_RULE_LIST,
+	SL_CMD_RULE_REPLACE,
 	SL_CMD_SET_ADD,
 	SL_CMD_SET_DEL,
 	SL_CMD_SET_LOAD,
@@ -61,9 +62,10 @@ struct sl_cmd {
 	enum sl_attach_mode mode; /* attach */
 	uint8_t policy; /* policy: enum sluice_action */
 	struct sl_rule rule; /* rule add; rule del uses rule.prio */
+	uint16_t prio_lo, prio_hi; /* rule replace-range */
 	char set[SLUICE_SET_NAME_LEN]; /* set *; "" for "set list" */
 	struct sl_prefix_list prefixes; /* set add, set del */
-	char path[4096]; /* set load */
+	char path[4096]; /* set load, rule replace-range */
 	bool watch; /* stats -w */
 	bool per_cpu; /* stats, metrics: --per-cpu */
 	struct sl_capture_opts capture;

@@ -25,6 +25,7 @@
 #include "capture.h"
 #include "output.h"
 #include "ctl.h"
+#include "flowspec_cli.h"
 #include "grammar.h"
 #include "pktdesc.h"
 #include "testrun.h"
@@ -68,6 +69,8 @@ static void usage(FILE *f)
 	sl_grammar_usage(f);
 	fputs("  ", f);
 	sl_testrun_synopsis(f);
+	fputs("\n  ", f);
+	sl_flowspec_synopsis(f);
 	fputc('\n', f);
 	sl_grammar_terms(f);
 	fputs(sl_pktdesc_usage, f);
@@ -82,7 +85,8 @@ static void usage(FILE *f)
  */
 static int complete_words(const char *context)
 {
-	static const char *const own_cmds[] = { "test-run", "help" };
+	static const char *const own_cmds[] = { "test-run", "flowspec",
+						"help" };
 	const struct cli_opt *o;
 	unsigned int i;
 
@@ -96,6 +100,7 @@ static int complete_words(const char *context)
 		for (i = 0; i < ARRAY_SIZE(own_cmds); i++)
 			printf("%s\n", own_cmds[i]);
 	if (!sl_testrun_words(context, stdout) ||
+	    !sl_flowspec_words(context, stdout) ||
 	    !sl_grammar_words(context, stdout))
 		return 0;
 	return 2;
@@ -277,6 +282,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[i], "test-run"))
 		return sl_testrun_main(argc - i, argv + i, json);
+	if (!strcmp(argv[i], "flowspec"))
+		return sl_flowspec_main(argc - i, argv + i, sock);
 
 	if (sl_cmd_parse(argc - i, argv + i, &cmd, err, sizeof(err))) {
 		error(err);
@@ -288,7 +295,7 @@ int main(int argc, char **argv)
 		return ret;
 	}
 	ret = 1;
-	if (cmd.kind == SL_CMD_SET_LOAD) {
+	if (cmd.kind == SL_CMD_SET_LOAD || cmd.kind == SL_CMD_RULE_REPLACE) {
 		pass = open_set_file(cmd.path, err, sizeof(err));
 		if (pass < 0) {
 			error(err);

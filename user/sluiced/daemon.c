@@ -260,9 +260,10 @@ int sl_daemon_exec(void *arg, int argc, char **argv, int fd,
 	ret = sl_cmd_parse(argc, argv, &cmd, res->err, sizeof(res->err));
 	if (ret)
 		return ret;
-	if (fd >= 0 && cmd.kind != SL_CMD_SET_LOAD) {
+	if (fd >= 0 && cmd.kind != SL_CMD_SET_LOAD &&
+	    cmd.kind != SL_CMD_RULE_REPLACE) {
 		sl_err(res->err, sizeof(res->err),
-		       "only \"set load\" takes a descriptor");
+		       "only \"set load\" and \"rule replace-range\" take a descriptor");
 		ret = -EINVAL;
 		goto out;
 	}
@@ -277,6 +278,11 @@ int sl_daemon_exec(void *arg, int argc, char **argv, int fd,
 	case SL_CMD_RULE_LIST:
 		ret = sl_rules_cmd(d, &cmd, res);
 		if (!ret && cmd.kind != SL_CMD_RULE_LIST)
+			sl_ifaces_repick(d);
+		break;
+	case SL_CMD_RULE_REPLACE:
+		ret = sl_rules_replace(d, &cmd, fd, res);
+		if (!ret)
 			sl_ifaces_repick(d);
 		break;
 	case SL_CMD_SET_ADD:

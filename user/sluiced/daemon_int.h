@@ -121,6 +121,9 @@ void sl_rules_rename_iface(struct sl_daemon *d, const char *old,
 const char *sl_rule_text(const struct sl_rule *r, char *buf, size_t len);
 int sl_rules_cmd(struct sl_daemon *d, const struct sl_cmd *cmd,
 		 struct sl_ctl_result *res);
+/* "rule replace-range LO HI FILE": the file (fd) holds the new rules. */
+int sl_rules_replace(struct sl_daemon *d, const struct sl_cmd *cmd, int fd,
+		     struct sl_ctl_result *res);
 
 /* daemon_sets.c */
 int sl_sets_cmd(struct sl_daemon *d, const struct sl_cmd *cmd, int fd,

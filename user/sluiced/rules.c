@@ -13,6 +13,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -441,4 +443,142 @@ int sl_rules_cmd(struct sl_daemon *d, const struct sl_cmd *cmd,
 	default:
 		return rule_list(d, res);
 	}
+}
+
+/*
+ * Read the rules of a replace-range file: lines as "rule list" prints
+ * them ("PRIO [MATCH...] ACTION"), '#' comments; each prio in lo..hi.
+ */
+static int read_range_fd(int fd, const struct sl_cmd *cmd, struct sl_rent **out,
+			 size_t *nout, char *err, size_t errlen)
+{
+	struct sl_rent *v = NULL, *nv;
+	size_t n = 0, cap = 0, lineno = 0, len = 0;
+	char *line = NULL, *full = NULL, msg[SL_ERR_LEN];
+	struct sl_cmd rc;
+	struct stat st;
+	ssize_t got;
+	FILE *f;
+	int dfd, ret = 0;
+
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+		return sl_err(err, errlen, "%s: not a regular file", cmd->path),
+		       -EINVAL;
+	dfd = dup(fd);
+	f = dfd < 0 ? NULL : fdopen(dfd, "r");
+	if (!f) {
+		if (dfd >= 0)
+			close(dfd);
+		return -errno;
+	}
+	rewind(f);
+	while ((got = getline(&line, &len, f)) >= 0) {
+		const char *p = line + strspn(line, " \t\r\n");
+
+		lineno++;
+		if (!*p || *p == '#')
+			continue;
+		free(full);
+		if (asprintf(&full, "rule add %s", line) < 0) {
+			full = NULL;
+			ret = -ENOMEM;
+			break;
+		}
+		ret = sl_cmd_parse_line(full, &rc, msg, sizeof(msg));
+		if (ret) {
+			sl_err(err, errlen, "%s:%zu: %s", cmd->path, lineno,
+			       msg);
+			break;
+		}
+		sl_cmd_free(&rc);
+		if (rc.rule.prio < cmd->prio_lo ||
+		    rc.rule.prio > cmd->prio_hi) {
+			ret = sl_err(err, errlen,
+				     "%s:%zu: rule %u is outside %u-%u",
+				     cmd->path, lineno, rc.rule.prio,
+				     cmd->prio_lo, cmd->prio_hi);
+			break;
+		}
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				ret = -ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		v[n].rule = rc.rule;
+		v[n++].origin = SL_ORIGIN_RUNTIME;
+	}
+	free(full);
+	free(line);
+	fclose(f);
+	if (ret) {
+		free(v);
+		return ret;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+int sl_rules_replace(struct sl_daemon *d, const struct sl_cmd *cmd, int fd,
+		     struct sl_ctl_result *res)
+{
+	struct sl_rent *add = NULL, *list;
+	size_t nadd = 0, n = 0, i, removed = 0;
+	int ret;
+
+	if (fd < 0) {
+		sl_err(res->err, sizeof(res->err),
+		       "rule replace-range: the file must come as a descriptor (\"fd\": true)");
+		return -EINVAL;
+	}
+	for (i = 0; i < d->nrules; i++) {
+		const struct sl_rent *e = &d->rules[i];
+
+		if (e->rule.prio < cmd->prio_lo || e->rule.prio > cmd->prio_hi)
+			continue;
+		/* A reload would bring it back: the range is not ours. */
+		if (e->origin == SL_ORIGIN_CONFIG) {
+			sl_err(res->err, sizeof(res->err),
+			       "rule %u of the configuration is in %u-%u",
+			       e->rule.prio, cmd->prio_lo, cmd->prio_hi);
+			return -EEXIST;
+		}
+	}
+	ret = read_range_fd(fd, cmd, &add, &nadd, res->err, sizeof(res->err));
+	if (ret)
+		return ret;
+	list = calloc(d->nrules + nadd + 1, sizeof(*list));
+	if (!list) {
+		free(add);
+		return -ENOMEM;
+	}
+	for (i = 0; i < d->nrules; i++) {
+		if (d->rules[i].rule.prio >= cmd->prio_lo &&
+		    d->rules[i].rule.prio <= cmd->prio_hi) {
+			removed++;
+			continue;
+		}
+		list[n++] = d->rules[i];
+	}
+	if (nadd)
+		memcpy(list + n, add, nadd * sizeof(*add));
+	free(add);
+	/* One list, one publish: the packets see the old range or the new. */
+	ret = rules_apply(d, list, n + nadd, res->err, sizeof(res->err));
+	if (ret) {
+		free(list);
+		return ret;
+	}
+	res->data = json_object_new_object();
+	if (!res->data)
+		return -ENOMEM;
+	sl_json_add_int(res->data, "lo", cmd->prio_lo);
+	sl_json_add_int(res->data, "hi", cmd->prio_hi);
+	sl_json_add_int(res->data, "rules", nadd);
+	sl_json_add_int(res->data, "previous", removed);
+	return 0;
 }
