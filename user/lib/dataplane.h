@@ -85,7 +85,8 @@ int sl_dp_set_walk(const struct sl_dp *dp, unsigned int id,
 /*
  * The steps of a replacement, for callers that fill it a slice at a time:
  * start takes a spare slot, add fills it (no packet sees it yet), publish
- * repoints the set and frees the old slot; abort frees the spare.  The
+ * repoints the set, leaving the old slot to sl_dp_sets_reclaim(); abort
+ * frees the spare.  The
  * old and the new content count against SLUICE_SET_MAX_PREFIXES together
  * until publish: add fails with -ENOSPC when there is no room for both.
  * Publish and abort free b.
@@ -97,6 +98,12 @@ int sl_dp_set_build_add(struct sl_set_build *b, const struct sl_prefix *p,
 			size_t n);
 int sl_dp_set_build_publish(struct sl_set_build *b);
 void sl_dp_set_build_abort(struct sl_set_build *b);
+/*
+ * Free the slots publish let go of, for at most budget_ns (0: all of
+ * them): 1 while some are left, 0 when done.  Until then they count
+ * against SLUICE_SET_MAX_PREFIXES; a crash leaves them to sl_dp_open().
+ */
+int sl_dp_sets_reclaim(struct sl_dp *dp, unsigned long long budget_ns);
 /* Slots of unfinished loads that sl_dp_open() dropped. */
 unsigned int sl_dp_sets_reclaimed(const struct sl_dp *dp);
 

@@ -18,6 +18,10 @@ struct sl_set_slot {
 	__u64 *bits4; /* the IPv4 bitmap, mapped */
 	__u64 *bits6; /* the IPv6 bitmap, mapped once there is one */
 	__u32 count4, count6; /* counted from the tries at open */
+	/* Unpublished and being freed a slice at a time: how far it got. */
+	bool freeing, free6_started;
+	__u32 free_word;
+	struct sluice_set6_key free6_key;
 };
 
 struct sl_dp {
@@ -29,6 +33,8 @@ struct sl_dp {
 	struct sl_set_slot slot[SLUICE_SET_SLOTS];
 	unsigned long long prefixes4, prefixes6; /* all slots together */
 	unsigned int slots_reclaimed; /* unfinished loads dropped at open */
+	/* Buckets marked DEAD so far, and by the last grace period waited. */
+	unsigned long dead_marked, dead_synced;
 	int sync_inner_fd;
 };
 

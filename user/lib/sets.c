@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -26,6 +27,14 @@
 #include "dataplane_int.h"
 
 #define SET4_MAP_BYTES (SLUICE_SET4_BITMAP_WORDS * sizeof(__u64))
+
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 #define SET6_COVER_BYTES (SLUICE_SET6_COVER_WORDS * sizeof(__u64))
 
 static int name_get(const struct sl_dp *dp, unsigned int id,
@@ -450,11 +459,14 @@ static struct sluice_set4_long *long4_find(struct sluice_set4_long *w,
 /*
  * A free bucket among key's, or NULL when all hold other /24s.  Buckets
  * deleted (DEAD) become free only after a grace period: a packet may
- * have read the old key and not yet its bits.
+ * have read the old key and not yet its bits.  One grace period frees
+ * every bucket deleted before it, so a million adds wait for one, not a
+ * million.
  */
 static struct sluice_set4_long *long4_alloc(struct set4_ctx *c,
 					    struct sluice_set4_long *l)
 {
+	unsigned long marked = c->dp->dead_marked;
 	bool dead = false;
 	int i;
 
@@ -463,8 +475,13 @@ static struct sluice_set4_long *long4_alloc(struct set4_ctx *c,
 			return &l[i];
 		dead |= l[i].key == SLUICE_SET4_DEAD;
 	}
-	if (!dead || sl_dp_sync(c->dp))
+	if (!dead)
 		return NULL;
+	if (c->dp->dead_synced != marked) {
+		if (sl_dp_sync(c->dp))
+			return NULL;
+		c->dp->dead_synced = marked;
+	}
 	for (i = 0; i < SLUICE_SET4_PROBES; i++) {
 		if (l[i].key != SLUICE_SET4_DEAD)
 			continue;
@@ -553,6 +570,7 @@ static int long4_del(struct set4_ctx *c, __u32 net24, __u32 lo, __u32 hi)
 			return 0;
 	longer4_set(c->bits, net24, false);
 	__atomic_store_n(&l->key, SLUICE_SET4_DEAD, __ATOMIC_RELEASE);
+	c->dp->dead_marked++;
 	return 0;
 }
 
@@ -657,11 +675,15 @@ static int set4_del(struct set4_ctx *c, const struct sl_prefix *p,
 }
 
 /*
- * Let go of a slot's buckets, found from its own "longer" bits: only
- * once no packet can reach the slot any more.
+ * Empty a slot's buckets, found from its own "longer" bits.  Only once
+ * no packet can reach the slot any more: so they are free at once, with
+ * no grace period of their own (DEAD is for buckets of a live slot).
  */
-static int set4_free(struct sl_dp *dp, __u32 s)
+#define FREE4_WORDS 4096 /* bitmap words between two looks at the clock */
+
+static int set4_free(struct sl_dp *dp, __u32 s, unsigned long long deadline)
 {
+	struct sl_set_slot *sl = &dp->slot[s];
 	struct set4_ctx c;
 	__u32 w;
 	int ret = 0;
@@ -669,7 +691,12 @@ static int set4_free(struct sl_dp *dp, __u32 s)
 	set4_ctx_init(&c, dp, s);
 	if (!c.bits)
 		return 0;
-	for (w = 0; !ret && w < SLUICE_SET4_BITMAP_WORDS; w++) {
+	for (w = sl->free_word; !ret && w < SLUICE_SET4_BITMAP_WORDS; w++) {
+		if (!(w % FREE4_WORDS) && w != sl->free_word &&
+		    now_ns() > deadline) {
+			sl->free_word = w;
+			return 1;
+		}
 		__u64 x = c.bits[w] & ~SET4_COVER_WORD;
 
 		for (; !ret && x; x &= x - 1) {
@@ -679,11 +706,14 @@ static int set4_free(struct sl_dp *dp, __u32 s)
 
 			ret = set4_window(&c, key, &win);
 			l = ret ? NULL : long4_find(win, key);
-			if (l)
-				__atomic_store_n(&l->key, SLUICE_SET4_DEAD,
+			if (l) {
+				memset(l->bits, 0, sizeof(l->bits));
+				__atomic_store_n(&l->key, SLUICE_SET4_EMPTY,
 						 __ATOMIC_RELEASE);
+			}
 		}
 	}
+	sl->free_word = SLUICE_SET4_BITMAP_WORDS;
 	return ret;
 }
 /*
@@ -1185,12 +1215,32 @@ static int free6_one(const struct sl_prefix *p, void *arg)
  * Delete the slot's leaves, found from its own trie's prefixes: only
  * once no packet can reach the slot any more.
  */
-static int set6_free(struct sl_dp *dp, __u32 s)
+#define FREE6_PREFIXES 256 /* prefixes between two looks at the clock */
+
+static int set6_free(struct sl_dp *dp, __u32 s, unsigned long long deadline)
 {
 	struct free6_state f = { dp, s,
 				 bpf_map__fd(dp->skel->maps.sl_set6_leaves) };
+	struct sl_set_slot *sl = &dp->slot[s];
+	struct sluice_set6_key next;
+	unsigned int n = 0;
 
-	return walk_trie(dp->slot[s].trie6_fd, 6, free6_one, &f);
+	if (sl->trie6_fd <= 0)
+		return 0;
+	/* The trie itself is not changed: the walk goes on where it was. */
+	while (!bpf_map_get_next_key(sl->trie6_fd,
+				     sl->free6_started ? &sl->free6_key : NULL,
+				     &next)) {
+		struct sl_prefix p = { .family = 6, .len = next.prefixlen };
+
+		memcpy(p.addr, next.addr, 16);
+		free6_one(&p, &f);
+		sl->free6_key = next;
+		sl->free6_started = true;
+		if (!(++n % FREE6_PREFIXES) && now_ns() > deadline)
+			return 1;
+	}
+	return 0;
 }
 
 /* --- changes to a slot, and the slot's end --- */
@@ -1239,7 +1289,8 @@ static int slot_change(struct sl_dp *dp, __u32 s, const struct sl_prefix *p,
  * from its own bitmap and trie; then its maps go from the outer maps (the
  * kernel frees each once no packet holds it).
  */
-static void slot_free(struct sl_dp *dp, __u32 s)
+static int slot_free_until(struct sl_dp *dp, __u32 s,
+			   unsigned long long deadline)
 {
 	struct sl_set_slot *sl = &dp->slot[s];
 	const struct bpf_map *outer[] = { dp->skel->maps.sl_set4_bits,
@@ -1248,13 +1299,30 @@ static void slot_free(struct sl_dp *dp, __u32 s)
 					  dp->skel->maps.sl_set6_tries };
 	size_t i;
 
-	set4_free(dp, s);
-	set6_free(dp, s);
+	if (set4_free(dp, s, deadline) > 0 || set6_free(dp, s, deadline) > 0)
+		return 1;
 	for (i = 0; i < sizeof(outer) / sizeof(outer[0]); i++)
 		bpf_map_delete_elem(bpf_map__fd(outer[i]), &s);
 	dp->prefixes4 -= sl->count4;
 	dp->prefixes6 -= sl->count6;
 	slot_unmap(sl);
+	return 0;
+}
+
+static void slot_free(struct sl_dp *dp, __u32 s)
+{
+	slot_free_until(dp, s, ~0ULL);
+}
+
+int sl_dp_sets_reclaim(struct sl_dp *dp, unsigned long long budget_ns)
+{
+	unsigned long long deadline = budget_ns ? now_ns() + budget_ns : ~0ULL;
+	__u32 s;
+
+	for (s = 1; s < SLUICE_SET_SLOTS; s++)
+		if (dp->slot[s].freeing && slot_free_until(dp, s, deadline))
+			return 1;
+	return 0;
 }
 
 /* --- the API --- */
@@ -1383,7 +1451,7 @@ int sl_dp_set_build_publish(struct sl_set_build *b)
 	ret = sl_dp_sync(dp);
 	/* Without a grace period the old slot stays, to be dropped at open. */
 	if (!ret)
-		slot_free(dp, old);
+		dp->slot[old].freeing = true;
 	return ret;
 }
 
@@ -1392,7 +1460,11 @@ int sl_dp_set_flush(struct sl_dp *dp, unsigned int id)
 	struct sl_set_build *b;
 	int ret = sl_dp_set_build_start(dp, id, &b);
 
-	return ret ? ret : sl_dp_set_build_publish(b);
+	if (!ret)
+		ret = sl_dp_set_build_publish(b);
+	if (!ret)
+		ret = sl_dp_sets_reclaim(dp, 0);
+	return ret;
 }
 
 struct same_state {
@@ -1461,7 +1533,8 @@ int sl_dp_set_replace(struct sl_dp *dp, unsigned int id,
 		sl_dp_set_build_abort(b);
 		return ret;
 	}
-	return sl_dp_set_build_publish(b);
+	ret = sl_dp_set_build_publish(b);
+	return ret ? ret : sl_dp_sets_reclaim(dp, 0);
 }
 
 /* --- open and close --- */
@@ -1510,7 +1583,16 @@ int sl_dp_sets_open(struct sl_dp *dp)
 		if (v)
 			pointed[v] = true;
 	}
-	/* Unpointed slots first: they are the room the others need. */
+	/*
+	 * Unpointed slots first: they are the room the others need.  One
+	 * that was published just before a crash may still have had packets
+	 * on it: wait them out before its buckets are emptied.
+	 */
+	ret = sl_dp_sync(dp);
+	if (ret)
+		return ret;
+	/* And every bucket a run before deleted is free to take. */
+	dp->dead_marked = dp->dead_synced = 0;
 	for (s = 1; s < SLUICE_SET_SLOTS; s++) {
 		if (pointed[s] || !slot_exists(dp, s))
 			continue;
