@@ -1588,14 +1588,14 @@ int sl_dp_sets_open(struct sl_dp *dp)
 	 * that was published just before a crash may still have had packets
 	 * on it: wait them out before its buckets are emptied.
 	 */
-	ret = sl_dp_sync(dp);
-	if (ret)
-		return ret;
-	/* And every bucket a run before deleted is free to take. */
-	dp->dead_marked = dp->dead_synced = 0;
 	for (s = 1; s < SLUICE_SET_SLOTS; s++) {
 		if (pointed[s] || !slot_exists(dp, s))
 			continue;
+		if (!dp->slots_reclaimed) {
+			ret = sl_dp_sync(dp);
+			if (ret)
+				return ret;
+		}
 		ret = slot_adopt(dp, s, false);
 		if (ret)
 			return ret;
@@ -1616,6 +1616,9 @@ int sl_dp_sets_open(struct sl_dp *dp)
 		dp->prefixes4 += sl->count4;
 		dp->prefixes6 += sl->count6;
 	}
+	/* Buckets a run before deleted: free after the next grace period. */
+	dp->dead_marked = 1;
+	dp->dead_synced = 0;
 	/* A named set whose slot never came: an empty one. */
 	for (id = 1; id < SLUICE_MAX_SETS; id++) {
 		if (name_get(dp, id, &n) || !n.name[0] || dp->set_slots[id])
