@@ -166,33 +166,62 @@ struct {
 	__type(value, struct bpf_sock_tuple);
 } sl_sp_tuple SEC(".maps");
 
-/* Sets: names and sizes, and the tries that hold them. */
+/*
+ * Sets: an id's name, the slot holding its content now, and per slot a
+ * trie per family.  A load fills a spare slot and then repoints the id
+ * with one store (user space writes sl_set_slots through mmap), so
+ * packets see the old content or the new, never a mix.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SLUICE_MAX_SETS);
 	__type(key, __u32);
-	__type(value, struct sluice_set_info);
+	__type(value, struct sluice_set_name);
 } sl_sets SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SLUICE_MAX_SETS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64); /* array values sit 8 bytes apart when mapped */
+} sl_set_slots SEC(".maps");
+
+struct sl_set4_trie {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, SLUICE_SET_MAX_PREFIXES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct sluice_set4_key);
-	__type(value, __u32);
-} sl_set4 SEC(".maps");
+	/* Sizes, not types: clang leaves a type only pointed to undefined. */
+	__uint(key_size, sizeof(struct sluice_set4_key));
+	__uint(value_size, sizeof(__u32));
+};
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SLUICE_SET_SLOTS);
+	__type(key, __u32);
+	__array(values, struct sl_set4_trie);
+} sl_set4_tries SEC(".maps");
+
+struct sl_set6_trie {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, SLUICE_SET_MAX_PREFIXES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct sluice_set6_key);
-	__type(value, __u32);
-} sl_set6 SEC(".maps");
+	/* Sizes, not types: clang leaves a type only pointed to undefined. */
+	__uint(key_size, sizeof(struct sluice_set6_key));
+	__uint(value_size, sizeof(__u32));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SLUICE_SET_SLOTS);
+	__type(key, __u32);
+	__array(values, struct sl_set6_trie);
+} sl_set6_tries SEC(".maps");
 
 /*
- * The IPv4 fast path (see headers/sluice/abi.h), derived from sl_set4 by
- * user space: a walk of the trie costs ~100 ns at a million prefixes on
+ * The IPv4 fast path (see headers/sluice/abi.h), derived from a slot's
+ * trie by user space: a walk of the trie costs ~100 ns at a million prefixes on
  * this kernel, a bitmap word and a bucket one cache miss each.
  */
 struct sl_set4_bitmap {
@@ -205,12 +234,12 @@ struct sl_set4_bitmap {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, SLUICE_MAX_SETS);
+	__uint(max_entries, SLUICE_SET_SLOTS);
 	__type(key, __u32);
 	__array(values, struct sl_set4_bitmap);
 } sl_set4_bits SEC(".maps");
 
-/* Shared by all sets; user space writes it through mmap. */
+/* Shared by all slots; user space writes it through mmap. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SLUICE_SET4_LONG_ENTRIES);
@@ -247,9 +276,9 @@ struct {
 } sl_last SEC(".maps");
 
 /*
- * --- IPv6 set membership (see headers/sluice/abi.h), derived from sl_set6
- * by user space: a bitmap per set, created with the set's first IPv6
- * prefix, and the leaves of every set. ---
+ * --- IPv6 set membership (see headers/sluice/abi.h), derived from a
+ * slot's trie by user space: a bitmap per slot, created with its first
+ * IPv6 prefix, and the leaves of every slot. ---
  */
 struct sl_set6_bitmap {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -261,7 +290,7 @@ struct sl_set6_bitmap {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, SLUICE_MAX_SETS);
+	__uint(max_entries, SLUICE_SET_SLOTS);
 	__type(key, __u32);
 	__array(values, struct sl_set6_bitmap);
 } sl_set6_bits SEC(".maps");

@@ -17,6 +17,18 @@
 #include "maps.h"
 #include "parse.h"
 
+/*
+ * The slot holding the set's content now (0: none).  Read once per
+ * lookup: a load repoints the set between two packets' reads, and each
+ * lookup answers from one slot, the old content or the new.
+ */
+static __always_inline __u32 sl_set_slot(__u32 set)
+{
+	__u64 *slot = bpf_map_lookup_elem(&sl_set_slots, &set);
+
+	return slot ? *(volatile __u64 *)slot : 0;
+}
+
 /* Per-packet memo of set lookups: each set is looked up at most once. */
 struct sl_set_memo {
 	__u64 known;
@@ -31,13 +43,13 @@ struct sl_set_memo {
  */
 __noinline int sl_set4_lookup(__u32 set, __u32 a)
 {
-	struct sluice_set4_key tk = { .prefixlen = 32 + 32, .set = set };
-	__u32 net24 = a >> 8, key, h, i, w;
+	struct sluice_set4_key tk = { .prefixlen = 32 };
+	__u32 net24 = a >> 8, key, h, i, w, slot = sl_set_slot(set);
 	struct sluice_set4_long *l;
 	__u64 *word, pair;
-	void *bits;
+	void *bits, *trie;
 
-	bits = bpf_map_lookup_elem(&sl_set4_bits, &set);
+	bits = bpf_map_lookup_elem(&sl_set4_bits, &slot);
 	if (!bits)
 		return false;
 	w = net24 >> 5;
@@ -49,7 +61,7 @@ __noinline int sl_set4_lookup(__u32 set, __u32 a)
 		return true;
 	if (!(pair & 2))
 		return false;
-	key = sluice_set4_key(set, net24);
+	key = sluice_set4_key(slot, net24);
 	h = sluice_set4_hash(key);
 	for (i = 0; i < SLUICE_SET4_PROBES; i++) {
 		__u32 b = h + i;
@@ -69,8 +81,11 @@ __noinline int sl_set4_lookup(__u32 set, __u32 a)
 		}
 	}
 	/* Not in its buckets (they were full, or it is just going): exact. */
+	trie = bpf_map_lookup_elem(&sl_set4_tries, &slot);
+	if (!trie)
+		return false;
 	tk.addr = bpf_htonl(a);
-	return bpf_map_lookup_elem(&sl_set4, &tk) != NULL;
+	return bpf_map_lookup_elem(trie, &tk) != NULL;
 }
 
 static __always_inline bool sl_set4_member(__u32 set, const __u8 *addr)
@@ -96,14 +111,14 @@ static __always_inline __u64 sl_set6_mask(int bits)
  */
 __noinline int sl_set6_lookup(__u32 set, __u64 a0, __u64 a1)
 {
-	struct sluice_set6_leaf_key k = { .set = set };
+	__u32 i, j, w, top, slot = sl_set_slot(set);
+	struct sluice_set6_leaf_key k = { .set = slot };
 	struct sluice_set6_key tk;
 	struct sluice_set6_leaf *leaf;
 	__u64 pair, *word;
-	__u32 i, j, w, top;
-	void *bits;
+	void *bits, *trie;
 
-	bits = bpf_map_lookup_elem(&sl_set6_bits, &set);
+	bits = bpf_map_lookup_elem(&sl_set6_bits, &slot);
 	if (!bits)
 		return false;
 	top = bpf_be64_to_cpu(a0) >> 40;
@@ -142,11 +157,13 @@ __noinline int sl_set6_lookup(__u32 set, __u64 a0, __u64 a1)
 			return false;
 	}
 	/* A block the leaves cannot list: the trie holds the whole set. */
-	tk.prefixlen = 32 + 128;
-	tk.set = set;
+	trie = bpf_map_lookup_elem(&sl_set6_tries, &slot);
+	if (!trie)
+		return false;
+	tk.prefixlen = 128;
 	__builtin_memcpy(tk.addr, &a0, 8);
 	__builtin_memcpy(tk.addr + 8, &a1, 8);
-	return bpf_map_lookup_elem(&sl_set6, &tk) != NULL;
+	return bpf_map_lookup_elem(trie, &tk) != NULL;
 }
 
 static __always_inline bool sl_set6_member(__u32 set, const __u8 *addr)

@@ -144,7 +144,9 @@ static unsigned int crowd_in_buckets(void)
 	for (b = home0; b < home0 + CROWD_HOMES + SLUICE_SET4_PROBES - 1; b++) {
 		assert_int_equal(bpf_map_lookup_elem(fd, &b, &l), 0);
 		for (k = 0; k < ncrowd; k++)
-			if (l.key == sluice_set4_key(sp.set_id, crowd[k]))
+			if (l.key ==
+			    sluice_set4_key(sl_dp_set_slot(sp.dp, sp.set_id),
+					    crowd[k]))
 				n++;
 	}
 	return n;
@@ -231,7 +233,8 @@ static void find_crowd(void)
 	ncrowd = 0;
 	for (i = 0; i < 1U << 24 && ncrowd < CROWD_MAX; i++) {
 		__u32 net24 = (start + i) & 0xffffff;
-		__u32 h = sluice_set4_hash(sluice_set4_key(sp.set_id, net24));
+		__u32 h = sluice_set4_hash(sluice_set4_key(
+			sl_dp_set_slot(sp.dp, sp.set_id), net24));
 
 		if (h >= home0 && h < home0 + CROWD_HOMES)
 			crowd[ncrowd++] = net24;

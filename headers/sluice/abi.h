@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define SLUICE_ABI_VERSION 8
+#define SLUICE_ABI_VERSION 9
 
 /* Limits. */
 #define SLUICE_MAX_IFACES 256 /* attached interfaces (slots) */
@@ -31,7 +31,13 @@
 #define SLUICE_ADDR_IVS (1 << 18)
 #define SLUICE_MAX_SET_ANCHORS 128
 #define SLUICE_MAX_SETS 64 /* set ids 1..63; 0 means "no set" */
-#define SLUICE_SET_MAX_PREFIXES (1 << 22) /* per family, all sets together */
+/*
+ * A set id names the storage slot that holds its content now
+ * (sl_set_slots); a load fills a spare slot and then repoints the id, so
+ * every set can be replaced at once with slots to spare.
+ */
+#define SLUICE_SET_SLOTS (2 * SLUICE_MAX_SETS) /* slots 1..127; 0: none */
+#define SLUICE_SET_MAX_PREFIXES (1 << 22) /* per family, all slots together */
 #define SLUICE_SET_NAME_LEN 32
 #define SLUICE_IFNAME_LEN 16
 #define SLUICE_MAX_VLAN_DEPTH 2
@@ -46,8 +52,8 @@
  * bucket of sl_set4_long, an array used as an open-addressing hash shared
  * by all sets: the /24 sits in one of the SLUICE_SET4_PROBES buckets from
  * sluice_set4_hash() on, so a lookup mostly reads one cache line.  A /24
- * that finds none of them free is answered by the trie sl_set4 (exact,
- * slower).  A bucket's key, once deleted, stays SLUICE_SET4_DEAD until an
+ * that finds none of them free is answered by the slot's trie in
+ * sl_set4_tries (exact, slower).  A bucket's key, once deleted, stays SLUICE_SET4_DEAD until an
  * RCU grace period has passed: no packet still reads it when it is reused.
  */
 #define SLUICE_SET4_BITMAP_WORDS (2 * (1 << 24) / 64)
@@ -57,13 +63,13 @@
 /* The last home bucket's probes need no wrap-around. */
 #define SLUICE_SET4_LONG_ENTRIES \
 	(SLUICE_SET4_LONG_BUCKETS + SLUICE_SET4_PROBES - 1)
-#define SLUICE_SET4_EMPTY 0 /* a key: set ids start at 1 */
+#define SLUICE_SET4_EMPTY 0 /* a key: slots start at 1 */
 #define SLUICE_SET4_DEAD 0xffffffffU
 
-/* The key of a (set, /24): set ids are below 64, so it never is DEAD. */
-static inline __u32 sluice_set4_key(__u32 set, __u32 net24)
+/* The key of a (slot, /24): slots are below 128, so it never is DEAD. */
+static inline __u32 sluice_set4_key(__u32 slot, __u32 net24)
 {
-	return set << 24 | (net24 & 0xffffff);
+	return slot << 24 | (net24 & 0xffffff);
 }
 
 /* Fibonacci hashing: its top bits spread neighbouring /24s apart. */
@@ -389,16 +395,14 @@ struct sluice_synproxy_cfg {
 	__u32 pad;
 };
 
-/* Set maps. */
+/* Set maps: each slot has tries of its own, keyed by these. */
 struct sluice_set4_key {
-	__u32 prefixlen; /* 32 (set) + prefix length */
-	__u32 set; /* whole, so each set is its own subtree */
+	__u32 prefixlen;
 	__u32 addr; /* network byte order */
 };
 
 struct sluice_set6_key {
-	__u32 prefixlen; /* 32 (set) + prefix length */
-	__u32 set;
+	__u32 prefixlen;
 	__u8 addr[16];
 };
 
@@ -414,10 +418,13 @@ _Static_assert(sizeof(struct sluice_set4_long) == 64,
 _Static_assert(sizeof(((struct sluice_set4_long *)0)->bits) * 8 == 256,
 	       "sluice_set4_long: a bit per address of a /24");
 
-struct sluice_set_info {
-	char name[SLUICE_SET_NAME_LEN]; /* empty: id free */
-	__u32 count4;
-	__u32 count6;
+/*
+ * A set id's name (empty: the id is free).  Its content is the slot
+ * sl_set_slots gives it; how many prefixes it holds is counted from that
+ * slot's tries, never stored beside them.
+ */
+struct sluice_set_name {
+	char name[SLUICE_SET_NAME_LEN];
 };
 
 /*
@@ -426,7 +433,7 @@ struct sluice_set_info {
  * 24 address bits), side by side so one load reads both: "covered" (a
  * prefix of /24 or shorter covers it) and "leaves" (a /32 block in it has
  * a leaf).  /25 to /31 mark every /32 block they cover "full".
- * Longer ones are listed in leaves of a hash, one leaf per (set, block):
+ * Longer ones are listed in leaves of a hash, one leaf per (slot, block):
  * a /32 block first; a leaf whose block holds more prefixes than it can
  * list splits, keeping its own lengths (level to level + stride - 1) and
  * handing longer ones to leaves of the next level, 16 bits deeper.  A
@@ -447,7 +454,7 @@ enum sluice_set6_flags {
 };
 
 struct sluice_set6_leaf_key {
-	__u32 set;
+	__u32 set; /* the slot */
 	__u32 level; /* block length in bits */
 	__u64 block[2]; /* address bytes, network order, masked to level */
 };

@@ -74,6 +74,28 @@ int sl_set_file_load(const char *path, struct sl_prefix_list *l, char *err,
 		     size_t errlen);
 
 /*
+ * A line is at most this long (a prefix takes at most ~50 bytes): a file
+ * without newlines costs a line's worth, never its size.
+ */
+#define SL_SET_LINE_MAX 256
+
+/*
+ * The same reader, a slice at a time: each call appends up to max more
+ * prefixes to l, and sets eof once the file is read.  Errors as above.
+ */
+struct sl_set_reader {
+	FILE *f;
+	const char *name;
+	unsigned long lineno;
+	size_t n; /* prefixes read so far */
+	bool eof;
+};
+
+void sl_set_reader_init(struct sl_set_reader *r, FILE *f, const char *name);
+int sl_set_reader_next(struct sl_set_reader *r, struct sl_prefix_list *l,
+		       size_t max, char *err, size_t errlen);
+
+/*
  * "FILE:LINE" of the rule of priority prio in buf, or "" for a rule the
  * file does not have (one added at run time).
  */

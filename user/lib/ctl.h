@@ -156,10 +156,13 @@ int sl_ctl_call_fd(int fd, int argc, char **argv, int pass_fd, int *recv_fd,
 		   struct json_object **data, char *err, size_t errlen);
 
 /* Server side: what a command handler hands back. */
+struct sl_ctl_job;
+
 struct sl_ctl_result {
 	struct json_object *data; /* owned; NULL means JSON null */
 	char *raw; /* or the data as JSON text already (malloc'd) */
 	size_t rawlen;
+	struct sl_ctl_job *job; /* or a job answering later (ctl_server.h) */
 	char err[SL_CTL_ERR_LEN]; /* when the handler fails */
 	/* In: the connection, for what lives as long as it (a capture). */
 	unsigned long conn;

@@ -242,6 +242,12 @@ int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **out, char *err,
 		       strerror(-ret));
 		goto fail;
 	}
+	ret = sl_dp_sets_open(dp);
+	if (ret) {
+		sl_err(err, errlen, "cannot adopt the sets: %s",
+		       strerror(-ret));
+		goto fail;
+	}
 	*out = dp;
 	return 0;
 fail:
@@ -282,14 +288,9 @@ int sl_dp_repin(struct sl_dp *dp)
 
 void sl_dp_close(struct sl_dp *dp)
 {
-	int i;
-
 	if (!dp)
 		return;
-	for (i = 0; i < SLUICE_MAX_SETS; i++)
-		if (dp->set4_bits[i])
-			munmap(dp->set4_bits[i],
-			       SLUICE_SET4_BITMAP_WORDS * sizeof(__u64));
+	sl_dp_sets_close(dp);
 	unmap_classifier(dp);
 	if (dp->sync_inner_fd > 0)
 		close(dp->sync_inner_fd);
@@ -582,14 +583,15 @@ int sl_dp_usage(const struct sl_dp *dp, struct sl_dp_usage *u)
 		if (sl_dp_set_info(dp, k, &info) || !info.name[0])
 			continue;
 		u->sets++;
-		u->prefixes4 += info.count4;
-		u->prefixes6 += info.count6;
 	}
+	/* What the tries hold, a load's new content with the old. */
+	u->prefixes4 = dp->prefixes4;
+	u->prefixes6 = dp->prefixes6;
 	u->crules_max = bpf_map__max_entries(dp->skel->maps.sl_crules) / 2;
 	u->pool_max = bpf_map__max_entries(dp->skel->maps.sl_pool) / 2;
 	u->ivs_max = bpf_map__max_entries(dp->skel->maps.sl_addr_ivs) / 2;
-	u->set4_max = bpf_map__max_entries(dp->skel->maps.sl_set4);
-	u->set6_max = bpf_map__max_entries(dp->skel->maps.sl_set6);
+	u->set4_max = SLUICE_SET_MAX_PREFIXES;
+	u->set6_max = SLUICE_SET_MAX_PREFIXES;
 	u->ifaces_max = bpf_map__max_entries(dp->skel->maps.sl_ifaces);
 	u->rl_buckets_max = bpf_map__max_entries(dp->skel->maps.sl_rl_key_bkt);
 	ret = sl_dp_rl_table(dp, &u->rl_buckets, &u->rl_inserts);

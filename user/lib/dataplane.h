@@ -50,21 +50,62 @@ int sl_dp_iface_set(struct sl_dp *dp, unsigned int slot,
 /* Unbind: forget the ifindex and the name, zero the slot's counters. */
 int sl_dp_iface_release(struct sl_dp *dp, unsigned int slot);
 
-/* Sets. */
+/*
+ * Sets.  A set id points to a slot holding its content; a load fills a
+ * spare slot aside and then repoints the id in one step (packets see the
+ * old content or the new), then frees the old slot.  A crash at any point
+ * leaves the id pointing at one whole slot: sl_dp_open() drops the rest.
+ * Every operation costs in proportion to the one set's size, never to
+ * all sets': each slot has tries of its own.
+ */
+struct sluice_set_info {
+	char name[SLUICE_SET_NAME_LEN];
+	__u32 count4, count6; /* counted from the content, not stored */
+};
+
 int sl_dp_set_id(struct sl_dp *dp, const char *name, bool create);
 int sl_dp_set_info(const struct sl_dp *dp, unsigned int id,
 		   struct sluice_set_info *info);
+/* The slot holding the set's content now (tests look at its buckets). */
+int sl_dp_set_slot(const struct sl_dp *dp, unsigned int id);
+/* Changes in place: the prefixes one by one. */
 int sl_dp_set_add(struct sl_dp *dp, unsigned int id, const struct sl_prefix *p,
 		  size_t n);
 int sl_dp_set_del(struct sl_dp *dp, unsigned int id, const struct sl_prefix *p,
 		  size_t n);
+/* Whole-set changes, each published in one step: */
 int sl_dp_set_flush(struct sl_dp *dp, unsigned int id);
-/* Make the set hold exactly these, changing only what differs. */
+/* Make the set hold exactly these (nothing at all when it already does). */
 int sl_dp_set_replace(struct sl_dp *dp, unsigned int id,
 		      const struct sl_prefix *p, size_t n);
 /* Calls fn for every prefix of the set; stops early on a non-zero return. */
 int sl_dp_set_walk(const struct sl_dp *dp, unsigned int id,
 		   int (*fn)(const struct sl_prefix *p, void *arg), void *arg);
+
+/*
+ * The steps of a replacement, for callers that fill it a slice at a time:
+ * start takes a spare slot, add fills it (no packet sees it yet), publish
+ * repoints the set, leaving the old slot to sl_dp_sets_reclaim(); abort
+ * frees the spare.  The
+ * old and the new content count against SLUICE_SET_MAX_PREFIXES together
+ * until publish: add fails with -ENOSPC when there is no room for both.
+ * Publish and abort free b.
+ */
+struct sl_set_build;
+int sl_dp_set_build_start(struct sl_dp *dp, unsigned int id,
+			  struct sl_set_build **b);
+int sl_dp_set_build_add(struct sl_set_build *b, const struct sl_prefix *p,
+			size_t n);
+int sl_dp_set_build_publish(struct sl_set_build *b);
+void sl_dp_set_build_abort(struct sl_set_build *b);
+/*
+ * Free the slots publish let go of, for at most budget_ns (0: all of
+ * them): 1 while some are left, 0 when done.  Until then they count
+ * against SLUICE_SET_MAX_PREFIXES; a crash leaves them to sl_dp_open().
+ */
+int sl_dp_sets_reclaim(struct sl_dp *dp, unsigned long long budget_ns);
+/* Slots of unfinished loads that sl_dp_open() dropped. */
+unsigned int sl_dp_sets_reclaimed(const struct sl_dp *dp);
 
 /*
  * Replace the whole rule set atomically (packets see the old one or the
@@ -112,7 +153,7 @@ struct sl_dp_usage {
 	struct sluice_ruleset ruleset; /* the active generation's */
 	unsigned int ifaces; /* bound slots */
 	unsigned int sets; /* defined sets */
-	unsigned long long prefixes4, prefixes6; /* of all sets */
+	unsigned long long prefixes4, prefixes6; /* of all slots */
 	__u32 crules_max, pool_max, ivs_max; /* one generation */
 	__u32 set4_max, set6_max, ifaces_max; /* max_entries of the maps */
 	/* rate-limit "per" buckets: held, the bound, made, and so evicted. */

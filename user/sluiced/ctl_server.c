@@ -12,6 +12,7 @@
  * read their replies are all closed by sl_ctl_server_tick().
  */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -49,6 +51,8 @@ struct client {
 	bool held; /* holds something of the daemon's (a capture): no deadline */
 	int pass_fd; /* goes with the first byte of out, or -1 */
 	unsigned int events; /* what epoll watches now */
+	struct sl_ctl_job *job; /* a request being answered in steps */
+	struct json_object *job_id; /* its id */
 };
 
 struct sl_ctl_server {
@@ -60,7 +64,21 @@ struct sl_ctl_server {
 	sl_ctl_handler handler;
 	sl_ctl_closed closed;
 	void *arg;
+	int jobfd; /* an eventfd, readable while a job is unfinished */
+	unsigned int njobs;
 };
+
+static void job_end(struct sl_ctl_server *srv, struct client *c)
+{
+	uint64_t n;
+
+	c->job->free(c->job);
+	c->job = NULL;
+	json_object_put(c->job_id);
+	c->job_id = NULL;
+	if (!--srv->njobs && read(srv->jobfd, &n, sizeof(n)) < 0)
+		n = 0; /* nothing was pending */
+}
 
 static void client_close(struct sl_ctl_server *srv, struct client *c)
 {
@@ -72,6 +90,8 @@ static void client_close(struct sl_ctl_server *srv, struct client *c)
 		srv->clients[i] = srv->clients[--srv->nclients];
 		break;
 	}
+	if (c->job)
+		job_end(srv, c);
 	for (i = 0; i < (unsigned int)c->nfds; i++)
 		close(c->fds[i]);
 	if (c->pass_fd >= 0)
@@ -225,6 +245,15 @@ static void handle_line(struct sl_ctl_server *srv, struct client *c,
 		}
 	}
 	ret = srv->handler(srv->arg, req.argc, req.argv, fd, &res);
+	if (!ret && res.job) {
+		uint64_t one = 1;
+
+		c->job = res.job;
+		c->job_id = json_object_get(req.id);
+		if (!srv->njobs++ && write(srv->jobfd, &one, sizeof(one)) < 0)
+			one = 0; /* a full counter is readable anyway */
+		goto out;
+	}
 	if (ret) {
 		if (!res.err[0])
 			snprintf(res.err, sizeof(res.err), "%s",
@@ -324,6 +353,11 @@ static bool client_pump(struct sl_ctl_server *srv, struct client *c)
 		if (c->closing) {
 			client_close(srv, c);
 			return false;
+		}
+		/* A hang-up is all that matters until the job answers. */
+		if (c->job) {
+			client_watch(srv, c, 0);
+			return true;
 		}
 		nl = memchr(c->in, '\n', c->in_len);
 		n = nl ? (size_t)(nl - c->in) : c->in_len;
@@ -472,6 +506,39 @@ static void accept_clients(struct sl_ctl_server *srv)
 	}
 }
 
+/* One step of every job; those done answer, and their clients go on. */
+static void run_jobs(struct sl_ctl_server *srv)
+{
+	struct client *with[SL_CTL_MAX_CLIENTS];
+	unsigned int i, n = 0;
+	int ret;
+
+	for (i = 0; i < srv->nclients; i++)
+		if (srv->clients[i]->job)
+			with[n++] = srv->clients[i];
+	for (i = 0; i < n; i++) {
+		struct sl_ctl_result res = { 0 };
+		struct client *c = with[i];
+
+		ret = c->job->step(c->job, &res);
+		c->deadline = sl_ctl_now_ms() + SL_CTL_TIMEOUT_S * 1000;
+		if (ret == SL_CTL_JOB_MORE)
+			continue;
+		if (ret) {
+			if (!res.err[0])
+				snprintf(res.err, sizeof(res.err), "%s",
+					 strerror(-ret));
+			reply_error(srv, c, res.err, c->job_id);
+		} else {
+			reply_ok(srv, c, &res, c->job_id);
+		}
+		json_object_put(res.data);
+		free(res.raw);
+		job_end(srv, c);
+		client_pump(srv, c);
+	}
+}
+
 void sl_ctl_server_run(struct sl_ctl_server *srv)
 {
 	struct epoll_event ev[EVENTS];
@@ -481,9 +548,11 @@ void sl_ctl_server_run(struct sl_ctl_server *srv)
 	for (i = 0; i < n; i++) {
 		if (ev[i].data.ptr == srv)
 			accept_clients(srv);
-		else
+		else if (ev[i].data.ptr != &srv->jobfd)
 			client_event(srv, ev[i].data.ptr, ev[i].events);
 	}
+	if (srv->njobs)
+		run_jobs(srv);
 }
 
 void sl_ctl_server_tick(struct sl_ctl_server *srv)
@@ -551,7 +620,7 @@ int sl_ctl_server_open(const struct sl_ctl_server_opts *opts,
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return -ENOMEM;
-	srv->lfd = srv->epfd = -1;
+	srv->lfd = srv->epfd = srv->jobfd = -1;
 	srv->handler = opts->handler;
 	srv->closed = opts->closed;
 	srv->arg = opts->arg;
@@ -616,6 +685,15 @@ int sl_ctl_server_open(const struct sl_ctl_server_opts *opts,
 		sl_err(err, errlen, "epoll: %s", strerror(-ret));
 		goto fail;
 	}
+	/* Keeps the server's fd readable while jobs have steps to make. */
+	srv->jobfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ev.data.ptr = &srv->jobfd;
+	if (srv->jobfd < 0 ||
+	    epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->jobfd, &ev)) {
+		ret = -errno;
+		sl_err(err, errlen, "eventfd: %s", strerror(-ret));
+		goto fail;
+	}
 	*out = srv;
 	return 0;
 fail:
@@ -635,5 +713,7 @@ void sl_ctl_server_close(struct sl_ctl_server *srv)
 		unlink(srv->path);
 	if (srv->epfd >= 0)
 		close(srv->epfd);
+	if (srv->jobfd >= 0)
+		close(srv->jobfd);
 	free(srv);
 }

@@ -22,6 +22,23 @@ typedef int (*sl_ctl_handler)(void *arg, int argc, char **argv, int fd,
  */
 typedef void (*sl_ctl_closed)(void *arg, unsigned long conn);
 
+/*
+ * A request answered later: a handler whose work would hold up the
+ * loop sets res->job and returns 0.  The server then reads nothing more
+ * from that client and calls step once per sl_ctl_server_run() (each
+ * call a slice of work of a few milliseconds), the server's fd staying
+ * readable meanwhile, until step returns other than SL_CTL_JOB_MORE: 0
+ * with res->data or res->raw set, or -errno with res->err.  The reply
+ * goes out, and free is called.  A client that hangs up first has its
+ * job freed unfinished.
+ */
+#define SL_CTL_JOB_MORE 1
+
+struct sl_ctl_job {
+	int (*step)(struct sl_ctl_job *job, struct sl_ctl_result *res);
+	void (*free)(struct sl_ctl_job *job);
+};
+
 struct sl_ctl_server;
 
 struct sl_ctl_server_opts {

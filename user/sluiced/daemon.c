@@ -412,6 +412,10 @@ int sl_daemon_open(const struct sl_daemon_opts *opts, struct sl_daemon **out,
 	ret = sl_dp_open(&dpo, &d->dp, err, errlen);
 	if (ret)
 		goto fail;
+	if (sl_dp_sets_reclaimed(d->dp))
+		sl_dlog(d, LOG_NOTICE,
+			"freed %u set slot(s) no set points to (loads or flushes left unfinished): each set holds one whole content",
+			sl_dp_sets_reclaimed(d->dp));
 	ret = prog_ids(d, err, errlen);
 	if (ret)
 		goto fail;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The daemon's set commands.  "set load" replaces the set's content with
- * sl_dp_set_replace(), which changes only what differs: a prefix in both
- * the old and the new content matches throughout (a flush and a refill
- * would let a blocklisted source through in between).
+ * The daemon's set commands.  "set load" fills the set's new content
+ * aside, a slice at a time between the loop's other work (a job of the
+ * control server), and publishes it in one step: packets match the old
+ * content, then the new, and a prefix in both matches throughout.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,7 +13,12 @@
 
 #include <sys/stat.h>
 
+#include "ctl_server.h"
 #include "daemon_int.h"
+
+/* The work of one step of "set load": a few milliseconds. */
+#define LOAD_SLICE_NS (5 * 1000 * 1000ULL)
+#define LOAD_BATCH 256
 
 static int collect(const struct sl_prefix *p, void *arg)
 {
@@ -42,12 +47,12 @@ static int set_content(struct sl_daemon *d, unsigned int id,
  * client gave it.  Only regular files: reading a pipe could block the
  * daemon for as long as the writer likes.
  */
-static int read_set_fd(int fd, const char *name, struct sl_prefix_list *l,
-		       char *err, size_t errlen)
+static int open_set_fd(int fd, const char *name, FILE **out, char *err,
+		       size_t errlen)
 {
 	struct stat st;
 	FILE *f;
-	int dfd, ret;
+	int dfd;
 
 	if (fstat(fd, &st))
 		return -errno;
@@ -62,9 +67,8 @@ static int read_set_fd(int fd, const char *name, struct sl_prefix_list *l,
 		return -errno;
 	}
 	rewind(f);
-	ret = sl_set_file_read(f, name, l, err, errlen);
-	fclose(f);
-	return ret;
+	*out = f;
+	return 0;
 }
 
 static struct json_object *set_json(const char *name,
@@ -78,13 +82,6 @@ static struct json_object *set_json(const char *name,
 	sl_json_add_int(o, "entries4", info->count4);
 	sl_json_add_int(o, "entries6", info->count6);
 	return o;
-}
-
-static const char *set_errstr(int ret)
-{
-	if (ret == -ENOSPC || ret == -E2BIG)
-		return "the set maps are full";
-	return strerror(-ret);
 }
 
 static int set_id(struct sl_daemon *d, const char *name, bool create,
@@ -105,33 +102,28 @@ static int set_id(struct sl_daemon *d, const char *name, bool create,
 	return id;
 }
 
-/* set add / del / flush / load: the change, counted from the set's info. */
-static int set_change(struct sl_daemon *d, const struct sl_cmd *cmd, int fd,
+static void fail_msg(struct sl_ctl_result *res, const char *set, int ret)
+{
+	if (ret == -ENOSPC || ret == -E2BIG)
+		sl_err(res->err, sizeof(res->err),
+		       "set \"%s\": no room: the sets hold at most %d IPv4 and %d IPv6 prefixes together, and a load needs room for the old content and the new until it is done",
+		       set, SLUICE_SET_MAX_PREFIXES, SLUICE_SET_MAX_PREFIXES);
+	else
+		sl_err(res->err, sizeof(res->err), "set \"%s\": %s", set,
+		       strerror(-ret));
+}
+
+/* set add / del / flush: the change, counted from the set's content. */
+static int set_change(struct sl_daemon *d, const struct sl_cmd *cmd,
 		      struct sl_ctl_result *res)
 {
 	struct sluice_set_info before, after;
-	struct sl_prefix_list l = { 0 };
 	long long delta;
 	int id, ret;
 
-	if (cmd->kind == SL_CMD_SET_LOAD) {
-		if (fd < 0) {
-			sl_err(res->err, sizeof(res->err),
-			       "set load: the file must come as a descriptor (\"fd\": true)");
-			return -EINVAL;
-		}
-		ret = read_set_fd(fd, cmd->path, &l, res->err,
-				  sizeof(res->err));
-		if (ret)
-			goto out;
-	}
-	id = set_id(d, cmd->set,
-		    cmd->kind == SL_CMD_SET_ADD || cmd->kind == SL_CMD_SET_LOAD,
-		    res);
-	if (id < 0) {
-		ret = id;
-		goto out;
-	}
+	id = set_id(d, cmd->set, cmd->kind == SL_CMD_SET_ADD, res);
+	if (id < 0)
+		return id;
 	ret = sl_dp_set_info(d->dp, id, &before);
 	if (ret)
 		goto fail;
@@ -144,42 +136,145 @@ static int set_change(struct sl_daemon *d, const struct sl_cmd *cmd, int fd,
 		ret = sl_dp_set_del(d->dp, id, cmd->prefixes.v,
 				    cmd->prefixes.n);
 		break;
-	case SL_CMD_SET_FLUSH:
-		ret = sl_dp_set_flush(d->dp, id);
-		break;
 	default:
-		ret = sl_dp_set_replace(d->dp, id, l.v, l.n);
+		ret = sl_dp_set_flush(d->dp, id);
 	}
-	/* The info is right even after a partial failure: report that. */
-	if (sl_dp_set_info(d->dp, id, &after))
-		after = before;
 	if (ret)
 		goto fail;
+	if (sl_dp_set_info(d->dp, id, &after))
+		after = before;
 	res->data = set_json(cmd->set, &after);
-	if (!res->data) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	if (!res->data)
+		return -ENOMEM;
 	delta = (long long)after.count4 + after.count6 - before.count4 -
 		before.count6;
-	switch (cmd->kind) {
-	case SL_CMD_SET_ADD:
+	if (cmd->kind == SL_CMD_SET_ADD)
 		sl_json_add_int(res->data, "added", delta);
-		break;
-	case SL_CMD_SET_LOAD:
-		/* The replace reports no counts: before and after tell enough. */
-		sl_json_add_int(res->data, "previous4", before.count4);
-		sl_json_add_int(res->data, "previous6", before.count6);
-		break;
-	default:
+	else
 		sl_json_add_int(res->data, "removed", -delta);
-	}
-	goto out;
+	return 0;
 fail:
-	sl_err(res->err, sizeof(res->err), "set \"%s\": %s", cmd->set,
-	       set_errstr(ret));
-out:
-	sl_prefix_list_free(&l);
+	fail_msg(res, cmd->set, ret);
+	return ret;
+}
+
+/* "set load": the file read and filled in aside, a slice per step. */
+struct set_load {
+	struct sl_ctl_job job;
+	struct sl_daemon *d;
+	FILE *f;
+	struct sl_set_reader rd;
+	struct sl_set_build *b;
+	struct sl_prefix_list batch;
+	struct json_object *reply; /* once published */
+	unsigned int id;
+	char set[SLUICE_SET_NAME_LEN];
+	char path[PATH_MAX];
+};
+
+static void set_load_free(struct sl_ctl_job *job)
+{
+	struct set_load *l = (struct set_load *)job;
+
+	/* Unfinished (the client went, or the daemon stops): nothing changed. */
+	sl_dp_set_build_abort(l->b);
+	if (l->f)
+		fclose(l->f);
+	sl_prefix_list_free(&l->batch);
+	json_object_put(l->reply);
+	free(l);
+}
+
+/* Publish: the reply is made now, and sent once the old slot is freed. */
+static int set_load_publish(struct set_load *l, struct sl_ctl_result *res)
+{
+	struct sluice_set_info before, after;
+	int ret;
+
+	ret = sl_dp_set_info(l->d->dp, l->id, &before);
+	if (!ret)
+		ret = sl_dp_set_build_publish(l->b);
+	l->b = NULL;
+	if (!ret)
+		ret = sl_dp_set_info(l->d->dp, l->id, &after);
+	if (ret) {
+		fail_msg(res, l->set, ret);
+		return ret;
+	}
+	l->reply = set_json(l->set, &after);
+	if (!l->reply)
+		return -ENOMEM;
+	sl_json_add_int(l->reply, "previous4", before.count4);
+	sl_json_add_int(l->reply, "previous6", before.count6);
+	return SL_CTL_JOB_MORE;
+}
+
+static int set_load_step(struct sl_ctl_job *job, struct sl_ctl_result *res)
+{
+	struct set_load *l = (struct set_load *)job;
+	unsigned long long start = sl_ctl_now_ns();
+	int ret;
+
+	if (l->reply) {
+		if (sl_dp_sets_reclaim(l->d->dp, LOAD_SLICE_NS) > 0)
+			return SL_CTL_JOB_MORE;
+		res->data = l->reply;
+		l->reply = NULL;
+		return 0;
+	}
+	do {
+		l->batch.n = 0;
+		ret = sl_set_reader_next(&l->rd, &l->batch, LOAD_BATCH,
+					 res->err, sizeof(res->err));
+		if (ret)
+			return ret;
+		ret = sl_dp_set_build_add(l->b, l->batch.v, l->batch.n);
+		if (ret) {
+			fail_msg(res, l->set, ret);
+			return ret;
+		}
+		if (l->rd.eof)
+			return set_load_publish(l, res);
+	} while (sl_ctl_now_ns() - start < LOAD_SLICE_NS);
+	return SL_CTL_JOB_MORE;
+}
+
+static int set_load(struct sl_daemon *d, const struct sl_cmd *cmd, int fd,
+		    struct sl_ctl_result *res)
+{
+	struct set_load *l;
+	int id, ret;
+
+	if (fd < 0) {
+		sl_err(res->err, sizeof(res->err),
+		       "set load: the file must come as a descriptor (\"fd\": true)");
+		return -EINVAL;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->job.step = set_load_step;
+	l->job.free = set_load_free;
+	l->d = d;
+	snprintf(l->set, sizeof(l->set), "%s", cmd->set);
+	snprintf(l->path, sizeof(l->path), "%s", cmd->path);
+	ret = open_set_fd(fd, l->path, &l->f, res->err, sizeof(res->err));
+	if (ret)
+		goto fail;
+	sl_set_reader_init(&l->rd, l->f, l->path);
+	ret = id = set_id(d, cmd->set, true, res);
+	if (id < 0)
+		goto fail;
+	l->id = id;
+	ret = sl_dp_set_build_start(d->dp, id, &l->b);
+	if (ret) {
+		fail_msg(res, cmd->set, ret);
+		goto fail;
+	}
+	res->job = &l->job;
+	return 0;
+fail:
+	set_load_free(&l->job);
 	return ret;
 }
 
@@ -294,8 +389,10 @@ out:
 int sl_sets_cmd(struct sl_daemon *d, const struct sl_cmd *cmd, int fd,
 		struct sl_ctl_result *res)
 {
+	if (cmd->kind == SL_CMD_SET_LOAD)
+		return set_load(d, cmd, fd, res);
 	if (cmd->kind != SL_CMD_SET_LIST)
-		return set_change(d, cmd, fd, res);
+		return set_change(d, cmd, res);
 	if (cmd->set[0])
 		return set_list_one(d, cmd->set, res);
 	res->data = sl_sets_json(d);
