@@ -11,7 +11,7 @@
 #   b (10.207.2.2) --- r1 [sluiced, tc]
 . "$(dirname "$0")/../lib/tap.sh"
 
-plan 34
+plan 37
 lab_init cp
 ns_add r && ns_add a && ns_add b &&
 	veth a 10.207.1.2/24 r 10.207.1.1/24 0 &&

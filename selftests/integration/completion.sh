@@ -150,7 +150,7 @@ is "test-run --pcap: files" "capture.pcap" sluice -j test-run -c a --pcap c
 cd "$root"
 is "capture: options" "--rate --reason --rule --verdict -c -s -w" sluice capture -
 is "capture --verdict: verdicts" "drop forward pass rate-limit redirect steer" sluice capture --verdict ""
-is "capture --reason n: reasons" "no-egress no-neigh no-route not-for-us not-forwarded not-ip" \
+is "capture --reason n: reasons" "no-egress no-listener no-neigh no-route not-for-us not-forwarded not-ip" \
 	sluice capture "$if1" --reason n
 is "capture --rule: priorities from the daemon" "10 200" "$stub" capture --rule ""
 has "capture: interfaces" "$if1" sluice capture --verdict drop ""

@@ -222,10 +222,10 @@ static int apply_set_load(struct loader *ld, const struct sl_cmd *cmd,
 	 */
 	ret = sl_set_file_read(f, path, &s->prefixes, err, errlen);
 	fclose(f);
-	if (ret == -EIO)
-		snprintf(msg, msglen, "%s", err);
-	else if (ret)
+	if (ret == -EINVAL || ret == -E2BIG)
 		*located = true;
+	else if (ret)
+		snprintf(msg, msglen, "%s", err);
 	return ret;
 }
 
