@@ -19,6 +19,10 @@
  * worst case is many rules whose every anchor holds the same value (say,
  * ten thousand rules anchored by "proto udp" alone): then the list of
  * that value is long, and a packet may walk it.
+ *
+ * Live, the indexes and the sets' tables are much larger than the CPU's
+ * caches, and each lookup is a miss: a flow cache (flowcache.h) in front
+ * answers a key seen before with one line.
  */
 #ifndef __SLUICE_CLASSIFY_H
 #define __SLUICE_CLASSIFY_H
@@ -29,6 +33,7 @@
 
 #include <sluice/abi.h>
 
+#include "flowcache.h"
 #include "maps.h"
 #include "parse.h"
 #include "set.h"
@@ -291,11 +296,14 @@ static __always_inline void sl_classify(const struct sl_pkt *p,
 	struct sluice_ruleset *rs;
 	struct sluice_crule *r;
 	struct sluice_state *st;
-	__u32 zero = 0, gen;
-	int best;
+	__u32 zero = 0, gen, best;
+	__u64 epoch;
 
 	m->prio = SL_NO_PRIO;
+	m->action = 0;
+	m->arg = 0;
 	m->gen = 0;
+	epoch = sl_flowc_now();
 	st = bpf_map_lookup_elem(&sl_state, &zero);
 	if (!st)
 		return;
@@ -303,8 +311,12 @@ static __always_inline void sl_classify(const struct sl_pkt *p,
 	rs = bpf_map_lookup_elem(&sl_rulesets, &gen);
 	if (!rs || !rs->nrules)
 		return;
-	best = sl_lookup(p, gen);
-	if (best < 0)
+	if (!epoch || !sl_flowc_get(p, epoch, &best)) {
+		best = (__u32)sl_lookup(p, gen); /* -1: SL_NO_RULE */
+		if (epoch)
+			sl_flowc_put(p, epoch, best);
+	}
+	if (best == SL_NO_RULE)
 		return;
 	r = bpf_map_lookup_elem(&sl_crules, &best);
 	if (!r)

@@ -52,6 +52,25 @@ struct {
 	__type(value, __u64);
 } sl_pool SEC(".maps");
 
+/*
+ * The flow cache (bpf/flowcache.h) and its epoch, which user space bumps
+ * through mmap after each change to rules or sets.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SLUICE_FLOWC_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct sluice_flowc_entry);
+} sl_flowc SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} sl_flowc_epoch SEC(".maps");
+
 /* Exact-value indexes (slot, VLAN, protocol, ICMP type) -> list. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

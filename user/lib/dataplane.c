@@ -133,13 +133,16 @@ static int check_state(struct sl_dp *dp, char *err, size_t errlen)
 	return 0;
 }
 
-/* The classifier's maps, which classifier.c writes through mmap. */
+/*
+ * The maps written through mmap: the classifier's, which classifier.c
+ * fills, and the flow cache's epoch.
+ */
 struct mapped {
 	void **at;
 	struct bpf_map *map;
 };
 
-#define SL_IX_MAPS 6
+#define SL_IX_MAPS 7
 
 static void classifier_maps(struct sl_dp *dp, struct mapped *m)
 {
@@ -154,6 +157,8 @@ static void classifier_maps(struct sl_dp *dp, struct mapped *m)
 				dp->skel->maps.sl_addr_root };
 	m[5] = (struct mapped){ (void **)&dp->ix.ivs,
 				dp->skel->maps.sl_addr_ivs };
+	m[6] = (struct mapped){ (void **)&dp->flowc_epoch,
+				dp->skel->maps.sl_flowc_epoch };
 }
 
 static size_t map_bytes(const struct bpf_map *m)
@@ -164,6 +169,7 @@ static size_t map_bytes(const struct bpf_map *m)
 static int map_classifier(struct sl_dp *dp)
 {
 	struct mapped m[SL_IX_MAPS];
+	__u64 off = 0;
 	void *p;
 	int i;
 
@@ -175,7 +181,15 @@ static int map_classifier(struct sl_dp *dp)
 			return -errno;
 		*m[i].at = p;
 	}
+	/* Epoch 0 turns the cache off: a new pin starts it at 1. */
+	__atomic_compare_exchange_n(dp->flowc_epoch, &off, 1, false,
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 	return 0;
+}
+
+void sl_dp_flowc_flush(struct sl_dp *dp)
+{
+	__atomic_fetch_add(dp->flowc_epoch, 1, __ATOMIC_SEQ_CST);
 }
 
 static void unmap_classifier(struct sl_dp *dp)

@@ -30,6 +30,7 @@ struct sl_dp {
 	struct sl_ix_maps ix; /* the classifier's maps, mapped */
 	__u64 *set_slots; /* sl_set_slots, mapped: set id -> slot */
 	struct sluice_set4_long *set4_long; /* mapped once needed */
+	__u64 *flowc_epoch; /* sl_flowc_epoch, mapped */
 	struct sl_set_slot slot[SLUICE_SET_SLOTS];
 	unsigned long long prefixes4, prefixes6; /* all slots together */
 	unsigned int slots_reclaimed; /* unfinished loads dropped at open */
@@ -37,6 +38,13 @@ struct sl_dp {
 	unsigned long dead_marked, dead_synced;
 	int sync_inner_fd;
 };
+
+/*
+ * Make packets classify afresh: every entry of the flow cache was
+ * classified under an older epoch.  Call after each change to rules or
+ * sets that packets can see, once it is visible.
+ */
+void sl_dp_flowc_flush(struct sl_dp *dp);
 
 /* Wait until no packet runs on data the caller just unpublished. */
 int sl_dp_sync(struct sl_dp *dp);

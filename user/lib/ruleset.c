@@ -440,6 +440,7 @@ int sl_dp_rules_replace(struct sl_dp *dp, const struct sl_rule *rules, size_t n,
 		       strerror(-ret));
 		goto out;
 	}
+	sl_dp_flowc_flush(dp);
 	/*
 	 * Packets in flight may still read the old generation: wait them
 	 * out, so that the next change can overwrite it.

@@ -1364,18 +1364,28 @@ int sl_dp_set_add(struct sl_dp *dp, unsigned int id, const struct sl_prefix *p,
 		  size_t n)
 {
 	struct sl_set_slot *sl;
-	int s = set_slot(dp, id, &sl);
+	int s = set_slot(dp, id, &sl), ret;
 
-	return s < 0 ? s : slot_change(dp, s, p, n, true);
+	if (s < 0)
+		return s;
+	/* Even a change cut short has changed what packets see. */
+	ret = slot_change(dp, s, p, n, true);
+	sl_dp_flowc_flush(dp);
+	return ret;
 }
 
 int sl_dp_set_del(struct sl_dp *dp, unsigned int id, const struct sl_prefix *p,
 		  size_t n)
 {
 	struct sl_set_slot *sl;
-	int s = set_slot(dp, id, &sl);
+	int s = set_slot(dp, id, &sl), ret;
 
-	return s < 0 ? s : slot_change(dp, s, p, n, false);
+	if (s < 0)
+		return s;
+	/* Even a change cut short has changed what packets see. */
+	ret = slot_change(dp, s, p, n, false);
+	sl_dp_flowc_flush(dp);
+	return ret;
 }
 
 int sl_dp_set_walk(const struct sl_dp *dp, unsigned int id,
@@ -1447,6 +1457,7 @@ int sl_dp_set_build_publish(struct sl_set_build *b)
 		return old;
 	}
 	__atomic_store_n(&dp->set_slots[b->id], b->s, __ATOMIC_SEQ_CST);
+	sl_dp_flowc_flush(dp);
 	free(b);
 	ret = sl_dp_sync(dp);
 	/* Without a grace period the old slot stays, to be dropped at open. */

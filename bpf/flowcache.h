@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The flow cache: the rule a packet key was last classified to, per CPU.
+ * API:
+ *   sl_flowc_now()                    - the epoch to classify under, 0: off
+ *   sl_flowc_get(p, epoch, &rule)     - true when the cache knows p's rule
+ *   sl_flowc_put(p, epoch, rule)      - remember it
+ *
+ * A flood comes from a few thousand sources, or from sources spread over
+ * a large set: either way the classifier's indexes and the sets' tables
+ * are far larger than the caches, and every packet pays a cache (and TLB)
+ * miss per index it reads.  A key seen before costs one line here
+ * instead.  The result depends only on the key, the rules and the sets,
+ * so one epoch tags it: user space bumps the epoch after every change to
+ * rules or sets, and an entry of another epoch is not used.  The epoch is
+ * read before the rules are (and x86 keeps loads in order), so an entry
+ * tagged with the new epoch was classified under the new rules.
+ *
+ * A key that is never seen twice (a flood from random sources) misses:
+ * it pays a hash of the key and one more line, and takes a way of its
+ * bucket.  Two ways per bucket, so two keys that share a bucket do not
+ * evict each other.
+ */
+#ifndef __SLUICE_FLOWCACHE_H
+#define __SLUICE_FLOWCACHE_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include <sluice/abi.h>
+
+#include "maps.h"
+#include "parse.h"
+
+static __always_inline __u64 sl_flowc_now(void)
+{
+	__u32 zero = 0;
+	__u64 *e = bpf_map_lookup_elem(&sl_flowc_epoch, &zero), epoch;
+
+	if (!e)
+		return 0;
+	epoch = *(volatile __u64 *)e;
+	/* Nothing the classifier reads may be read before the epoch. */
+	asm volatile("" ::: "memory");
+	return epoch;
+}
+
+/*
+ * Multiply-add over the key's words, top bits taken: the products are
+ * independent, so the hash costs about one multiply's latency.
+ */
+static __always_inline __u64 sl_flowc_hash(const struct sl_pkt *p)
+{
+	const __u64 *w = p->words;
+
+	return w[0] * 0x9e3779b97f4a7c15ULL + w[1] * 0xc2b2ae3d27d4eb4fULL +
+	       w[2] * 0x165667b19e3779f9ULL + w[3] * 0xd6e8feb86659fd93ULL +
+	       w[4] * 0xff51afd7ed558ccdULL + w[5] * 0xc4ceb9fe1a85ec53ULL +
+	       (__u64)p->has * 0x27d4eb2f165667c5ULL;
+}
+
+static __always_inline __u32 sl_flowc_bucket(__u64 h)
+{
+	return (h >> (64 - SLUICE_FLOWC_BITS)) * SLUICE_FLOWC_WAYS;
+}
+
+static __always_inline bool sl_flowc_same(const struct sluice_flowc_entry *e,
+					  const struct sl_pkt *p, __u64 epoch)
+{
+	const __u64 *w = p->words;
+
+	return e->epoch == epoch && e->has == p->has &&
+	       !((e->words[0] ^ w[0]) | (e->words[1] ^ w[1]) |
+		 (e->words[2] ^ w[2]) | (e->words[3] ^ w[3]) |
+		 (e->words[4] ^ w[4]) | (e->words[5] ^ w[5]));
+}
+
+static __always_inline bool sl_flowc_get(const struct sl_pkt *p, __u64 epoch,
+					 __u32 *rule)
+{
+	__u32 i = sl_flowc_bucket(sl_flowc_hash(p)), way;
+	struct sluice_flowc_entry *e;
+
+	for (way = 0; way < SLUICE_FLOWC_WAYS; way++, i++) {
+		e = bpf_map_lookup_elem(&sl_flowc, &i);
+		if (e && sl_flowc_same(e, p, epoch)) {
+			*rule = e->rule;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Into a way of another epoch if there is one, else one the hash picks. */
+static __always_inline void sl_flowc_put(const struct sl_pkt *p, __u64 epoch,
+					 __u32 rule)
+{
+	__u64 h = sl_flowc_hash(p);
+	__u32 i = sl_flowc_bucket(h);
+	struct sluice_flowc_entry *e, *e1;
+
+	_Static_assert(SLUICE_FLOWC_WAYS == 2, "sl_flowc_put: two ways");
+
+	e = bpf_map_lookup_elem(&sl_flowc, &i);
+	i++;
+	e1 = bpf_map_lookup_elem(&sl_flowc, &i);
+	if (!e || !e1)
+		return;
+	if (e->epoch == epoch && (e1->epoch != epoch || (h >> 32) & 1))
+		e = e1;
+	__builtin_memcpy(e->words, p->words, sizeof(e->words));
+	e->has = p->has;
+	e->rule = rule;
+	e->epoch = epoch;
+}
+
+#endif /* __SLUICE_FLOWCACHE_H */
