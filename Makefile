@@ -34,8 +34,10 @@ override CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-f
 	   -D_GNU_SOURCE -Iheaders -Iuser/lib -I$(BUILD)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# BPF_DEFS: set by "make nocap" alone (see there).
+BPF_DEFS   ?=
 BPF_CFLAGS := -g -O2 --target=bpf -D__TARGET_ARCH_$(ARCH) -Wall -Iheaders -I$(BUILD) \
-	      -mcpu=v3
+	      -mcpu=v3 $(BPF_DEFS)
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c tools/*/*.bpf.c)
 BPF_HDRS   := $(wildcard bpf/*.h) $(wildcard headers/sluice/*.h)
@@ -53,7 +55,7 @@ TOOL_BINS  := $(BUILD)/bench $(if $(wildcard tools/pktgen/pktgen.c),$(BUILD)/pkt
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test bench demo install uninstall check format help clean
+.PHONY: all deps test bench nocap demo install uninstall check format help clean
 
 all: $(PROGS) $(TEST_BINS) $(TOOL_BINS)
 
@@ -65,6 +67,7 @@ help:
 	@echo 'make deps       install from Debian what the build and tests need'
 	@echo 'make test       build and run every test; ends with "N passed, N failed"'
 	@echo 'make bench      bpf_prog_test_run ns/packet against a bare XDP_DROP'
+	@echo 'make nocap      sluiced without the capture hook, make bench'"'"'s baseline, in $(BUILD)/nocap/'
 	@echo 'make demo       the lab: namespaces, sluiced, traffic, stats, teardown'
 	@echo 'make install    install binaries, unit, man pages, completion (PREFIX, DESTDIR)'
 	@echo 'make uninstall  remove what make install put (the configuration stays)'
@@ -151,13 +154,20 @@ test: all
 # the mix (e.g. "--lengths 16,24,32 --exact-ports") for a classifier that
 # cannot load all of it; the default is the real mix.
 MIX_OPTS ?=
-bench: all
+bench: all nocap
 	$(Q)/usr/bin/python3 tools/bench/mix.py gen --out $(BUILD)/mix \
 		--rules 10000 --subset 10 --set 1M --set6 1M $(MIX_OPTS)
 	$(Q)$(BUILD)/bench $(BUILD)/mix
 	$(Q)if [ -f tools/bench/live.sh ]; then sh tools/deps.sh --test && \
 		BUILD=$(BUILD) MIX_OPTS="$(MIX_OPTS)" sh tools/bench/live.sh; fi
 	$(Q)BUILD=$(BUILD) sh tools/bench/scrape_daemon.sh
+
+# make bench's baseline for the capture's cost (tools/bench/live.sh, row
+# sl_drop_nocap): sluiced with the capture hook compiled out
+# (bpf/capture.h), in a build tree of its own so that nothing else is.
+nocap:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/nocap \
+		BPF_DEFS=-DSLUICE_NO_CAPTURE $(BUILD)/nocap/sluiced
 
 demo: all
 	$(Q)sh tools/deps.sh --test

@@ -187,9 +187,16 @@ __noinline int sl_capture_skb(struct __sk_buff *skb, __u32 slot, __u32 dec,
 	return 0;
 }
 
+/*
+ * -DSLUICE_NO_CAPTURE (make nocap, for make bench only) empties the hook,
+ * so that the drop row with the capture idle can be held against one
+ * without it.  The maps stay: sluiced and its pins do not tell the two
+ * builds apart, and a capture there sees nothing.
+ */
 static __always_inline void sl_capture(const struct sl_ctx *ctx, __u32 slot,
 				       const struct sl_decision *d)
 {
+#ifndef SLUICE_NO_CAPTURE
 	__u32 zero = 0, *on = bpf_map_lookup_elem(&sl_cap_on, &zero);
 
 	if (!on || !*on)
@@ -198,6 +205,7 @@ static __always_inline void sl_capture(const struct sl_ctx *ctx, __u32 slot,
 		sl_capture_xdp(ctx->raw, slot, SL_CAP_DEC(d), *on);
 	else
 		sl_capture_skb(ctx->raw, slot, SL_CAP_DEC(d), *on);
+#endif
 }
 
 #endif /* __SLUICE_CAPTURE_H */

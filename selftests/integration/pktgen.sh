@@ -19,7 +19,7 @@ G=pgt-gen-$$
 R=pgt-rcv-$$
 GMAC=02:00:00:00:99:01
 RMAC=02:00:00:00:99:02
-TOTAL=15
+TOTAL=21
 n=0
 
 echo "1..$TOTAL"
@@ -232,6 +232,70 @@ check "IPv6 UDP, --dport 65533-65535: ports to the last, checksums correct" \
 	--src fd00:99::1 --dst fd00:99::2 --dport 65533-65535
 check "--dport with a range that ends before it starts is a one-line error" \
 	refuses --dst 10.99.0.2 --dport 9-8
+
+# per_dst COUNT FILTER PATTERN ARGS...: COUNT frames sent, every one
+# received and captured, each with PATTERN (tcpdump's verdict on the L4
+# checksum), none bad (the IPv4 header checksum among them); the frames
+# per destination, "ADDR=N ..." sorted, in $tmp/dsts.
+per_dst() {
+	want=$1
+	filter=$2
+	pattern=$3
+	shift 3
+	rm -f "$tmp/cap" "$tmp/caperr"
+	: >"$tmp/dsts"
+	ip netns exec "$R" timeout 20 tcpdump -c "$want" -vv -n -l -i r0 \
+		"$filter" >"$tmp/cap" 2>"$tmp/caperr" &
+	tpid=$!
+	i=0
+	until grep -q 'listening on' "$tmp/caperr" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 50 ] && break
+		sleep 0.1
+	done
+	before=$(rx_packets)
+	pg --count "$want" --rate 4000 "$@" >/dev/null || return 1
+	wait $tpid
+	got=$(($(rx_packets) - before))
+	good=$(grep -cF "$pattern" "$tmp/cap")
+	bad=$(grep -ci 'bad\|incorrect\|truncated' "$tmp/cap")
+	grep -oE '> [0-9a-f.:]+\.[0-9]+: ' "$tmp/cap" |
+		sed 's/^> \(.*\)\.[0-9]*: $/\1/' | LC_ALL=C sort | uniq -c |
+		awk '{ printf "%s=%d ", $2, $1 }' >"$tmp/dsts"
+	echo "# received $got of $want, $good with '$pattern', $bad bad; per destination: $(cat "$tmp/dsts")"
+	[ "$got" -eq "$want" ] && [ "$good" -eq "$want" ] && [ "$bad" -eq 0 ]
+}
+
+# dsts_are COUNT FILTER PATTERN WANT ARGS...: per_dst, and the frames per
+# destination are WANT.
+dsts_are() {
+	_n=$1 _filter=$2 _pattern=$3 _want=$4
+	shift 4
+	per_dst "$_n" "$_filter" "$_pattern" "$@" || return 1
+	[ "$(cat "$tmp/dsts")" = "$_want" ]
+}
+
+check "IPv4 UDP, --dst 10.99.0.10-10.99.0.13: 100 frames to each, checksums correct" \
+	dsts_are 400 "udp and dst port 9" "[udp sum ok]" \
+	"10.99.0.10=100 10.99.0.11=100 10.99.0.12=100 10.99.0.13=100 " \
+	--src 10.99.0.1 --dst 10.99.0.10-10.99.0.13
+check "IPv6 TCP SYN, --dst over a carry: 50 frames to each, checksums correct" \
+	dsts_are 200 "ip6 and tcp and dst port 9" "(correct)" \
+	"fd00:99::1:0=50 fd00:99::1:1=50 fd00:99::fffe=50 fd00:99::ffff=50 " \
+	-6 --tcp-syn --src fd00:99::1 --dst fd00:99::fffe-fd00:99::1:1
+# Three sources, five destinations and two ports, each cycled on its own
+# count, each summed into the checksums per frame.
+check "IPv4 TCP SYN, source, destination and port ranges at once: sums correct" \
+	dsts_are 300 "tcp and dst portrange 7000-7001" "(correct)" \
+	"10.99.0.20=60 10.99.0.21=60 10.99.0.22=60 10.99.0.23=60 10.99.0.24=60 " \
+	--tcp-syn --src 10.99.1.254-10.99.2.0 --dst 10.99.0.20-10.99.0.24 \
+	--dport 7000-7001
+check "--dst with a range that ends before it starts is a one-line error" \
+	refuses --dst 10.99.0.13-10.99.0.10
+check "--dst with an IPv6 range wider than 32 bits is a one-line error" \
+	refuses --dst fd00:99::1-fd00:9a::1
+check "--dst with a range of two families is a one-line error" \
+	refuses --dst 10.99.0.10-fd00:99::1
 
 check "--rate 20000 --duration 1: 20000 frames over a second" \
 	paced 20000 1

@@ -13,8 +13,8 @@
  *
  * User space prepares the headers (pg_hdr) and the one's complement sums
  * of everything the checksums cover except the last 32 bits of the source
- * address; per frame this program only stores the source and folds two
- * sums.  The sums are over 16-bit words as loaded natively from the
+ * address (and of a destination range's); per frame this program only
+ * stores them and folds two sums.  The sums are over 16-bit words as loaded natively from the
  * network-order bytes, which gives the right bytes on either endianness
  * (RFC 1071, 2.(B)).
  */
@@ -47,6 +47,15 @@ const volatile __u32 pg_dport_first; /* host order */
 const volatile __u32 pg_dport_count;
 
 /*
+ * A range of destinations, cycled frame by frame on a count of their own
+ * (--dst LO-HI): their last 32 bits are zero in pg_hdr, pg_ip_sum and
+ * pg_l4_sum, and added per frame as the source's are.
+ */
+const volatile __u32 pg_dst_off; /* 0: one destination, in pg_hdr */
+const volatile __u32 pg_dst_first; /* last 32 bits, host order */
+const volatile __u32 pg_dst_count; /* 0: 2^32 */
+
+/*
  * A spoofed flood (--random): each frame a random source of the range, a
  * random source port and, for TCP, a random sequence number, so that no
  * two frames look like one client.  Their bytes are zero in pg_hdr and
@@ -75,6 +84,7 @@ struct {
  */
 __u32 pg_next; /* index in the source range of the next frame */
 __u32 pg_dport_next; /* index in the port range */
+__u32 pg_dst_next; /* index in the destination range */
 __u64 pg_frames;
 
 static __always_inline __u16 csum_fold(__u32 sum)
@@ -90,7 +100,7 @@ int pg_xmit(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 words = pg_hdr_len / 8, halves = pg_hdr_len % 8 / 2;
-	__u32 i, idx, src, sum, l4_sum = pg_l4_sum;
+	__u32 i, idx, src, dst, sum, ip_sum = pg_ip_sum, l4_sum = pg_l4_sum;
 	__u16 csum, port;
 
 	/*
@@ -132,8 +142,17 @@ int pg_xmit(struct xdp_md *ctx)
 	pg_frames++;
 
 	*(__u32 *)(data + pg_src_off) = src;
+	if (pg_dst_off) {
+		dst = bpf_htonl(pg_dst_first + pg_dst_next);
+		pg_dst_next = pg_dst_next + 1 == pg_dst_count ? 0 :
+								pg_dst_next + 1;
+		*(__u32 *)(data + pg_dst_off) = dst;
+		/* Both sums cover it: the IPv4 header and the pseudo-header. */
+		ip_sum += (dst >> 16) + (dst & 0xffff);
+		l4_sum += (dst >> 16) + (dst & 0xffff);
+	}
 	if (pg_ipcsum_off) {
-		sum = pg_ip_sum + (src >> 16) + (src & 0xffff);
+		sum = ip_sum + (src >> 16) + (src & 0xffff);
 		*(__u16 *)(data + pg_ipcsum_off) = csum_fold(sum);
 	}
 	if (pg_dport_off) {

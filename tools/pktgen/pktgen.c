@@ -86,7 +86,7 @@ struct pg {
 	bool json;
 	unsigned char dst_mac[ETH_ALEN], src_mac[ETH_ALEN];
 	bool have_dst_mac, have_src_mac;
-	unsigned char src_lo[16], src_hi[16], dst[16];
+	unsigned char src_lo[16], src_hi[16], dst_lo[16], dst_hi[16];
 	bool have_src;
 	const char *src_arg, *dst_arg;
 	const char *src_file; /* --src-file */
@@ -114,12 +114,14 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: pktgen -i DEV --dst-mac MAC --dst IP [options]\n"
+		"usage: pktgen -i DEV --dst-mac MAC --dst IP[-IP] [options]\n"
 		"Send live frames out of DEV with bpf_prog_test_run (XDP_TX).\n"
 		"  -i, --dev DEV        transmit out of DEV (e.g. a veth)\n"
 		"      --dst-mac MAC    destination MAC (required)\n"
 		"      --src-mac MAC    source MAC (default: DEV's)\n"
-		"      --dst IP         destination IPv4 or IPv6 address\n"
+		"      --dst IP[-IP]    destination IPv4 or IPv6 address, or a\n"
+		"                       range cycled through frame by frame, on\n"
+		"                       its own count (IPv6: the last 32 bits vary)\n"
 		"      --src IP[-IP]    source, or a range cycled through frame\n"
 		"                       by frame (IPv6: the last 32 bits vary)\n"
 		"                       (default: DEV's first address)\n"
@@ -216,8 +218,8 @@ static __u32 low32(const struct pg *pg, const unsigned char *a)
 	return ntohl(v);
 }
 
-/* "A" or "A-B" into src_lo/src_hi; returns the family. */
-static int parse_src(struct pg *pg, const char *s)
+/* "A" or "A-B" into lo and hi; returns the family. */
+static int parse_range(const char *s, unsigned char *lo, unsigned char *hi)
 {
 	char buf[INET6_ADDRSTRLEN * 2 + 2], *dash;
 	int f1, f2;
@@ -228,14 +230,14 @@ static int parse_src(struct pg *pg, const char *s)
 	dash = strchr(buf, '-');
 	if (dash)
 		*dash++ = '\0';
-	f1 = parse_ip(buf, pg->src_lo);
+	f1 = parse_ip(buf, lo);
 	if (f1 < 0)
 		return f1;
 	if (!dash) {
-		memcpy(pg->src_hi, pg->src_lo, 16);
+		memcpy(hi, lo, 16);
 		return f1;
 	}
-	f2 = parse_ip(dash, pg->src_hi);
+	f2 = parse_ip(dash, hi);
 	if (f2 != f1)
 		return -EINVAL;
 	return f1;
@@ -482,7 +484,7 @@ static void parse_args(struct pg *pg, int argc, char **argv)
 		exit(2);
 	}
 
-	pg->family = parse_ip(pg->dst_arg, pg->dst);
+	pg->family = parse_range(pg->dst_arg, pg->dst_lo, pg->dst_hi);
 	if (pg->family < 0)
 		bad_arg("--dst", pg->dst_arg);
 	if (want6 && pg->family != AF_INET6)
@@ -497,7 +499,7 @@ static void parse_args(struct pg *pg, int argc, char **argv)
 		read_src_file(pg);
 	}
 	if (pg->src_arg) {
-		int f = parse_src(pg, pg->src_arg);
+		int f = parse_range(pg->src_arg, pg->src_lo, pg->src_hi);
 
 		if (f < 0)
 			bad_arg("--src", pg->src_arg);
@@ -590,9 +592,9 @@ static void build_frame(struct pg *pg, struct pktgen_bpf__rodata *ro)
 	unsigned int l4_off = ETH_LEN + ip_len;
 	unsigned int hdr_len = l4_off + (pg->tcp ? TCP_LEN : UDP_LEN);
 	__u8 proto = pg->tcp ? IPPROTO_TCP : IPPROTO_UDP;
-	unsigned char *f, *ip, *l4, pseudo[40];
-	unsigned int src_off, l4csum_off, l4_len;
-	__u32 first, last, l4_sum;
+	unsigned char *f, *ip, *l4, pseudo[40], dst[16];
+	unsigned int src_off, dst_off, l4csum_off, l4_len;
+	__u32 first, last, dst_first, dst_last, l4_sum;
 
 	if (!pg->size)
 		pg->size = hdr_len > PG_MIN_SIZE ? hdr_len : PG_MIN_SIZE;
@@ -616,6 +618,13 @@ static void build_frame(struct pg *pg, struct pktgen_bpf__rodata *ro)
 	last = low32(pg, pg->src_hi);
 	if (last < first)
 		die("--src %s: the range ends before it starts", pg->src_arg);
+	if (v6 && memcmp(pg->dst_lo, pg->dst_hi, 12))
+		die("--dst %s: an IPv6 range may vary only the last 32 bits",
+		    pg->dst_arg);
+	dst_first = low32(pg, pg->dst_lo);
+	dst_last = low32(pg, pg->dst_hi);
+	if (dst_last < dst_first)
+		die("--dst %s: the range ends before it starts", pg->dst_arg);
 
 	f = calloc(1, pg->size);
 	if (!f)
@@ -626,15 +635,22 @@ static void build_frame(struct pg *pg, struct pktgen_bpf__rodata *ro)
 	memcpy(f + ETH_ALEN, pg->src_mac, ETH_ALEN);
 	put16(f + 12, v6 ? ETH_P_IPV6 : ETH_P_IP);
 
-	/* The source's last 32 bits stay zero: the program stores them. */
+	/*
+	 * The source's last 32 bits stay zero: the program stores them.  So
+	 * do the destination's if they vary.
+	 */
+	memcpy(dst, pg->dst_lo, 16);
+	if (dst_last != dst_first)
+		memset(dst + (v6 ? 12 : 0), 0, 4);
 	if (v6) {
 		put32(ip, 0x60000000);
 		put16(ip + 4, l4_len);
 		ip[6] = proto;
 		ip[7] = 64;
 		memcpy(ip + 8, pg->src_lo, 12);
-		memcpy(ip + 24, pg->dst, 16);
+		memcpy(ip + 24, dst, 16);
 		src_off = ETH_LEN + 8 + 12;
+		dst_off = ETH_LEN + 24 + 12;
 		/* Pseudo-header: source, destination, length, next header. */
 		memcpy(pseudo, ip + 8, 32);
 		put32(pseudo + 32, l4_len);
@@ -645,8 +661,9 @@ static void build_frame(struct pg *pg, struct pktgen_bpf__rodata *ro)
 		put16(ip + 6, 0x4000); /* DF, as Linux sends UDP and TCP */
 		ip[8] = 64;
 		ip[9] = proto;
-		memcpy(ip + 16, pg->dst, 4);
+		memcpy(ip + 16, dst, 4);
 		src_off = ETH_LEN + 12;
+		dst_off = ETH_LEN + 16;
 		ro->pg_ipcsum_off = ETH_LEN + 10;
 		ro->pg_ip_sum = sum16(ip, IP4_LEN);
 		/* Pseudo-header: source, destination, zero, protocol, length. */
@@ -686,6 +703,11 @@ static void build_frame(struct pg *pg, struct pktgen_bpf__rodata *ro)
 	ro->pg_l4_sum = l4_sum;
 	ro->pg_src_first = first;
 	ro->pg_src_count = last - first + 1; /* 2^32 wraps to 0, as meant */
+	if (dst_last != dst_first) {
+		ro->pg_dst_off = dst_off;
+		ro->pg_dst_first = dst_first;
+		ro->pg_dst_count = dst_last - dst_first + 1;
+	}
 	if (pg->nsrcs) {
 		ro->pg_src_table = 1;
 		ro->pg_src_count = pg->nsrcs;
