@@ -158,6 +158,7 @@ bench: all
 	$(Q)if [ -f tools/bench/live.sh ]; then sh tools/deps.sh --test && \
 		BUILD=$(BUILD) MIX_OPTS="$(MIX_OPTS)" sh tools/bench/live.sh; fi
 	$(Q)BUILD=$(BUILD) sh tools/bench/scrape_daemon.sh
+	$(Q)BUILD=$(BUILD) sh tools/bench/synflood.sh
 
 demo: all
 	$(Q)sh tools/deps.sh --test
