@@ -381,7 +381,7 @@ done
 
 titles=""
 for c in $CASES; do
-	titles="$titles$c=$(case_title "$c");"
+	titles="$titles$c~$(case_title "$c");"
 done
 awk -v cases="$CASES" -v titles="$titles" -v rounds="$ROUNDS" \
 	-v warm="$WARM" -v window="$WINDOW" -v conns="$CONNS" -v to="$CTIMEOUT" '
@@ -402,7 +402,7 @@ END {
 	nc = split(cases, order, " ")
 	nt = split(titles, tl, ";")
 	for (i = 1; i < nt; i++) {
-		split(tl[i], kv, "=")
+		split(tl[i], kv, "~")
 		title[kv[1]] = kv[2]
 	}
 	printf "\nsynflood: SYNs from random 10.0.0.0/8 sources at pktgen'"'"'s full rate, median of %d interleaved rounds, %g s window after %g s; split layout (pktgen CPU 0, host NAPI CPU 1); client: %d connections a round on its own link, %g s timeout each\n",
