@@ -21,6 +21,8 @@
 #              which is tc on a veth with a syn-proxy rule (README)
 #   sl_native  h0 in native XDP (g0 runs an XDP program, so XDP_TX
 #              reaches it), h1 in auto; what a NIC's native XDP does
+#   sl_generic (only when CASES names it) h0 in generic XDP: about what
+#              tc costs, both being the skb path
 #
 # CPU (split layout, shared/BENCHMARKING.md): pktgen on CPU 0; h0 in
 # threaded NAPI, its kthread pinned to CPU 1, so everything the host does
@@ -37,16 +39,17 @@
 # rate the generator overfills h0's receive ring whatever the defence, and
 # a client on that link would lose SYNs in the ring in proportion, a matter
 # of link capacity, not of how SYNs are answered.  On h1 its SYNs meet the
-# same listener, the same defence and a CPU 1 saturated by the flood.
+# same listener, the same defence (tc on h1 in both sluice cases) and a
+# CPU 1 busy with the flood.
 # Each of CONNS connections a round (paced over the window) must connect
 # and read the server's "ok" within CTIMEOUT seconds.
 #
-# Environment: BUILD (build), ROUNDS (3), WARM (1 s), WINDOW (3 s), CONNS
+# Environment: BUILD (build), ROUNDS (5), WARM (1 s), WINDOW (3 s), CONNS
 # (100 a round), CTIMEOUT (3 s), CASES ("kernel sl_auto sl_native").
 set -eu
 
 BUILD=$(cd "${BUILD:-build}" && pwd)
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 WARM=${WARM:-1}
 WINDOW=${WINDOW:-3}
 CONNS=${CONNS:-100}
@@ -254,6 +257,10 @@ case_up() {
 		slh attach "$H0" mode native >/dev/null 2>&1
 		slh attach "$H1" >/dev/null
 		;;
+	sl_generic)
+		slh attach "$H0" mode generic >/dev/null
+		slh attach "$H1" >/dev/null
+		;;
 	esac
 	pin
 }
@@ -271,6 +278,7 @@ case_title() {
 	kernel) echo "kernel syncookies (tcp_syncookies=2)" ;;
 	sl_auto) echo "sluice syn-proxy, mode auto (tc)" ;;
 	sl_native) echo "sluice syn-proxy, native XDP" ;;
+	sl_generic) echo "sluice syn-proxy, generic XDP" ;;
 	esac
 }
 
