@@ -161,6 +161,7 @@ bench: all nocap
 	$(Q)if [ -f tools/bench/live.sh ]; then sh tools/deps.sh --test && \
 		BUILD=$(BUILD) MIX_OPTS="$(MIX_OPTS)" sh tools/bench/live.sh; fi
 	$(Q)BUILD=$(BUILD) sh tools/bench/scrape_daemon.sh
+	$(Q)BUILD=$(BUILD) sh tools/bench/synflood.sh
 
 # make bench's baseline for the capture's cost (tools/bench/live.sh, row
 # sl_drop_nocap): sluiced with the capture hook compiled out

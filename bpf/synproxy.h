@@ -14,7 +14,9 @@
  *   kernel ignores every cookie ACK: tcp_synq_no_recent_overflow()).  It
  *   needs net.ipv4.tcp_syncookies=2.  The frame is turned into the SYN-ACK
  *   in place and sent back out the port it came by (XDP_TX; on tc a
- *   redirect to the same device's egress).
+ *   redirect to the same device's egress).  A veth delivers XDP_TX only
+ *   to a peer that runs XDP, so mode auto puts a veth with a syn-proxy
+ *   rule on tc (user/lib/attach.h).
  * - An ACK (no SYN, no RST) whose socket is a listener: the first ACK of
  *   a cookie handshake, or a forgery.  bpf_tcp_raw_check_syncookie_*()
  *   decides: good ones go to the kernel, bad ones are dropped.

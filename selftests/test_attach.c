@@ -315,6 +315,41 @@ static void test_xdp_auto_veth(void **state)
 	xdp_cycle("va", SL_MODE_AUTO, SL_MODE_NATIVE, XDP_ATTACHED_DRV);
 }
 
+/*
+ * syn-proxy's XDP_TX reaches a veth peer only if the peer runs XDP: auto
+ * picks tc for it, native is warned about, generic and tc are not.
+ */
+static void test_pick_veth_synproxy(void **state)
+{
+	char warn[SL_ERR_LEN] = "";
+	int ifindex = ifx("va");
+
+	assert_int_equal(sl_attach_pick_mode(ifindex, SL_MODE_AUTO,
+					     SL_SENDS_SYNPROXY),
+			 SL_MODE_TC);
+	assert_int_equal(sl_attach_pick_mode(ifindex, SL_MODE_AUTO, 0),
+			 SL_MODE_NATIVE);
+	assert_int_equal(sl_attach_pick_mode(ifindex, SL_MODE_NATIVE,
+					     SL_SENDS_SYNPROXY),
+			 SL_MODE_NATIVE);
+	assert_true(sl_attach_mode_warning(ifindex, SL_MODE_NATIVE,
+					   SL_SENDS_SYNPROXY, warn,
+					   sizeof(warn)));
+	assert_string_equal(
+		warn,
+		"va: native XDP on a veth sends syn-proxy's SYN-ACKs (XDP_TX) only to a peer that runs an XDP program; without one they are lost and clients cannot connect: attach it in mode auto or tc");
+	assert_false(sl_attach_mode_warning(ifindex, SL_MODE_GENERIC,
+					    SL_SENDS_SYNPROXY, warn,
+					    sizeof(warn)));
+	assert_false(sl_attach_mode_warning(
+		ifindex, SL_MODE_TC, SL_SENDS_SYNPROXY, warn, sizeof(warn)));
+	/* Forwarding too: the checksum warning, the graver, is the one. */
+	assert_true(sl_attach_mode_warning(ifindex, SL_MODE_NATIVE,
+					   SL_SENDS_SYNPROXY | SL_SENDS_FORWARD,
+					   warn, sizeof(warn)));
+	assert_non_null(strstr(warn, "unfinished checksums"));
+}
+
 /* A bridge has no native XDP: native fails, auto settles for generic. */
 static void test_xdp_auto_bridge(void **state)
 {
@@ -818,6 +853,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_xdp_auto_veth, veth_setup,
 						veth_teardown),
 		cmocka_unit_test_setup_teardown(test_xdp_auto_bridge,
+						veth_setup, veth_teardown),
+		cmocka_unit_test_setup_teardown(test_pick_veth_synproxy,
 						veth_setup, veth_teardown),
 		cmocka_unit_test_setup_teardown(test_xdp_skip_dispatcher,
 						veth_setup, veth_teardown),

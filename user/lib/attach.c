@@ -875,7 +875,11 @@ bool sl_attach_mode_warning(int ifindex, enum sl_attach_mode obtained,
 	if ((!native && !generic) || !sl_attach_native_breaks_sending(ifindex))
 		return false;
 	ifdesc(ifindex, ifn);
-	if (native)
+	if (native && sends == SL_SENDS_SYNPROXY)
+		sl_err(buf, len,
+		       "%s: native XDP on a veth sends syn-proxy's SYN-ACKs (XDP_TX) only to a peer that runs an XDP program; without one they are lost and clients cannot connect: attach it in mode auto or tc",
+		       ifn);
+	else if (native)
 		sl_err(buf, len,
 		       "%s: native XDP on a veth sends a local sender's checksum-offloaded frames on with unfinished checksums and drops its GSO aggregates: TCP through it breaks; attach it in mode auto or tc",
 		       ifn);

@@ -99,6 +99,12 @@ int sl_attach_check(const struct sl_attachment *a, __u32 *holder);
  * Generic XDP forwards correctly (aggregates go to the kernel) but
  * cannot redirect an aggregate at all.
  *
+ * syn-proxy sends its SYN-ACKs back out with XDP_TX, which a veth puts
+ * on its peer's XDP ring and wakes the peer's NAPI for only if the peer
+ * runs an XDP program: a peer without one (the usual client or
+ * container end) drops them, or with GRO on holds them until other
+ * traffic comes.  Generic XDP and tc send an skb, which always arrives.
+ *
  * sends: what the port does with frames, SL_SENDS_* bits.
  * sl_attach_pick_mode(): the mode to attach in when the user asked for
  * requested: auto becomes tc on such a port, native where it does not
@@ -108,6 +114,7 @@ int sl_attach_check(const struct sl_attachment *a, __u32 *holder);
  */
 #define SL_SENDS_FORWARD 0x1u
 #define SL_SENDS_REDIRECT 0x2u
+#define SL_SENDS_SYNPROXY 0x4u
 
 bool sl_attach_native_breaks_sending(int ifindex);
 enum sl_attach_mode sl_attach_pick_mode(int ifindex,

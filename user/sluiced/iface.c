@@ -122,7 +122,8 @@ static bool mode_fits(enum sl_attach_mode want, enum sl_attach_mode have)
 static unsigned int sends_on(const struct sl_daemon *d,
 			     const struct sluice_iface *i)
 {
-	const unsigned int all = SL_SENDS_FORWARD | SL_SENDS_REDIRECT;
+	const unsigned int all = SL_SENDS_FORWARD | SL_SENDS_REDIRECT |
+				 SL_SENDS_SYNPROXY;
 	unsigned int sends = 0;
 	size_t k;
 
@@ -139,6 +140,8 @@ static unsigned int sends_on(const struct sl_daemon *d,
 			sends |= SL_SENDS_FORWARD;
 		else if (r->action == SLUICE_ACT_REDIRECT)
 			sends |= SL_SENDS_REDIRECT;
+		else if (r->action == SLUICE_ACT_SYN_PROXY)
+			sends |= SL_SENDS_SYNPROXY;
 	}
 	return sends;
 }
@@ -397,8 +400,8 @@ static void watch_one(struct sl_daemon *d, int slot, struct sluice_iface *i)
 
 /*
  * Mode auto on a port whose native XDP would break what it sends on
- * (a veth, see attach.h): tc while it forwards or redirects, native XDP
- * again when it no longer does.  Run after the rules or a policy change.
+ * (a veth, see attach.h): tc while it forwards, redirects or answers
+ * SYNs (syn-proxy), native XDP again when it no longer does.  Run after the rules or a policy change.
  */
 void sl_ifaces_repick(struct sl_daemon *d)
 {
@@ -429,8 +432,8 @@ void sl_ifaces_repick(struct sl_daemon *d)
 		}
 		sl_dlog(d, LOG_INFO, "%s: mode auto: now %s, prog id %u (%s)",
 			i.name, sl_mode_name(a.mode), a.prog_id,
-			on ? "it forwards or redirects, which native XDP on a veth breaks" :
-			     "it no longer forwards or redirects");
+			on ? "it forwards, redirects or answers SYNs, which native XDP on a veth breaks" :
+			     "it no longer forwards, redirects or answers SYNs");
 	}
 }
 
