@@ -59,18 +59,19 @@ rule add 11 in $X1 redirect $X0
 EOF
 daemon_start r || exit 1
 
-# stream X DST SECONDS: a datagram every 5 ms to DST:7000 from X.
+# stream X DST: a datagram every 5 ms to DST:7000 from X, until the
+# file $LAB_DIR/stop is there (60 s at most).
 stream() {
 	nsx "$1" "$PY" -c '
-import socket, sys, time
+import os, socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-end = time.monotonic() + float(sys.argv[2])
-while time.monotonic() < end:
+end = time.monotonic() + 60
+while time.monotonic() < end and not os.path.exists(sys.argv[2]):
     try:
         s.sendto(b"x" * 64, (sys.argv[1], 7000))
     except OSError:
         pass
-    time.sleep(0.005)' "$2" "$3" &
+    time.sleep(0.005)' "$2" "$LAB_DIR/stop" &
 	lab_pid $!
 }
 
@@ -87,9 +88,10 @@ for mode in native tc; do
 	nsx r ping -q -c 1 -W 1 $S >/dev/null
 	nsx a ping -q -c 1 -W 1 $B >/dev/null
 
-	stream c $S 4.5
+	rm -f "$LAB_DIR/stop"
+	stream c $S
 	p1=$!
-	stream a $B 4.5
+	stream a $B
 	p2=$!
 	sleep 0.6
 	s0=$(rx s) b0=$(rx b)
@@ -145,6 +147,7 @@ for mode in native tc; do
 	is "$mode: up again: no more egress-down" \
 		"$(($(stat_pk "$R0" $hook reasons egress-down) - e0)):$(($(stat_pk "$X0" $hook reasons egress-down) - g0))" \
 		"0:0"
+	touch "$LAB_DIR/stop"
 	wait "$p1" "$p2"
 done
 daemon_alive
