@@ -6,7 +6,7 @@
  * also covers a neighbour the kernel has not resolved yet.  Everything the
  * kernel must see for itself (a frame not addressed to the port, TTL
  * expiry, no route, local delivery, a frame over the MTU, an unresolved
- * neighbour on XDP) goes up the stack
+ * neighbour on XDP, an egress that is down) goes up the stack
  * untouched, with the reason counted, so ICMP errors, ARP and ND work.
  */
 #ifndef __SLUICE_FORWARD_H
@@ -79,14 +79,39 @@ static __always_inline bool sl_egress_ok(const struct sl_ctx *ctx,
 }
 
 /*
+ * A port sluice knows that sluiced saw go down: the FIB still routes by
+ * it (a route over a link without carrier stays), the egress would drop.
+ */
+static __always_inline bool sl_egress_down(__u32 ifindex)
+{
+	const struct sluice_iface *out;
+	__u32 *slot;
+
+	slot = bpf_map_lookup_elem(&sl_ifslot, &ifindex);
+	if (!slot || !*slot)
+		return false;
+	out = bpf_map_lookup_elem(&sl_ifaces, slot);
+	return out && out->down;
+}
+
+/*
  * Whether the lookup lets us send the packet ourselves; if not, *ret is
- * the verdict handing it to the kernel.
+ * the verdict handing it to the kernel.  A down egress is checked here,
+ * on the full lookup only: its answer is not cached, and sluiced empties
+ * the cache when a port goes down.
  */
 static __always_inline bool sl_fib_usable(const struct sl_ctx *ctx,
 					  struct sl_decision *d,
 					  struct bpf_fib_lookup *fib, int rc,
 					  int *ret)
 {
+	/* The lookup names the egress before it looks for the neighbour. */
+	if ((rc == BPF_FIB_LKUP_RET_SUCCESS ||
+	     rc == BPF_FIB_LKUP_RET_NO_NEIGH) &&
+	    sl_egress_down(fib->ifindex)) {
+		*ret = sl_to_kernel(ctx, d, SLUICE_REASON_EGRESS_DOWN);
+		return false;
+	}
 	if (ctx->hook == SLUICE_HOOK_TC && rc == BPF_FIB_LKUP_RET_NO_NEIGH)
 		return true;
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {

@@ -31,6 +31,9 @@ static __always_inline int sl_redirect(const struct sl_ctx *ctx,
 
 	if (!ifindex)
 		return sl_to_kernel(ctx, d, SLUICE_REASON_NO_EGRESS);
+	/* Sent anyway, the frame would be dropped where sluice cannot count. */
+	if (out && out->down)
+		return sl_to_kernel(ctx, d, SLUICE_REASON_EGRESS_DOWN);
 	/*
 	 * The egress would drop it unseen (the devmap refuses a frame over
 	 * the MTU, and so does the device on tc): say so here instead.  tc

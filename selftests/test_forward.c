@@ -168,6 +168,7 @@ enum ports {
 	PORTS_ALL, /* in0 and out0 bound, both in the devmap */
 	OUT0_UNBOUND, /* out0's slot has no ifindex, no devmap entry */
 	OUT0_NO_DEVMAP, /* out0's slot has its ifindex, no devmap entry */
+	OUT0_DOWN, /* as PORTS_ALL, and sluiced said out0's link is down */
 };
 
 struct fwd_case {
@@ -349,6 +350,18 @@ static const struct fwd_case fwd_table[] = {
 	CASE("v6 out of out1, no slot", 6, "2001:db8:30::5",
 	     XDP_KERNEL(NO_EGRESS)),
 
+	/* The egress would drop it unseen (tc: even unresolved). */
+	CASE("v4 out0 down: egress-down", 4, "10.0.20.5", .ports = OUT0_DOWN,
+	     KERNEL(EGRESS_DOWN)),
+	CASE("v6 out0 down: egress-down", 6, "2001:db8:20::5",
+	     .ports = OUT0_DOWN, KERNEL(EGRESS_DOWN)),
+	CASE("v4 out0 down, no neighbour: egress-down", 4, "10.0.40.5",
+	     .ports = OUT0_DOWN, KERNEL(EGRESS_DOWN)),
+	CASE("v6 out0 down, no neighbour: egress-down", 6, "2001:db8:40::5",
+	     .ports = OUT0_DOWN, KERNEL(EGRESS_DOWN)),
+	CASE("v4 out of out1 (no slot: its link is not known)", 4, "10.0.30.5",
+	     .ports = OUT0_DOWN, XDP_KERNEL(NO_EGRESS)),
+
 	/* Tagged frames belong to a VLAN device the stack knows. */
 	CASE("v4 802.1Q tagged", 4, "10.0.20.5", .vid = 5, KERNEL(UNSUPPORTED)),
 	CASE("v6 802.1Q tagged", 6, "2001:db8:20::5", .vid = 5,
@@ -425,6 +438,12 @@ static struct fwd_case port_table[] = {
 	CASE("redirect out0: tagged, at out0's MTU", 4, "10.9.9.9", .vid = 7,
 	     .payload = 1500 - 40, .config = C_REDIR,
 	     XDP_SENT(REDIRECT, TC_SENT(REDIRECT))),
+	CASE("redirect out0 down: egress-down", 4, "10.0.20.5",
+	     .config = C_REDIR, .ports = OUT0_DOWN, KERNEL(EGRESS_DOWN)),
+	CASE("redirect out0 down: egress-down, v6", 6, "2001:db8:20::5",
+	     .config = C_REDIR, .ports = OUT0_DOWN, KERNEL(EGRESS_DOWN)),
+	CASE("redirect out0 down: ARP too", 0, NULL, .config = C_REDIR,
+	     .ports = OUT0_DOWN, KERNEL(EGRESS_DOWN)),
 	CASE("redirect to a port never bound: no-egress", 4, "10.0.20.5",
 	     .config = C_REDIR_NONE, KERNEL(NO_EGRESS)),
 	CASE("redirect to a port never bound: no-egress, v6", 6,
@@ -681,7 +700,7 @@ static struct loaded *load(const char *config)
  * writes it itself, either way.)
  */
 static unsigned int port(struct sl_dp *dp, const char *name, __u32 ifindex,
-			 bool bound, bool devmap)
+			 bool bound, bool devmap, bool down)
 {
 	int fd = bpf_object__find_map_fd_by_name(sl_dp_object(dp),
 						 "sl_tx_ports");
@@ -692,6 +711,7 @@ static unsigned int port(struct sl_dp *dp, const char *name, __u32 ifindex,
 	assert_true(slot > 0);
 	assert_int_equal(sl_dp_iface_get(dp, slot, &iface), 0);
 	iface.ifindex = bound ? ifindex : 0;
+	iface.down = down;
 	assert_int_equal(sl_dp_iface_set(dp, slot, &iface), 0);
 	if (devmap)
 		assert_int_equal(bpf_map_update_elem(fd, &ifindex, &ifindex,
@@ -806,9 +826,10 @@ static void run_one(const struct fwd_case *c, enum sluice_hook hook,
 	l = load(config);
 	defroute(c->defroute);
 	/* in0's slot counts, out0's must not. */
-	sc.slot = port(l->dp, "in0", ifx.in0, true, true);
+	sc.slot = port(l->dp, "in0", ifx.in0, true, true, false);
 	sc.other = port(l->dp, "out0", ifx.out0, c->ports != OUT0_UNBOUND,
-			c->ports == PORTS_ALL);
+			c->ports == PORTS_ALL || c->ports == OUT0_DOWN,
+			c->ports == OUT0_DOWN);
 	no_port(l->dp, ifx.out1);
 
 	id = pick_id(c);

@@ -818,7 +818,7 @@ static void test_names(void **state)
 		"frag-needed",	  "no-egress",	    "not-for-us",
 		"egress-mtu",	  "rate-limit",	    "syncookie-sent",
 		"cookie-valid",	  "cookie-invalid", "no-listener",
-		"cookie-refused",
+		"cookie-refused", "egress-down",
 	};
 	unsigned int i;
 

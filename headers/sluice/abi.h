@@ -124,6 +124,7 @@ enum sluice_reason {
 	SLUICE_REASON_COOKIE_INVALID, /* syn-proxy: ACK with a bad cookie */
 	SLUICE_REASON_NO_LISTENER, /* syn-proxy: no socket: to the kernel */
 	SLUICE_REASON_COOKIE_REFUSED, /* syn-proxy: listener took no cookie */
+	SLUICE_REASON_EGRESS_DOWN, /* redirect, forward: egress link down */
 	SLUICE_REASON__MAX,
 };
 
@@ -298,7 +299,12 @@ struct sluice_iface {
 	__u8 policy; /* enum sluice_action for unmatched packets */
 	__u8 hook; /* enum sluice_hook it is attached at */
 	__u8 flags; /* user space's business */
-	__u8 pad;
+	/*
+	 * Not up or not running (no carrier), as sluiced last heard from
+	 * netlink: the egress would drop what is sent to it, uncounted.
+	 * 0, what older daemons left here, is "up".
+	 */
+	__u8 down;
 	char name[SLUICE_IFNAME_LEN];
 };
 

@@ -229,6 +229,12 @@ void sl_fibcache_notify(void *arg, const struct nlmsghdr *nlh)
 	flush(fc);
 }
 
+void sl_fibcache_flush(struct sl_fibcache *fc)
+{
+	if (fc)
+		flush(fc);
+}
+
 void sl_fibcache_tick(struct sl_fibcache *fc)
 {
 	if (!fc || !fc->started)

@@ -34,6 +34,8 @@ void sl_fibcache_close(struct sl_fibcache *fc);
 /* A notification (see sl_linkmon_watch); NULL: some were lost. */
 void sl_fibcache_notify(void *fc, const struct nlmsghdr *nlh);
 void sl_fibcache_tick(struct sl_fibcache *fc);
+/* Empty it: something its answers were checked against changed. */
+void sl_fibcache_flush(struct sl_fibcache *fc);
 
 /* Times the cache was emptied; the SLUICE_FIBC_* bits keys carry. */
 unsigned long sl_fibcache_flushes(const struct sl_fibcache *fc);

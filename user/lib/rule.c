@@ -91,6 +91,7 @@ static const char *const reason_names[SLUICE_REASON__MAX] = {
 	[SLUICE_REASON_COOKIE_INVALID] = "cookie-invalid",
 	[SLUICE_REASON_NO_LISTENER] = "no-listener",
 	[SLUICE_REASON_COOKIE_REFUSED] = "cookie-refused",
+	[SLUICE_REASON_EGRESS_DOWN] = "egress-down",
 };
 
 static const char *const hook_names[SLUICE_HOOK__MAX] = {

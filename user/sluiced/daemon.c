@@ -381,6 +381,7 @@ void sl_daemon_tick(struct sl_daemon *d)
 	check_pins(d);
 	sl_ifaces_watch(d);
 	sl_ifaces_retry(d);
+	sl_ifaces_link_sync(d);
 	/* Rules and policies that came before the attachment (adoption). */
 	sl_ifaces_repick(d);
 	sl_fibcache_tick(d->fc);

@@ -135,6 +135,8 @@ int sl_ifaces_adopt(struct sl_daemon *d);
 void sl_ifaces_on_link(void *arg, int event, int ifindex, const char *ifname,
 		       unsigned int flags);
 void sl_ifaces_retry(struct sl_daemon *d);
+/* Every slot's egress-down flag as the kernel has the link now. */
+void sl_ifaces_link_sync(struct sl_daemon *d);
 /*
  * Compare every attachment with the kernel's hooks: a program taken off
  * is attached again, one replaced by another program is let be and

@@ -13,9 +13,13 @@
 #include <syslog.h>
 
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "attach.h"
 #include "daemon_int.h"
+#include "fibcache.h"
 
 static int iface_get(struct sl_daemon *d, int slot, struct sluice_iface *i)
 {
@@ -556,15 +560,84 @@ static void on_new(struct sl_daemon *d, int ifindex, const char *name,
 	try_attach(d, t, &ti);
 }
 
+/* Whether a link with these IFF_* flags drops what it is sent. */
+static bool link_down(unsigned int flags)
+{
+	return !(flags & IFF_UP) || !(flags & IFF_RUNNING);
+}
+
+/*
+ * The slot's down flag follows the link, so that redirect and forward
+ * count egress-down instead of sending into a link that drops.
+ */
+static void set_down(struct sl_daemon *d, int slot, struct sluice_iface *i,
+		     bool down)
+{
+	if (i->down == down)
+		return;
+	i->down = down;
+	if (iface_put(d, slot, i))
+		return;
+	/*
+	 * The next-hop cache heard this event first and was emptied then:
+	 * a lookup between that and here may have kept this port.
+	 */
+	sl_fibcache_flush(d->fc);
+	sl_dlog(d, LOG_INFO, "%s: link %s", i->name,
+		down ? "down: redirects and forwards to it count egress-down" :
+		       "up");
+}
+
+static void on_link_flags(struct sl_daemon *d, int ifindex, unsigned int flags)
+{
+	struct sluice_iface i;
+	int slot;
+
+	slot = sl_iface_slot_by_ifindex(d, ifindex, &i);
+	if (slot > 0)
+		set_down(d, slot, &i, link_down(flags));
+}
+
 void sl_ifaces_on_link(void *arg, int event, int ifindex, const char *ifname,
 		       unsigned int flags)
 {
 	struct sl_daemon *d = arg;
 
-	if (event == SL_LINK_DEL)
+	if (event == SL_LINK_DEL) {
 		on_del(d, ifindex);
-	else
-		on_new(d, ifindex, ifname, 0);
+		return;
+	}
+	on_new(d, ifindex, ifname, 0);
+	on_link_flags(d, ifindex, flags);
+}
+
+/*
+ * A slot that learnt its ifindex without a link event (made for a name
+ * already there) has heard nothing of the link's state: ask the kernel.
+ */
+void sl_ifaces_link_sync(struct sl_daemon *d)
+{
+	struct sluice_iface i;
+	struct ifreq ifr;
+	int slot, fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	for (slot = 1; slot < SLUICE_MAX_IFACES; slot++) {
+		if (iface_get(d, slot, &i))
+			break;
+		if (!i.name[0] || !i.ifindex)
+			continue;
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", i.name);
+		/* A renamed link's event is on its way: wait for it. */
+		if (ioctl(fd, SIOCGIFFLAGS, &ifr) ||
+		    if_nametoindex(i.name) != i.ifindex)
+			continue;
+		set_down(d, slot, &i, link_down((unsigned short)ifr.ifr_flags));
+	}
+	close(fd);
 }
 
 void sl_ifaces_resolve(struct sl_daemon *d)
@@ -870,6 +943,7 @@ struct json_object *sl_ifaces_json(struct sl_daemon *d)
 		sl_json_add_int(o, "slot", slot);
 		sl_json_add_int(o, "ifindex", i.ifindex);
 		sl_json_add_bool(o, "present", i.ifindex != 0);
+		sl_json_add_bool(o, "link_up", i.ifindex && !i.down);
 		sl_json_add_bool(o, "attached", on);
 		sl_json_add_bool(o, "wanted", i.flags & SL_IFF_WANTED);
 		sl_json_add_str(o, "hook",
