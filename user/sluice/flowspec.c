@@ -33,6 +33,8 @@
 #define SETTLE_MS 50
 #define BATCH_MAX_MS 500
 #define RETRY_MS 1000
+/* The report goes again this often, for a sluiced that restarted. */
+#define REPORT_EVERY_MS 10000
 
 struct entry {
 	char *peer;
@@ -57,7 +59,7 @@ struct fs {
 	struct peer *peers;
 	size_t npeers;
 	bool started, dirty, failing;
-	unsigned long long dirty_since, last_input, retry_at;
+	unsigned long long dirty_since, last_input, retry_at, reported_at;
 	unsigned long long received, updates, applied_batches;
 	char last_error[SL_CTL_ERR_LEN];
 };
@@ -369,19 +371,108 @@ static int write_all(int fd, const char *buf, size_t len)
 
 static void write_status(struct fs *s);
 
+static int send_memfd(struct fs *s, char **argv, int argc, const char *buf,
+		      size_t len)
+{
+	struct json_object *data = NULL;
+	int mfd, fd, ret;
+
+	mfd = memfd_create("sluice-flowspec", MFD_CLOEXEC);
+	ret = mfd < 0 ? -errno : write_all(mfd, buf, len);
+	if (ret) {
+		snprintf(s->last_error, sizeof(s->last_error), "memfd: %s",
+			 strerror(-ret));
+		goto out;
+	}
+	fd = sl_ctl_connect(s->sock, s->last_error, sizeof(s->last_error));
+	if (fd < 0) {
+		ret = fd;
+		goto out;
+	}
+	ret = sl_ctl_call(fd, argc, argv, mfd, &data, s->last_error,
+			  sizeof(s->last_error));
+	close(fd);
+	json_object_put(data);
+out:
+	if (mfd >= 0)
+		close(mfd);
+	return ret;
+}
+
+/*
+ * What sluiced shows in "status" and /metrics: the counts, and which
+ * rules make each installed route (its per-route counters).
+ */
+static void report(struct fs *s)
+{
+	char *argv[] = { "flowspec", "report", NULL };
+	size_t i, k = 0, installed = 0, peers_up = 0, *refused;
+	char *buf = NULL, err[SL_CTL_ERR_LEN];
+	size_t len = 0;
+	FILE *f;
+
+	for (i = 0; sl_fs_reasons[i]; i++)
+		;
+	refused = calloc(i + 1, sizeof(*refused));
+	f = refused ? open_memstream(&buf, &len) : NULL;
+	if (!f) {
+		free(refused);
+		return;
+	}
+	for (i = 0; i < s->npeers; i++)
+		peers_up += s->peers[i].up;
+	fprintf(f,
+		"{\"lo\":%u,\"hi\":%u,\"updates\":%llu,\"peers\":%zu,\"peers_up\":%zu,\"routes\":[",
+		s->lo, s->hi, s->updates, s->npeers, peers_up);
+	for (i = 0; i < s->n; i++) {
+		const struct entry *e = &s->v[i];
+		size_t r;
+
+		if (e->refused) {
+			for (r = 0; sl_fs_reasons[r]; r++)
+				if (!strcmp(sl_fs_reasons[r], e->refused))
+					refused[r]++;
+			continue;
+		}
+		if (!e->prio)
+			continue; /* a route of no rule (none so far) */
+		installed++;
+		fprintf(f, "%s[%u,%zu]", k++ ? "," : "", e->prio,
+			e->route.nrules);
+	}
+	fprintf(f, "],\"received\":%zu,\"installed\":%zu,\"refused\":{", s->n,
+		installed);
+	for (i = k = 0; sl_fs_reasons[i]; i++)
+		if (refused[i])
+			fprintf(f, "%s\"%s\":%zu", k++ ? "," : "",
+				sl_fs_reasons[i], refused[i]);
+	fputs("}}\n", f);
+	free(refused);
+	if (fclose(f)) {
+		free(buf);
+		return;
+	}
+	/* A failed report costs the status its counts, not the rules. */
+	memcpy(err, s->last_error, sizeof(err));
+	if (send_memfd(s, argv, 2, buf, len))
+		logf_("cannot report to sluiced: %s", s->last_error);
+	memcpy(s->last_error, err, sizeof(err));
+	s->reported_at = sl_ctl_now_ms();
+	free(buf);
+}
+
 /* The whole range from the table, in one request. */
 static int flush(struct fs *s)
 {
 	struct entry **order = calloc(s->n + 1, sizeof(*order));
 	char text[SL_RULE_FMT_LEN], lo[8], hi[8], range[16];
 	char *argv[] = { "rule", "replace-range", lo, hi, "flowspec", NULL };
-	struct json_object *data = NULL;
 	unsigned int prio = s->lo;
 	size_t i, j, n = 0;
 	FILE *f;
 	char *buf = NULL;
 	size_t len = 0;
-	int mfd = -1, fd, ret;
+	int ret;
 
 	if (!order)
 		return -ENOMEM;
@@ -421,23 +512,8 @@ static int flush(struct fs *s)
 	snprintf(lo, sizeof(lo), "%u", s->lo);
 	snprintf(hi, sizeof(hi), "%u", s->hi);
 	snprintf(range, sizeof(range), "%u-%u", s->lo, s->hi);
-	mfd = memfd_create("sluice-flowspec", MFD_CLOEXEC);
-	ret = mfd < 0 ? -errno : write_all(mfd, buf, len);
+	ret = send_memfd(s, argv, 5, buf, len);
 	free(buf);
-	if (ret) {
-		snprintf(s->last_error, sizeof(s->last_error), "memfd: %s",
-			 strerror(-ret));
-		goto out;
-	}
-	fd = sl_ctl_connect(s->sock, s->last_error, sizeof(s->last_error));
-	if (fd < 0) {
-		ret = fd;
-		goto out;
-	}
-	ret = sl_ctl_call(fd, 5, argv, mfd, &data, s->last_error,
-			  sizeof(s->last_error));
-	close(fd);
-	json_object_put(data);
 	if (!ret) {
 		/* One line a batch: how long the first change of it waited. */
 		logf_("range %s: %zu routes installed, %llu ms after the first change",
@@ -445,9 +521,6 @@ static int flush(struct fs *s)
 		s->applied_batches++;
 		s->last_error[0] = '\0';
 	}
-out:
-	if (mfd >= 0)
-		close(mfd);
 	if (ret && !s->failing)
 		logf_("cannot install the range %s: %s (retrying)", range,
 		      s->last_error);
@@ -455,6 +528,8 @@ out:
 		logf_("range %s installed again", range);
 	s->failing = ret != 0;
 	write_status(s);
+	if (!ret)
+		report(s);
 	return ret;
 }
 
@@ -524,7 +599,8 @@ static void write_status(struct fs *s)
 	json_object_object_add(st, "range", json_object_new_string(""));
 	snprintf(tmp, sizeof(tmp), "%u-%u", s->lo, s->hi);
 	json_object_object_add(st, "range", json_object_new_string(tmp));
-	json_object_object_add(st, "received",
+	json_object_object_add(st, "received", json_object_new_uint64(s->n));
+	json_object_object_add(st, "announcements",
 			       json_object_new_uint64(s->received));
 	json_object_object_add(st, "updates",
 			       json_object_new_uint64(s->updates));
@@ -638,6 +714,9 @@ int sl_flowspec_main(int argc, char **argv, const char *sock)
 			s.dirty_since = now;
 			continue;
 		}
+		if (s.started && !s.dirty && !s.failing &&
+		    now - s.reported_at >= REPORT_EVERY_MS)
+			report(&s);
 		if (s.grace_ms) {
 			size_t before = s.n;
 
