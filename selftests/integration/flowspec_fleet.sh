@@ -108,8 +108,14 @@ template bgp node {
 }
 protocol bgp na from node { neighbor 10.217.1.2 as 65001; }
 protocol bgp nb from node { neighbor 10.217.2.2 as 65001; }
-protocol static fs4 { flow4 { table ft4; }; include "$LAB_DIR/routes4.conf"; }
-protocol static fs6 { flow6 { table ft6; }; include "$LAB_DIR/routes6.conf"; }
+protocol static fs4 {
+  flow4 { table ft4; };
+include "$LAB_DIR/routes4.conf";
+}
+protocol static fs6 {
+  flow6 { table ft6; };
+include "$LAB_DIR/routes6.conf";
+}
 EOF
 }
 
@@ -177,6 +183,11 @@ until_eq() {
 	return 1
 }
 
+# peer_up: whether the current node's "sluice flowspec" has its session up.
+peer_up() {
+	jx "d['peers'][0]['up']" <"$ST"
+}
+
 fs_status() {
 	sl -j status | jx "d['flowspec']$1"
 }
@@ -205,11 +216,13 @@ bird_start
 WANT="50000 dst 10.217.0.0/16 proto icmp drop
 50001 dst 10.217.0.0/16 proto udp dport 5001 drop
 50002 dst 10.217.0.0/16 proto udp dport 5004 rate-limit 16kbit
-50003 dst fd17::/16 proto icmpv6 drop
-50004 dst fd17::/16 proto udp dport 5001 drop"
+50003 dst fd17::/16 proto udp dport 5001 drop
+50004 dst fd17::/16 proto icmpv6 drop"
 for n in a b; do
 	node $n
 	check "$n: routes installed" until_eq 5 count_rules
+	[ "$(count_rules)" = 5 ] ||
+		diag "$(tail -5 "$LAB_DIR/bird.log" "$LAB_DIR/$n.exabgp.log")"
 	is "$n: the rules, in RFC 8955 order" "$(range_rules)" "$WANT"
 done
 
@@ -254,15 +267,15 @@ is "status: installed" "$(fs_status "['installed']")" 5
 is "status: refused" "$(fs_status "['refused']")" 1
 is "status: refused for redirect" "$(fs_status "['refused_by_reason']['redirect']")" 1
 is "status: route 50001 counted udp 5001" \
-	"$(fs_status "['routes'][1]")" "{'prio': 50001, 'rules': 1, 'packets': 5, 'bytes': 210}"
+	"$(fs_status "['routes'][1]")" "{'prio': 50001, 'rules': 1, 'packets': 5, 'bytes': 240}"
 like "status text: the FlowSpec line" "$(sl status)" \
-	"flowspec: 6 routes received, 5 installed, 1 refused (redirect 1)"
+	"flowspec: 6 routes received, 5 installed, 1 refused \\(redirect 1\\)"
 M=$(sl metrics)
 like "metrics: received" "$M" "sluice_flowspec_routes_received 6"
 like "metrics: installed" "$M" "sluice_flowspec_routes_installed 5"
-like "metrics: refused for redirect" "$M" 'sluice_flowspec_routes_refused{reason="redirect"} 1'
-like "metrics: per-route packets" "$M" 'sluice_flowspec_route_packets_total{prio="50001"} 5'
-like "metrics: per-route bytes" "$M" 'sluice_flowspec_route_bytes_total{prio="50004"} '
+like "metrics: refused for redirect" "$M" 'sluice_flowspec_routes_refused\{reason="redirect"\} 1'
+like "metrics: per-route packets" "$M" 'sluice_flowspec_route_packets_total\{prio="50001"\} 5'
+like "metrics: per-route bytes" "$M" 'sluice_flowspec_route_bytes_total\{prio="50004"\} 354'
 
 # Withdrawal: BIRD reconfigured without the ping routes.
 routes
@@ -289,7 +302,7 @@ is "a: udp 5001 passes" "$(lines "$SINK.a.5001")" 3
 kill -9 "$BPID"
 wait "$BPID" 2>/dev/null
 node b
-check "b: the session is seen down" until_eq false jx "d['peers'][0]['up']" <"$ST"
+check "b: the session is seen down" until_eq false peer_up
 is "b: routes kept for the grace time" "$(count_rules)" 3
 check "b: dropped after the grace time" until_eq 0 count_rules
 

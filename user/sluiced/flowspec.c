@@ -114,8 +114,7 @@ static int report_parse(struct json_object *o, struct sl_fs_report *r,
 		return -ENOMEM;
 	if (json_object_object_get_ex(o, "refused", &refused) &&
 	    json_object_is_type(refused, json_type_object)) {
-		json_object_object_foreach(refused, reason, v)
-		{
+		json_object_object_foreach(refused, reason, v) {
 			for (i = 0; sl_fs_reasons[i]; i++)
 				if (!strcmp(sl_fs_reasons[i], reason))
 					break;
