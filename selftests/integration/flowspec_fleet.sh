@@ -27,7 +27,7 @@ for _x in "$EXABGP" "$BIRD" "$BIRDC"; do
 	fi
 done
 
-plan 56
+plan 48
 lab_init ff
 ns_add k && ns_add a && ns_add b && ns_add c || exit 1
 for _n in a b c; do
@@ -86,7 +86,7 @@ EOF
 }
 
 exabgp_start a 10.217.1.2 0
-exabgp_start b 10.217.2.2 3
+exabgp_start b 10.217.2.2 5
 
 # BIRD's configuration: the sessions, then the static routes of $ROUTES.
 BCONF=$LAB_DIR/bird.conf
@@ -298,7 +298,7 @@ udp_send c 10.217.3.1 5001 3
 sleep 0.3
 is "a: udp 5001 passes" "$(lines "$SINK.a.5001")" 3
 
-# BIRD killed: b has a grace time of 3 s, then drops the routes.
+# BIRD killed: b has a grace time of 5 s, then drops the routes.
 kill -9 "$BPID"
 wait "$BPID" 2>/dev/null
 node b
@@ -321,4 +321,5 @@ node b
 check "b: 10,000 routes installed" until_eq 10000 count_rules
 t2=$(now_ms)
 diag "10,000 routes from BIRD's start to installed: a $((t1 - t0)) ms, b $((t2 - t0)) ms"
+diag "$(grep -h "flowspec" "$LAB_DIR/a.exabgp.log" | tail -4)"
 is "b: status installed" "$(fs_status "['installed']")" 10000

@@ -73,6 +73,7 @@ struct fs {
 	struct peer *peers;
 	size_t npeers;
 	bool started, dirty, failing;
+	bool peers_changed; /* a session went up or down: status and report */
 	unsigned long long dirty_since, last_input, retry_at, reported_at;
 	unsigned long long next_flush; /* ms: the last replace's cost after it */
 	unsigned long long received, updates, applied_batches;
@@ -320,6 +321,7 @@ static void message(struct fs *s, const char *line, unsigned long long now)
 		if (!strcmp(json_object_get_string(o), "up")) {
 			p->up = true;
 			p->synced = false;
+			s->peers_changed = true;
 		} else if (!strcmp(json_object_get_string(o), "down")) {
 			struct json_object *why = NULL;
 			const char *reason = "";
@@ -337,6 +339,7 @@ static void message(struct fs *s, const char *line, unsigned long long now)
 			}
 			logf_("session with %s down: %s", peer, reason);
 			peer_down(s, peer, now);
+			s->peers_changed = true;
 		}
 		goto out;
 	}
@@ -581,6 +584,7 @@ static int flush(struct fs *s)
 	else if (!ret && s->failing)
 		logf_("range %s installed again", range);
 	s->failing = ret != 0;
+	s->peers_changed = false;
 	write_status(s);
 	if (!ret)
 		report(s);
@@ -773,6 +777,13 @@ int sl_flowspec_main(int argc, char **argv, const char *sock)
 			s.dirty = true;
 			s.dirty_since = now;
 			continue;
+		}
+		if (s.peers_changed && !s.dirty) {
+			/* With a grace time, a lost session changes no rule. */
+			s.peers_changed = false;
+			write_status(&s);
+			if (s.started && !s.failing)
+				report(&s);
 		}
 		if (s.started && !s.dirty && !s.failing &&
 		    now - s.reported_at >= REPORT_EVERY_MS)
