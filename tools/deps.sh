@@ -12,7 +12,7 @@ build="clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
 libmnl-dev libpcap-dev libjson-c-dev libmicrohttpd-dev libcmocka-dev
 iproute2 pkg-config make gcc clang-format"
 test="iputils-ping iperf3 socat tcpdump nftables ethtool prometheus
-python3-scapy procps psmisc curl libclang-rt-dev tshark exabgp"
+python3-scapy procps psmisc curl libclang-rt-dev tshark exabgp bird2"
 
 want=$build
 [ "${1:-}" = "--test" ] && want="$build $test"
