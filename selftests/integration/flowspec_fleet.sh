@@ -279,10 +279,12 @@ like "metrics: per-route bytes" "$M" 'sluice_flowspec_route_bytes_total\{prio="5
 
 # Withdrawal: BIRD reconfigured without the ping routes.
 routes
+tw=$(now_ms)
 birdc configure >/dev/null
 for n in a b; do
 	node $n
 	check "$n: withdrawn" until_eq 3 count_rules
+	diag "$n: withdrawal seen in the rules $(($(now_ms) - tw)) ms after birdc configure"
 	unlike "$n: no icmp rule left" "$(range_rules)" "icmp"
 done
 is "a: ping passes again" "$(ping_rx c 10.217.3.1 3)" 3

@@ -74,6 +74,7 @@ struct fs {
 	size_t npeers;
 	bool started, dirty, failing;
 	bool peers_changed; /* a session went up or down: status and report */
+	bool report_failing; /* logged once, not every REPORT_EVERY_MS */
 	unsigned long long dirty_since, last_input, retry_at, reported_at;
 	unsigned long long next_flush; /* ms: the last replace's cost after it */
 	unsigned long long received, updates, applied_batches;
@@ -475,8 +476,13 @@ static void report(struct fs *s)
 	}
 	/* A failed report costs the status its counts, not the rules. */
 	memcpy(err, s->last_error, sizeof(err));
-	if (send_memfd(s, argv, 2, buf, len))
-		logf_("cannot report to sluiced: %s", s->last_error);
+	if (send_memfd(s, argv, 2, buf, len)) {
+		if (!s->report_failing)
+			logf_("cannot report to sluiced: %s", s->last_error);
+		s->report_failing = true;
+	} else {
+		s->report_failing = false;
+	}
 	memcpy(s->last_error, err, sizeof(err));
 	s->reported_at = sl_ctl_now_ms();
 	free(buf);
