@@ -88,7 +88,16 @@ static void run(struct fixture *f, int hook, const struct pkt *p, int n)
 			 0);
 }
 
+static char *metrics_fs(struct fixture *f, bool per_cpu,
+			const struct sl_metrics_flowspec *fs);
+
 static char *metrics(struct fixture *f, bool per_cpu)
+{
+	return metrics_fs(f, per_cpu, NULL);
+}
+
+static char *metrics_fs(struct fixture *f, bool per_cpu,
+			const struct sl_metrics_flowspec *fs)
 {
 	static const __u16 rules[] = { 10, 20 };
 	struct sl_metrics_iface ifc = { .slot = f->slot,
@@ -99,7 +108,8 @@ static char *metrics(struct fixture *f, bool per_cpu)
 				     .nifaces = 1,
 				     .rules = rules,
 				     .nrules = 2,
-				     .per_cpu = per_cpu };
+				     .per_cpu = per_cpu,
+				     .flowspec = fs };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
@@ -235,6 +245,69 @@ static void test_per_cpu_sums(void **state)
 	free(per);
 }
 
+/*
+ * FlowSpec: the counts as reported, every reason labelled, and a route's
+ * counters the sum of its rules' (a route of prios 10..20 covers both).
+ */
+static void test_flowspec(void **state)
+{
+	static const struct sl_metrics_fs_route routes[] = { { 10, 11 },
+							     { 20, 1 } };
+	unsigned long long refused[32] = { 0 };
+	struct sl_metrics_flowspec fs = { .received = 5,
+					  .installed = 2,
+					  .refused = 3,
+					  .updates = 4,
+					  .peers_up = 1,
+					  .refused_by = refused,
+					  .routes = routes,
+					  .nroutes = 2 };
+	struct fixture *f = *state;
+	long long r10, r20, b10, b20;
+	struct pkt p;
+	char *text;
+
+	refused[1] = 3; /* "family" */
+	udp4(&p, "192.0.2.7", 9);
+	run(f, 0, &p, 2);
+	udp4(&p, "203.0.113.1", 53);
+	run(f, 0, &p, 4);
+	text = metrics(f, false);
+	assert_null(strstr(text, "sluice_flowspec"));
+	free(text);
+	text = metrics_fs(f, false, &fs);
+	r10 = sample(text, "sluice_rule_packets_total{rule=\"10\"}");
+	r20 = sample(text, "sluice_rule_packets_total{rule=\"20\"}");
+	b10 = sample(text, "sluice_rule_bytes_total{rule=\"10\"}");
+	b20 = sample(text, "sluice_rule_bytes_total{rule=\"20\"}");
+	assert_true(r10 >= 2 && r20 >= 4);
+	assert_int_equal(sample(text, "sluice_flowspec_routes_received"), 5);
+	assert_int_equal(sample(text, "sluice_flowspec_routes_installed"), 2);
+	assert_int_equal(
+		sample(text,
+		       "sluice_flowspec_routes_refused{reason=\"family\"}"),
+		3);
+	assert_int_equal(
+		sample(text,
+		       "sluice_flowspec_routes_refused{reason=\"malformed\"}"),
+		0);
+	assert_int_equal(sample(text, "sluice_flowspec_updates_total"), 4);
+	assert_int_equal(sample(text, "sluice_flowspec_peers_up"), 1);
+	assert_int_equal(
+		sample(text,
+		       "sluice_flowspec_route_packets_total{prio=\"10\"}"),
+		r10 + r20);
+	assert_int_equal(
+		sample(text, "sluice_flowspec_route_bytes_total{prio=\"10\"}"),
+		b10 + b20);
+	assert_int_equal(
+		sample(text,
+		       "sluice_flowspec_route_packets_total{prio=\"20\"}"),
+		r20);
+	promtool_accepts(text);
+	free(text);
+}
+
 static void same(struct sluice_counter a, struct sluice_counter b)
 {
 	assert_int_equal(a.packets, b.packets);
@@ -297,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_exceptions),
 		cmocka_unit_test(test_per_cpu_sums),
 		cmocka_unit_test(test_stats_selection),
+		cmocka_unit_test(test_flowspec),
 	};
 
 	return cmocka_run_group_tests_name("metrics", tests, setup, teardown);

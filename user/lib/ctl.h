@@ -19,7 +19,8 @@
  *          command line (without -s or -j); see DESIGN.md for the surface.
  *   fd     true when the request carries an open file descriptor
  *          (SCM_RIGHTS, in the same sendmsg() as the line).  Only
- *          "set load NAME FILE" takes one: the client opens FILE itself
+ *          "set load NAME FILE" (and "rule replace-range", "flowspec
+ *          report") take one: the client opens FILE itself
  *          and passes it, so the daemon never opens a client's path with
  *          its own privileges; FILE in argv only names it in messages.
  *          It must be a regular file (the CLI copies a pipe into a memfd).
@@ -94,7 +95,12 @@
  *               "unindexed"},
  *             "sets": [{"set", "entries4", "entries6"}],
  *             "maps": {"slots", "slots_max", "sets", "sets_max",
- *               "prefixes4", "prefixes6", "prefixes_max"}}
+ *               "prefixes4", "prefixes6", "prefixes_max"},
+ *             "flowspec" (once "sluice flowspec" reported): {"range",
+ *               "received", "installed", "refused",
+ *               "refused_by_reason": {REASON: N...}, "updates", "peers",
+ *               "peers_up", "reported_s_ago",
+ *               "routes": [{"prio", "rules", "packets", "bytes"}]}}
  *   metrics  "TEXT": the Prometheus text exposition, a JSON string, the
  *            same as sluiced -m serves at /metrics ("metrics --per-cpu":
  *            with a "cpu" label, as /metrics?per_cpu=1).
@@ -104,6 +110,13 @@
  *             The connection then has no deadline and holds the capture:
  *             the capture ends when the client closes it (or dies).
  *             "stats" on that connection lists it under "captures".
+ *   flowspec report
+ *            {"routes"}: sent by "sluice flowspec" with a descriptor of
+ *            JSON {"lo", "hi", "received", "installed", "updates",
+ *            "peers", "peers_up", "refused": {REASON: N...},
+ *            "routes": [[PRIO, RULES]...]}, REASON one of sl_fs_reasons;
+ *            kept in memory for "status" and "metrics".  Not a command
+ *            of the grammar: the CLI's "flowspec" sends it.
  *   reload   {"config", "rules" (all rules now, the file's and run-time
  *             ones), "sets", "interfaces" (those the file names),
  *             "notes": [TEXT...]}

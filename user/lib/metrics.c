@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "capture.h"
+#include "flowspec.h"
 #include "rule.h"
 #include "metrics.h"
 #include "stats.h"
@@ -383,6 +384,64 @@ static void map_family(FILE *out, const struct sl_dp *dp)
 		(unsigned long long)u.rl_evictions);
 }
 
+/*
+ * FlowSpec as "sluice flowspec" last reported it.  A route is labelled
+ * by the prio of its first rule: bounded by the FlowSpec range, where an
+ * NLRI as a label would be neither bounded nor stable.
+ */
+static void flowspec_families(FILE *out, const struct sl_metrics_opts *o,
+			      const struct sl_stats *s)
+{
+	const struct sl_metrics_flowspec *fs = o->flowspec;
+	char labels[32];
+	size_t i;
+	int f;
+
+	if (!fs)
+		return;
+	family(out, "sluice_flowspec_routes_received", "gauge",
+	       "FlowSpec routes held from the BGP sessions, installed or refused.");
+	fprintf(out, "sluice_flowspec_routes_received %llu\n", fs->received);
+	family(out, "sluice_flowspec_routes_installed", "gauge",
+	       "FlowSpec routes that are rules of the data plane.");
+	fprintf(out, "sluice_flowspec_routes_installed %llu\n", fs->installed);
+	family(out, "sluice_flowspec_routes_refused", "gauge",
+	       "FlowSpec routes held but not installed, by reason.");
+	for (i = 0; sl_fs_reasons[i]; i++)
+		fprintf(out,
+			"sluice_flowspec_routes_refused{reason=\"%s\"} %llu\n",
+			sl_fs_reasons[i], fs->refused_by[i]);
+	family(out, "sluice_flowspec_updates_total", "counter",
+	       "BGP UPDATE messages with FlowSpec routes the speaker passed on since \"sluice flowspec\" started.");
+	fprintf(out, "sluice_flowspec_updates_total %llu\n", fs->updates);
+	family(out, "sluice_flowspec_peers_up", "gauge",
+	       "BGP sessions up, of those that sent FlowSpec.");
+	fprintf(out, "sluice_flowspec_peers_up %llu\n", fs->peers_up);
+	for (f = 0; f < 2; f++) {
+		const char *name = f ? "sluice_flowspec_route_bytes_total" :
+				       "sluice_flowspec_route_packets_total";
+
+		family(out, name, "counter",
+		       f ? "Bytes the rules of an installed FlowSpec route decided, by the prio of its first rule." :
+			   "Packets the rules of an installed FlowSpec route decided, by the prio of its first rule.");
+		for (i = 0; i < fs->nroutes; i++) {
+			const struct sl_metrics_fs_route *rt = &fs->routes[i];
+			unsigned long long sum = 0;
+			unsigned int k;
+
+			for (k = 0; k < rt->nrules; k++) {
+				struct sluice_counter c =
+					sl_stats_rule(s, rt->prio + k, -1);
+
+				sum += f ? c.bytes : c.packets;
+			}
+			snprintf(labels, sizeof(labels), "prio=\"%u\"",
+				 rt->prio);
+			sample(out, name, labels, -1, sum);
+		}
+	}
+}
+
 /* All captures together, so the counters never go back. */
 static void capture_family(FILE *out, const struct sl_dp *dp)
 {
@@ -430,6 +489,7 @@ int sl_metrics_write(const struct sl_dp *dp, const struct sl_metrics_opts *o,
 	iface_families(out, o, &s);
 	rule_families(out, o, &s);
 	rate_limit_families(out, o, &s);
+	flowspec_families(out, o, &s);
 	program_family(out, o);
 	map_family(out, dp);
 	capture_family(out, dp);

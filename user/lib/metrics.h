@@ -26,6 +26,20 @@ struct sl_metrics_iface {
 	unsigned long long conflicts; /* hook found held by another program */
 };
 
+/* A FlowSpec route: its rules are prio..prio + nrules - 1. */
+struct sl_metrics_fs_route {
+	__u16 prio, nrules;
+};
+
+/* What "sluice flowspec" last reported (see sluiced's flowspec.c). */
+struct sl_metrics_flowspec {
+	unsigned long long received, installed, refused, updates;
+	unsigned long long peers, peers_up;
+	const unsigned long long *refused_by; /* per sl_fs_reasons[] */
+	const struct sl_metrics_fs_route *routes;
+	size_t nroutes;
+};
+
 struct sl_metrics_opts {
 	const char *version;
 	const struct sl_metrics_iface *ifaces;
@@ -35,6 +49,7 @@ struct sl_metrics_opts {
 	const __u16 *rl_rules; /* those of them that are rate-limit rules */
 	size_t nrl_rules;
 	bool per_cpu; /* a "cpu" label on counters instead of sums */
+	const struct sl_metrics_flowspec *flowspec; /* NULL: none reported */
 };
 
 int sl_metrics_write(const struct sl_dp *dp, const struct sl_metrics_opts *o,

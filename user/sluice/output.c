@@ -162,6 +162,60 @@ static void iface_line(struct json_object *i, FILE *out)
 		fprintf(out, "        warning: %s\n", txt(i, "warning"));
 }
 
+/* Routes "status" names, busiest first; -j gives them all. */
+#define SL_CLI_TOP_ROUTES 10
+
+static int by_packets_desc(const void *a, const void *b)
+{
+	uint64_t x = u64(*(struct json_object *const *)a, "packets");
+	uint64_t y = u64(*(struct json_object *const *)b, "packets");
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* What "sluice flowspec" reported: counts, then the busiest routes. */
+static void flowspec_lines(struct json_object *fs, FILE *out)
+{
+	struct json_object *reasons = get(fs, "refused_by_reason"),
+			   *routes = get(fs, "routes"), **top;
+	size_t i, n = routes ? json_object_array_length(routes) : 0;
+	const char *sep = " (";
+
+	fprintf(out,
+		"flowspec: %" PRIu64 " routes received, %" PRIu64
+		" installed, %" PRIu64 " refused",
+		u64(fs, "received"), u64(fs, "installed"), u64(fs, "refused"));
+	if (reasons) {
+		json_object_object_foreach(reasons, reason, v) {
+			if (!json_object_get_uint64(v))
+				continue;
+			fprintf(out, "%s%s %" PRIu64, sep, reason,
+				json_object_get_uint64(v));
+			sep = ", ";
+		}
+	}
+	fprintf(out,
+		"%s; range %s, %" PRIu64 "/%" PRIu64
+		" sessions up, reported %" PRIu64 " s ago\n",
+		strcmp(sep, ", ") ? "" : ")", txt(fs, "range"),
+		u64(fs, "peers_up"), u64(fs, "peers"),
+		u64(fs, "reported_s_ago"));
+	top = n ? calloc(n, sizeof(*top)) : NULL;
+	if (!top)
+		return;
+	for (i = 0; i < n; i++)
+		top[i] = json_object_array_get_idx(routes, i);
+	qsort(top, n, sizeof(*top), by_packets_desc);
+	for (i = 0; i < n && i < SL_CLI_TOP_ROUTES && u64(top[i], "packets");
+	     i++)
+		fprintf(out,
+			"    route at %" PRIu64 ": %" PRIu64
+			" packets, %" PRIu64 " bytes\n",
+			u64(top[i], "prio"), u64(top[i], "packets"),
+			u64(top[i], "bytes"));
+	free(top);
+}
+
 static void show_status(struct json_object *d, FILE *out)
 {
 	struct json_object *ifs = get(d, "interfaces"), *sets = get(d, "sets");
@@ -207,6 +261,8 @@ static void show_status(struct json_object *d, FILE *out)
 		"\n",
 		u64(maps, "rl_buckets"), u64(maps, "rl_buckets_max"),
 		u64(maps, "rl_evictions"));
+	if (get(d, "flowspec"))
+		flowspec_lines(get(d, "flowspec"), out);
 }
 
 /* Rules "stats" shows, busiest first; -j gives them all. */

@@ -257,6 +257,9 @@ int sl_daemon_exec(void *arg, int argc, char **argv, int fd,
 		       "test-run runs offline, in the sluice CLI");
 		return -EINVAL;
 	}
+	/* The CLI's own command, but its report comes to the daemon. */
+	if (argc > 0 && !strcmp(argv[0], "flowspec"))
+		return sl_flowspec_cmd(d, argc, argv, fd, res);
 	ret = sl_cmd_parse(argc, argv, &cmd, res->err, sizeof(res->err));
 	if (ret)
 		return ret;
@@ -481,6 +484,7 @@ void sl_daemon_close(struct sl_daemon *d)
 	sl_linkmon_close(d->lm);
 	sl_fibcache_close(d->fc);
 	sl_rules_close(d);
+	sl_flowspec_free(d);
 	/* Closing the object leaves pins and attachments where they are. */
 	sl_dp_close(d->dp);
 	free(d->rules);

@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "dataplane.h"
 #include "grammar.h"
+#include "metrics.h"
 #include "netlink.h"
 
 /*
@@ -91,6 +92,8 @@ struct sl_daemon {
 	unsigned long long conflicts[SLUICE_MAX_IFACES];
 
 	struct sl_cap_hold cap[SLUICE_CAP_SLOTS];
+
+	struct sl_fs_report *fs; /* "sluice flowspec"'s last report, or NULL */
 };
 
 void sl_dlog(struct sl_daemon *d, int prio, const char *fmt, ...)
@@ -180,5 +183,13 @@ int sl_capture_cmd(struct sl_daemon *d, const struct sl_cmd *cmd,
 		   struct sl_ctl_result *res);
 /* The active captures with their counters, for "stats". */
 struct json_object *sl_capture_json(struct sl_daemon *d);
+
+/* flowspec.c: "flowspec report" from "sluice flowspec", for status and metrics. */
+int sl_flowspec_cmd(struct sl_daemon *d, int argc, char **argv, int fd,
+		    struct sl_ctl_result *res);
+/* NULL when nothing was reported. */
+struct json_object *sl_flowspec_json(struct sl_daemon *d);
+const struct sl_metrics_flowspec *sl_flowspec_metrics(struct sl_daemon *d);
+void sl_flowspec_free(struct sl_daemon *d);
 
 #endif /* __SLUICE_DAEMON_INT_H */

@@ -69,6 +69,7 @@ static int snapshot(struct sl_daemon *d, struct snapshot *s,
 	o->nifaces = n;
 	o->rules = s->prios;
 	o->nrules = d->nrules;
+	o->flowspec = sl_flowspec_metrics(d);
 	return 0;
 }
 

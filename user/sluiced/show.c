@@ -296,6 +296,8 @@ int sl_show_status(struct sl_daemon *d, struct sl_ctl_result *res)
 	json_object_object_add(data, "rules", rules);
 	json_object_object_add(data, "sets", sl_sets_json(d));
 	json_object_object_add(data, "maps", maps);
+	if (d->fs)
+		json_object_object_add(data, "flowspec", sl_flowspec_json(d));
 	res->data = data;
 	return 0;
 }
