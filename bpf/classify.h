@@ -75,6 +75,9 @@ static __always_inline bool sl_rule_matches(struct sl_walk *w,
 	    (p->key.sport < r->sport_lo || p->key.sport > r->sport_hi ||
 	     p->key.dport < r->dport_lo || p->key.dport > r->dport_hi))
 		return false;
+	if (r->needs & SLUICE_HAS_LEN &&
+	    (p->len < r->len_lo || p->len > r->len_hi))
+		return false;
 	if (r->src_set &&
 	    !sl_set_member(&w->src_memo, r->src_set, p, p->key.src))
 		return false;
