@@ -108,12 +108,12 @@ RPID=$XPID
 exabgp_start c "$LAB_DIR/c.conf" "$LAB_DIR/c.log" ""
 CPID=$XPID
 
-# One UPDATE per line; the packet-length one cannot be expressed.
+# One UPDATE per line; the flow-label one cannot be expressed.
 cat >>"$CMD" <<'EOF'
 announce flow route destination 10.216.1.1/32 protocol udp destination-port =5001 rate-limit 0
 announce flow route destination 10.216.1.1/32 protocol icmp rate-limit 0
 announce flow route destination 10.216.1.1/32 protocol udp destination-port [ =5002 =5003 ] rate-limit 0
-announce flow route destination 10.216.1.1/32 packet-length >100 rate-limit 0
+announce flow route destination 2001:db8:1::/64 flow-label 5 rate-limit 0
 announce flow route destination 2001:db8::/64 next-header 58 rate-limit 0
 announce flow route destination 10.216.1.0/24 protocol udp destination-port =5004 rate-limit 2000
 EOF
@@ -129,7 +129,7 @@ is "RFC 8955 order: /32 before /24, icmp (=1) before udp (=17), IPv6 last" \
 50004 dst 2001:db8::/64 proto icmpv6 drop"
 is "first rule at the bottom of the range" \
 	"$(sl -j rule list | jx "min(r['prio'] for r in d if r['prio'] >= 50000)")" 50000
-is "refused and counted" "$(status_field "['refused_by_reason']['packet-length']")" 1
+is "refused and counted" "$(status_field "['refused_by_reason']['flow-label']")" 1
 is "received" "$(status_field "['received']")" 6
 is "installed" "$(status_field "['installed']")" 5
 
