@@ -49,22 +49,10 @@ enum {
 #define OP_MATCH 0x01
 
 const char *const sl_fs_reasons[] = {
-	"malformed",
-	"family",
-	"ipv6-offset",
-	"fragment",
-	"flow-label",
-	"traffic-class",
-	"tcp-flags",
-	"too-many-rules",
-	"rate-over-rules",
-	"rate-fraction",
-	"rate-conflict",
-	"non-terminal",
-	"redirect",
-	"traffic-marking",
-	"range-full",
-	NULL,
+	"malformed",	   "family",	      "ipv6-offset",   "fragment",
+	"flow-label",	   "traffic-class",   "tcp-flags",     "too-many-rules",
+	"rate-over-rules", "rate-fraction",   "rate-conflict", "non-terminal",
+	"redirect",	   "traffic-marking", "range-full",    NULL,
 };
 
 static const struct comp_def {
@@ -135,8 +123,10 @@ static const struct name icmp_names[] = {
 
 /* RFC 8955's fragment bits; 0 is ExaBGP's "not-a-fragment". */
 static const struct name frag_names[] = {
-	{ "not-a-fragment", 0 },	  { "dont-fragment", SLUICE_FRAG_DF },
-	{ "is-fragment", SLUICE_FRAG_IS },	  { "first-fragment", SLUICE_FRAG_FIRST },
+	{ "not-a-fragment", 0 },
+	{ "dont-fragment", SLUICE_FRAG_DF },
+	{ "is-fragment", SLUICE_FRAG_IS },
+	{ "first-fragment", SLUICE_FRAG_FIRST },
 	{ "last-fragment", SLUICE_FRAG_LAST },
 };
 
@@ -785,8 +775,7 @@ static size_t port_pairs(const struct parsed *p, struct span (*pairs)[2],
  * them, the ones past max left out: they match nothing.  Without the
  * component, one "any" (-1).  Returns how many, or -1 when too many.
  */
-static int values_of(const struct parsed *p, int type, uint32_t max,
-		     int *out)
+static int values_of(const struct parsed *p, int type, uint32_t max, int *out)
 {
 	const struct ivals *s = &p->set[type];
 	uint32_t v;
@@ -806,6 +795,9 @@ static int values_of(const struct parsed *p, int type, uint32_t max,
 	return n;
 }
 
+/* The OR-ed alternatives a rule is one combination of, its protocol aside. */
+enum { D_TYPE, D_CODE, D_PORTS, D_FLAGS, D_DSCP, D_LEN, D_FRAG, D__MAX };
+
 /*
  * One rule for each combination of the OR-ed alternatives: protocols,
  * ICMP types and codes, port pairs, TCP flag sets, DSCPs, length ranges,
@@ -819,8 +811,7 @@ static void expand(const struct parsed *p, const struct sl_rule *act,
 	int types[SL_FS_MAX_RULES], codes[SL_FS_MAX_RULES];
 	int dscps[SL_FS_MAX_RULES];
 	int ntypes, ncodes, ndscps;
-	size_t nprotos = 0, npairs, nflags, nfrags, nlens, i, j, k, t;
-	size_t a, b, c, d;
+	size_t nprotos = 0, npairs, i, t, n, combos, dims[D__MAX];
 	bool any_proto = false, ports, icmp, flags;
 	uint8_t icmp_proto = r->family == 6 ? IPPROTO_ICMPV6_ : IPPROTO_ICMP_;
 	const struct ivals *lens = &p->set[T_LENGTH];
@@ -880,9 +871,16 @@ static void expand(const struct parsed *p, const struct sl_rule *act,
 		       SL_FS_MAX_RULES);
 		return;
 	}
-	nflags = flags ? p->flags.n : 1;
-	nfrags = p->has[T_FRAGMENT] ? p->frags.n : 1;
-	nlens = p->has[T_LENGTH] ? lens->n : 1;
+	dims[D_TYPE] = ntypes;
+	dims[D_CODE] = ncodes;
+	dims[D_PORTS] = npairs;
+	dims[D_FLAGS] = flags ? p->flags.n : 1;
+	dims[D_DSCP] = ndscps;
+	dims[D_LEN] = p->has[T_LENGTH] ? lens->n : 1;
+	dims[D_FRAG] = p->has[T_FRAGMENT] ? p->frags.n : 1;
+	/* At most 64 each: the product fits, and push_rule() stops at 64. */
+	for (combos = 1, i = 0; i < D__MAX; i++)
+		combos *= dims[i];
 	for (i = 0; i < (any_proto ? 1 : nprotos); i++) {
 		uint32_t proto = any_proto ? 0 : protos[i];
 
@@ -897,33 +895,35 @@ static void expand(const struct parsed *p, const struct sl_rule *act,
 		x = base;
 		x.has_proto = !any_proto;
 		x.proto = proto;
-		for (t = 0; t < (size_t)ntypes; t++)
-		for (c = 0; c < (size_t)ncodes; c++)
-		for (j = 0; j < npairs; j++)
-		for (k = 0; k < nflags; k++)
-		for (d = 0; d < (size_t)ndscps; d++)
-		for (a = 0; a < nlens; a++)
-		for (b = 0; b < nfrags; b++) {
-			x.has_icmp_type = types[t] >= 0;
-			x.icmp_type = types[t] >= 0 ? types[t] : 0;
-			x.has_icmp_code = codes[c] >= 0;
-			x.icmp_code = codes[c] >= 0 ? codes[c] : 0;
-			set_range(&x.sport, &pairs[j][0]);
-			set_range(&x.dport, &pairs[j][1]);
-			if (flags) {
-				x.tcp_mask = p->flags.mask[k];
-				x.tcp_value = p->flags.value[k];
+		for (n = 0; n < combos; n++) {
+			size_t rest = n, at[D__MAX];
+			int q;
+
+			/* The first dimension varies slowest. */
+			for (q = D__MAX - 1; q >= 0; q--) {
+				at[q] = rest % dims[q];
+				rest /= dims[q];
 			}
-			x.has_dscp = dscps[d] >= 0;
-			x.dscp = dscps[d] >= 0 ? dscps[d] : 0;
+			x.has_icmp_type = types[at[D_TYPE]] >= 0;
+			x.icmp_type = x.has_icmp_type ? types[at[D_TYPE]] : 0;
+			x.has_icmp_code = codes[at[D_CODE]] >= 0;
+			x.icmp_code = x.has_icmp_code ? codes[at[D_CODE]] : 0;
+			set_range(&x.sport, &pairs[at[D_PORTS]][0]);
+			set_range(&x.dport, &pairs[at[D_PORTS]][1]);
+			if (flags) {
+				x.tcp_mask = p->flags.mask[at[D_FLAGS]];
+				x.tcp_value = p->flags.value[at[D_FLAGS]];
+			}
+			x.has_dscp = dscps[at[D_DSCP]] >= 0;
+			x.dscp = x.has_dscp ? dscps[at[D_DSCP]] : 0;
 			if (p->has[T_LENGTH]) {
 				x.has_length = true;
-				x.length_lo = lens->lo[a];
-				x.length_hi = lens->hi[a];
+				x.length_lo = lens->lo[at[D_LEN]];
+				x.length_hi = lens->hi[at[D_LEN]];
 			}
 			if (p->has[T_FRAGMENT]) {
-				x.frag_mask = p->frags.mask[b];
-				x.frag_value = p->frags.value[b];
+				x.frag_mask = p->frags.mask[at[D_FRAG]];
+				x.frag_value = p->frags.value[at[D_FRAG]];
 			}
 			if (push_rule(r, &x))
 				return;
