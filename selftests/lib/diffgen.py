@@ -727,10 +727,15 @@ def cmd_big(a):
     pp, pa = ref.parse(probe), ref.parse(arp)
 
     def harmless(r):
-        # Any source port: socat picks its own.
-        sport, r.sport = r.sport, None
+        # Any source port: socat picks its own; and any length, DSCP or
+        # fragment bits (the kernel sets DF), which the probe here lacks.
+        loose = ("sport", "length", "dscp", "frag")
+        kept = [getattr(r, k) for k in loose]
+        for k in loose:
+            setattr(r, k, None)
         hit = ref.matches(r, pp, a.iface, sets) or ref.matches(r, pa, a.iface, sets)
-        r.sport = sport
+        for k, v in zip(loose, kept):
+            setattr(r, k, v)
         return not hit
     rules = []
     for prio in range(1, 65536):
