@@ -80,6 +80,9 @@ static __always_inline bool sl_rule_matches(struct sl_walk *w,
 	    (p->key.sport < r->sport_lo || p->key.sport > r->sport_hi ||
 	     p->key.dport < r->dport_lo || p->key.dport > r->dport_hi))
 		return false;
+	if (r->needs & SLUICE_HAS_LEN &&
+	    (p->len < r->len_lo || p->len > r->len_hi))
+		return false;
 	if (r->src_set &&
 	    !sl_set_member(&w->src_memo, r->src_set, p, p->key.src))
 		return false;
@@ -296,8 +299,7 @@ static __always_inline void sl_classify(const struct sl_pkt *p,
 	struct sluice_ruleset *rs;
 	struct sluice_crule *r;
 	struct sluice_state *st;
-	__u32 zero = 0, gen, best;
-	__u64 epoch;
+	__u32 zero = 0, gen, best, epoch;
 
 	m->prio = SL_NO_PRIO;
 	m->action = 0;

@@ -10,11 +10,12 @@
  * a large set: either way the classifier's indexes and the sets' tables
  * are far larger than the caches, and every packet pays a cache (and TLB)
  * miss per index it reads.  A key seen before costs one line here
- * instead.  The result depends only on the key, the rules and the sets,
- * so one epoch tags it: user space bumps the epoch after every change to
- * rules or sets, and an entry of another epoch is not used.  The epoch is
- * read before the rules are (and x86 keeps loads in order), so an entry
- * tagged with the new epoch was classified under the new rules.
+ * instead.  The result depends only on the key and the IP length, the
+ * rules and the sets, so one epoch tags it: user space bumps the epoch
+ * after every change to rules or sets, and an entry of another epoch is
+ * not used.  The epoch is read before the rules are (and x86 keeps loads
+ * in order), so an entry tagged with the new epoch was classified under
+ * the new rules.
  *
  * A key that is never seen twice (a flood from random sources) misses:
  * it pays a hash of the key and one more line, and takes a way of its
@@ -32,14 +33,14 @@
 #include "maps.h"
 #include "parse.h"
 
-static __always_inline __u64 sl_flowc_now(void)
+static __always_inline __u32 sl_flowc_now(void)
 {
 	__u32 zero = 0;
-	__u64 *e = bpf_map_lookup_elem(&sl_flowc_epoch, &zero), epoch;
+	__u32 *e = bpf_map_lookup_elem(&sl_flowc_epoch, &zero), epoch;
 
 	if (!e)
 		return 0;
-	epoch = *(volatile __u64 *)e;
+	epoch = *(volatile __u32 *)e;
 	/* Nothing the classifier reads may be read before the epoch. */
 	asm volatile("" ::: "memory");
 	return epoch;
@@ -56,7 +57,7 @@ static __always_inline __u64 sl_flowc_hash(const struct sl_pkt *p)
 	return w[0] * 0x9e3779b97f4a7c15ULL + w[1] * 0xc2b2ae3d27d4eb4fULL +
 	       w[2] * 0x165667b19e3779f9ULL + w[3] * 0xd6e8feb86659fd93ULL +
 	       w[4] * 0xff51afd7ed558ccdULL + w[5] * 0xc4ceb9fe1a85ec53ULL +
-	       (__u64)p->has * 0x27d4eb2f165667c5ULL;
+	       ((__u64)p->len << 16 | p->has) * 0x27d4eb2f165667c5ULL;
 }
 
 static __always_inline __u32 sl_flowc_bucket(__u64 h)
@@ -65,17 +66,17 @@ static __always_inline __u32 sl_flowc_bucket(__u64 h)
 }
 
 static __always_inline bool sl_flowc_same(const struct sluice_flowc_entry *e,
-					  const struct sl_pkt *p, __u64 epoch)
+					  const struct sl_pkt *p, __u32 epoch)
 {
 	const __u64 *w = p->words;
 
-	return e->epoch == epoch && e->has == p->has &&
+	return e->epoch == epoch && e->has == p->has && e->len == p->len &&
 	       !((e->words[0] ^ w[0]) | (e->words[1] ^ w[1]) |
 		 (e->words[2] ^ w[2]) | (e->words[3] ^ w[3]) |
 		 (e->words[4] ^ w[4]) | (e->words[5] ^ w[5]));
 }
 
-static __always_inline bool sl_flowc_get(const struct sl_pkt *p, __u64 epoch,
+static __always_inline bool sl_flowc_get(const struct sl_pkt *p, __u32 epoch,
 					 __u32 *rule)
 {
 	__u32 i = sl_flowc_bucket(sl_flowc_hash(p)), way;
@@ -92,7 +93,7 @@ static __always_inline bool sl_flowc_get(const struct sl_pkt *p, __u64 epoch,
 }
 
 /* Into a way of another epoch if there is one, else one the hash picks. */
-static __always_inline void sl_flowc_put(const struct sl_pkt *p, __u64 epoch,
+static __always_inline void sl_flowc_put(const struct sl_pkt *p, __u32 epoch,
 					 __u32 rule)
 {
 	__u64 h = sl_flowc_hash(p);
@@ -110,6 +111,7 @@ static __always_inline void sl_flowc_put(const struct sl_pkt *p, __u64 epoch,
 		e = e1;
 	__builtin_memcpy(e->words, p->words, sizeof(e->words));
 	e->has = p->has;
+	e->len = p->len;
 	e->rule = rule;
 	e->epoch = epoch;
 }

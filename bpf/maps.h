@@ -68,7 +68,7 @@ struct {
 	__uint(max_entries, 1);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, __u32);
 } sl_flowc_epoch SEC(".maps");
 
 /* Exact-value indexes (slot, VLAN, protocol, ICMP type) -> list. */

@@ -32,6 +32,7 @@
 #define SL_IPPROTO_ICMPV6 58
 #define SL_IPPROTO_DSTOPTS 60
 
+#define SL_IP_DF 0x4000
 #define SL_IP_MF 0x2000
 #define SL_IP_OFFSET 0x1fff
 
@@ -40,8 +41,14 @@ struct sl_pkt {
 		struct sluice_key key;
 		__u64 words[SLUICE_KEY_WORDS];
 	};
-	__u32 has; /* enum sluice_has */
-	__u32 reason; /* what no matching rule leaves: enum sluice_reason */
+	__u16 has; /* enum sluice_has */
+	__u16 reason; /* what no matching rule leaves: enum sluice_reason */
+	/*
+	 * RFC 8955's packet length, with SLUICE_HAS_LEN: the IP header on,
+	 * as the header says (IPv6: the payload length plus 40).  Outside
+	 * the key, which has no room left: rules compare it as a range.
+	 */
+	__u32 len;
 };
 
 /*
@@ -153,6 +160,7 @@ static __always_inline int sl_parse_l4(struct sl_cursor *c, struct sl_pkt *p)
 		if (!ih)
 			goto truncated;
 		p->key.icmp_type = ih[0];
+		p->key.icmp_code = ih[1];
 		p->has |= SLUICE_HAS_ICMP;
 		return 0;
 	}
@@ -162,6 +170,14 @@ static __always_inline int sl_parse_l4(struct sl_cursor *c, struct sl_pkt *p)
 truncated:
 	p->reason = SLUICE_REASON_TRUNCATED;
 	return 0;
+}
+
+/* RFC 8955's fragment bits from an offset and a more-fragments flag. */
+static __always_inline __u8 sl_frag_bits(bool offset, bool more)
+{
+	if (offset)
+		return SLUICE_FRAG_IS | (more ? 0 : SLUICE_FRAG_LAST);
+	return more ? SLUICE_FRAG_FIRST : 0;
 }
 
 static __always_inline int sl_parse_ipv4(struct sl_cursor *c, struct sl_pkt *p)
@@ -182,11 +198,15 @@ static __always_inline int sl_parse_ipv4(struct sl_cursor *c, struct sl_pkt *p)
 
 	p->key.family = 4;
 	p->key.proto = iph->protocol;
+	p->key.dscp = iph->tos >> 2;
 	__builtin_memcpy(p->key.src, &iph->saddr, 4);
 	__builtin_memcpy(p->key.dst, &iph->daddr, 4);
-	p->has |= SLUICE_HAS_IP;
+	p->len = tot;
+	p->has |= SLUICE_HAS_IP | SLUICE_HAS_LEN;
 
 	frag = bpf_ntohs(iph->frag_off);
+	p->key.frag = sl_frag_bits(frag & SL_IP_OFFSET, frag & SL_IP_MF) |
+		      (frag & SL_IP_DF ? SLUICE_FRAG_DF : 0);
 	if (frag & SL_IP_OFFSET) {
 		/* A later fragment: the transport header is elsewhere. */
 		p->reason = SLUICE_REASON_FRAGMENT;
@@ -201,6 +221,7 @@ static __always_inline int sl_parse_ipv6(struct sl_cursor *c, struct sl_pkt *p)
 {
 	const struct ipv6hdr *ip6 = sl_hdr(c, c->off, sizeof(*ip6));
 	__u32 plen, avail, len;
+	__u16 fo;
 	__u8 nexthdr;
 	int i;
 
@@ -214,9 +235,13 @@ static __always_inline int sl_parse_ipv6(struct sl_cursor *c, struct sl_pkt *p)
 		return -1;
 
 	p->key.family = 6;
+	/* The traffic class straddles the first two bytes. */
+	p->key.dscp = (((const __u8 *)ip6)[0] & 0x0f) << 2 |
+		      ((const __u8 *)ip6)[1] >> 6;
 	__builtin_memcpy(p->key.src, &ip6->saddr, 16);
 	__builtin_memcpy(p->key.dst, &ip6->daddr, 16);
-	p->has |= SLUICE_HAS_IP;
+	p->len = plen + sizeof(*ip6);
+	p->has |= SLUICE_HAS_IP | SLUICE_HAS_LEN;
 	nexthdr = ip6->nexthdr;
 	c->off += sizeof(*ip6);
 	c->left = plen;
@@ -251,7 +276,9 @@ static __always_inline int sl_parse_ipv6(struct sl_cursor *c, struct sl_pkt *p)
 			nexthdr = fh->nexthdr;
 			c->off += sizeof(*fh);
 			c->left -= sizeof(*fh);
-			if (bpf_ntohs(fh->frag_off) & ~7) {
+			fo = bpf_ntohs(fh->frag_off);
+			p->key.frag = sl_frag_bits(fo & ~7, fo & 1);
+			if (fo & ~7) {
 				p->key.proto = nexthdr;
 				p->reason = SLUICE_REASON_FRAGMENT;
 				return 0;
@@ -275,7 +302,7 @@ static __always_inline int sl_parse_ipv6(struct sl_cursor *c, struct sl_pkt *p)
 		return sl_parse_l4(c, p);
 	}
 	/* Still inside the extension headers: further than we look. */
-	p->has &= ~SLUICE_HAS_IP;
+	p->has &= ~(SLUICE_HAS_IP | SLUICE_HAS_LEN);
 	p->reason = SLUICE_REASON_PARSE_LIMIT;
 	return 0;
 }
@@ -344,12 +371,16 @@ malformed:
 	p->has &= SLUICE_HAS_VLAN;
 	p->key.family = 0;
 	p->key.proto = 0;
+	p->key.dscp = 0;
+	p->key.frag = 0;
+	p->len = 0;
 	__builtin_memset(p->key.src, 0, sizeof(p->key.src));
 	__builtin_memset(p->key.dst, 0, sizeof(p->key.dst));
 	p->key.sport = 0;
 	p->key.dport = 0;
 	p->key.tcp_flags = 0;
 	p->key.icmp_type = 0;
+	p->key.icmp_code = 0;
 	p->reason = SLUICE_REASON_MALFORMED;
 }
 

@@ -67,7 +67,7 @@
 #define SRC6 "2001:db8:100::1"
 #define DST6 "2001:db8:200::1"
 
-enum frag { NOFRAG, FIRST, LATER };
+enum frag { NOFRAG, FIRST, LATER, MIDDLE };
 
 struct tag {
 	uint16_t tpid;
@@ -95,9 +95,11 @@ struct dp_case {
 	uint16_t sport, dport;
 	uint8_t flags; /* TCP */
 	uint8_t type; /* ICMP, ICMPv6 */
+	uint8_t code;
 	unsigned int ntags;
 	struct tag tags[3];
-	const char *ext; /* IPv6 extension headers: h r d f (first) F (later) */
+	/* IPv6 extension headers: h r d f (first) F (last) M (middle) */
+	const char *ext;
 	enum frag frag; /* IPv4 */
 	bool ipopts; /* IPv4: 4 bytes of options */
 	bool df; /* IPv4: don't fragment */
@@ -151,10 +153,10 @@ static void l4(struct pkt *p, const struct dp_case *c, bool later)
 		pkt_udp(p, c->sport, c->dport);
 		break;
 	case IPPROTO_ICMP:
-		pkt_icmp(p, c->type, 0);
+		pkt_icmp(p, c->type, c->code);
 		break;
 	case IPPROTO_ICMPV6:
-		pkt_icmp6(p, c->type, 0);
+		pkt_icmp6(p, c->type, c->code);
 		break;
 	default:
 		break;
@@ -176,8 +178,8 @@ static void ip4(struct pkt *p, const struct dp_case *c)
 	if (c->df)
 		pkt_ipv4_df(p, true);
 	if (c->frag != NOFRAG)
-		pkt_ipv4_frag(p, c->frag == LATER ? 185 : 0, c->frag == FIRST);
-	l4(p, c, c->frag == LATER);
+		pkt_ipv4_frag(p, c->frag == FIRST ? 0 : 185, c->frag != LATER);
+	l4(p, c, c->frag == LATER || c->frag == MIDDLE);
 	finish(p, c);
 }
 
@@ -221,7 +223,8 @@ static void ip6(struct pkt *p, const struct dp_case *c)
 			pkt_ipv6_frag(p, next, 0, true, 0x5eed);
 			break;
 		case 'F':
-			pkt_ipv6_frag(p, next, 185, false, 0x5eed);
+		case 'M':
+			pkt_ipv6_frag(p, next, 185, e[i] == 'M', 0x5eed);
 			later = true;
 			break;
 		default:
@@ -313,6 +316,21 @@ static void tcp_doff(struct pkt *p, const struct dp_case *c)
 	uint8_t *th = pkt_l4(p);
 
 	th[12] = (uint8_t)(c->arg << 4);
+}
+
+/* The TOS (IPv4, checksum kept right) or traffic class (IPv6): arg. */
+static void ip_tos(struct pkt *p, const struct dp_case *c)
+{
+	uint8_t *h = pkt_l3(p);
+
+	if ((h[0] >> 4) == 6) {
+		h[0] = 0x60 | (uint8_t)c->arg >> 4;
+		h[1] = (uint8_t)(c->arg << 4) | (h[1] & 0x0f);
+		return;
+	}
+	h[1] = (uint8_t)c->arg;
+	put16(h + 10, 0);
+	put16(h + 10, ntohs(pkt_csum(h, (h[0] & 0x0f) * 4)));
 }
 
 /* The first extension header claims arg eight-byte units more. */
@@ -415,6 +433,22 @@ static void ext_len(struct pkt *p, const struct dp_case *c)
 #define C_FRAG_SRC \
 	P_PASS "rule add 10 dport 80 pass\nrule add 20 src 198.51.100.0/24 drop\n"
 #define C_FRAG_POLICY P_DROP "rule add 10 dport 80 pass\n"
+#define C_DSCP46 P_PASS "rule add 10 dscp 46 drop\n"
+#define C_DSCP0 P_PASS "rule add 10 dscp 0 drop\n"
+#define C_DSCP1 P_PASS "rule add 10 dscp 1 drop\n"
+#define C_DSCP16 P_PASS "rule add 10 dscp 16 drop\n"
+#define C_CODE4 P_PASS "rule add 10 proto icmp icmp-type 3 icmp-code 4 drop\n"
+#define C_CODE1 P_PASS "rule add 10 icmp-code 1 drop\n"
+#define C_CODE64 P_PASS "rule add 10 icmp-code 64 drop\n"
+#define C_LEN56 P_PASS "rule add 10 length 56 drop\n"
+#define C_LEN40 P_PASS "rule add 10 length 40 drop\n"
+#define C_LENRANGE P_PASS "rule add 10 length 57-76 drop\n"
+#define C_FRAG_IS P_PASS "rule add 10 fragment is-fragment drop\n"
+#define C_FRAG_NOT P_PASS "rule add 10 fragment !is-fragment drop\n"
+#define C_FRAG_FIRST P_PASS "rule add 10 fragment first drop\n"
+#define C_FRAG_LAST P_PASS "rule add 10 fragment last drop\n"
+#define C_FRAG_DF \
+	P_PASS "rule add 10 fragment dont-fragment,!is-fragment drop\n"
 #define C_BROKEN                              \
 	P_DROP "rule add 10 proto tcp drop\n" \
 	       "rule add 11 src 0.0.0.0/0 drop\nrule add 12 src ::/0 drop\n"
@@ -630,6 +664,117 @@ static const struct dp_case table[] = {
 	CASE("icmp-type 3 hits icmp", C_TYPE3, ip4, DROP, 10, RULE,
 	     .proto = IPPROTO_ICMP, .type = 3),
 	CASE("icmp-type 3 misses tcp", C_TYPE3, ip4, PASS, 0, POLICY),
+
+	/* dscp: the TOS / traffic class's top six bits, ECN aside */
+	CASE("dscp 46 hits v4 TOS 0xb8", C_DSCP46, ip4, DROP, 10, RULE,
+	     .mutate = ip_tos, .arg = 0xb8),
+	CASE("dscp 46 hits v4 TOS 0xbb (ECN set)", C_DSCP46, ip4, DROP, 10,
+	     RULE, .mutate = ip_tos, .arg = 0xbb),
+	CASE("dscp 46 misses v4 dscp 45", C_DSCP46, ip4, PASS, 0, POLICY,
+	     .mutate = ip_tos, .arg = 0xb4),
+	CASE("dscp 46 misses v4 dscp 0", C_DSCP46, ip4, PASS, 0, POLICY),
+	CASE("dscp 46 hits v6 class 0xb8", C_DSCP46, ip6, DROP, 10, RULE,
+	     .mutate = ip_tos, .arg = 0xb8),
+	CASE("dscp 46 misses v6 class 0", C_DSCP46, ip6, PASS, 0, POLICY),
+	CASE("dscp 0 hits v6 class 0x03 (ECN set)", C_DSCP0, ip6, DROP, 10,
+	     RULE, .mutate = ip_tos, .arg = 0x03),
+	CASE("dscp 0 misses v6 class 0x04", C_DSCP0, ip6, PASS, 0, POLICY,
+	     .mutate = ip_tos, .arg = 0x04),
+	CASE("dscp 1 hits v6 class 0x04 (bits in the second byte)", C_DSCP1,
+	     ip6, DROP, 10, RULE, .mutate = ip_tos, .arg = 0x04),
+	CASE("dscp 16 hits v6 class 0x40 (bits in the first byte)", C_DSCP16,
+	     ip6, DROP, 10, RULE, .mutate = ip_tos, .arg = 0x40),
+	CASE("dscp 16 misses v4 TOS 0x04", C_DSCP16, ip4, PASS, 0, POLICY,
+	     .mutate = ip_tos, .arg = 0x04),
+	CASE("dscp 0 misses arp", C_DSCP0, arp, PASS, 0, NOT_IP),
+
+	/* icmp-code */
+	CASE("icmp-type 3 icmp-code 4 hits", C_CODE4, ip4, DROP, 10, RULE,
+	     .proto = IPPROTO_ICMP, .type = 3, .code = 4),
+	CASE("icmp-type 3 icmp-code 4 misses code 3", C_CODE4, ip4, PASS, 0,
+	     POLICY, .proto = IPPROTO_ICMP, .type = 3, .code = 3),
+	CASE("icmp-type 3 icmp-code 4 misses type 11 code 4", C_CODE4, ip4,
+	     PASS, 0, POLICY, .proto = IPPROTO_ICMP, .type = 11, .code = 4),
+	CASE("icmp-code 1 hits icmpv6", C_CODE1, ip6, DROP, 10, RULE,
+	     .proto = IPPROTO_ICMPV6, .type = 1, .code = 1),
+	CASE("icmp-code 1 hits icmp", C_CODE1, ip4, DROP, 10, RULE,
+	     .proto = IPPROTO_ICMP, .type = 3, .code = 1),
+	CASE("icmp-code 1 misses icmpv6 code 0", C_CODE1, ip6, PASS, 0, POLICY,
+	     .proto = IPPROTO_ICMPV6, .type = 1, .code = 0),
+	CASE("icmp-code 64 misses tcp whose byte 1 is 64", C_CODE64, ip4, PASS,
+	     0, POLICY, .sport = 0x9c40),
+
+	/* length: IPv4 total length, IPv6 payload length + 40 */
+	CASE("length 56 hits v4 tcp of 56", C_LEN56, ip4, DROP, 10, RULE),
+	CASE("length 56 misses v4 with options (60)", C_LEN56, ip4, PASS, 0,
+	     POLICY, .ipopts = true),
+	CASE("length 57-76 hits v4 with options (60)", C_LENRANGE, ip4, DROP,
+	     10, RULE, .ipopts = true),
+	CASE("length 57-76 misses v4 tcp of 56", C_LENRANGE, ip4, PASS, 0,
+	     POLICY),
+	CASE("length 57-76 hits v6 tcp: payload 36 + 40", C_LENRANGE, ip6, DROP,
+	     10, RULE),
+	CASE("length 56 misses v6 tcp of 76", C_LEN56, ip6, PASS, 0, POLICY),
+	CASE("length 56 misses v6 udp of 64", C_LEN56, ip6, PASS, 0, POLICY,
+	     .proto = IPPROTO_UDP),
+	CASE("length 40 hits v4 tot_len 40 in a longer frame", C_LEN40, ip4,
+	     DROP, 10, RULE, .mutate = ip_len_delta, .arg = -16),
+	CASE("length 40 hits v6 payload_len 0", C_LEN40, ip6, DROP, 10, RULE,
+	     .mutate = ip_len_set, .arg = 0),
+	CASE("length 56 misses malformed v4", C_LEN56, ip4, PASS, 0, MALFORMED,
+	     .mutate = ip_len_delta, .arg = 1),
+
+	/* fragment: RFC 8955's bits */
+	CASE("fragment is-fragment hits v4 last", C_FRAG_IS, ip4, DROP, 10,
+	     RULE, .frag = LATER),
+	CASE("fragment is-fragment hits v4 middle", C_FRAG_IS, ip4, DROP, 10,
+	     RULE, .frag = MIDDLE),
+	CASE("fragment is-fragment misses v4 first", C_FRAG_IS, ip4, PASS, 0,
+	     POLICY, .frag = FIRST),
+	CASE("fragment is-fragment misses v4 whole", C_FRAG_IS, ip4, PASS, 0,
+	     POLICY),
+	CASE("fragment !is-fragment hits v4 whole", C_FRAG_NOT, ip4, DROP, 10,
+	     RULE),
+	CASE("fragment !is-fragment hits v4 first", C_FRAG_NOT, ip4, DROP, 10,
+	     RULE, .frag = FIRST),
+	CASE("fragment !is-fragment misses v4 middle", C_FRAG_NOT, ip4, PASS, 0,
+	     FRAGMENT, .frag = MIDDLE),
+	CASE("fragment first hits v4 first", C_FRAG_FIRST, ip4, DROP, 10, RULE,
+	     .frag = FIRST),
+	CASE("fragment first misses v4 whole", C_FRAG_FIRST, ip4, PASS, 0,
+	     POLICY),
+	CASE("fragment first misses v4 middle", C_FRAG_FIRST, ip4, PASS, 0,
+	     FRAGMENT, .frag = MIDDLE),
+	CASE("fragment last hits v4 last", C_FRAG_LAST, ip4, DROP, 10, RULE,
+	     .frag = LATER),
+	CASE("fragment last misses v4 middle", C_FRAG_LAST, ip4, PASS, 0,
+	     FRAGMENT, .frag = MIDDLE),
+	CASE("fragment last misses v4 first", C_FRAG_LAST, ip4, PASS, 0, POLICY,
+	     .frag = FIRST),
+	CASE("fragment dont-fragment,!is-fragment hits v4 DF", C_FRAG_DF, ip4,
+	     DROP, 10, RULE, .df = true),
+	CASE("fragment dont-fragment,!is-fragment misses v4 without DF",
+	     C_FRAG_DF, ip4, PASS, 0, POLICY),
+	CASE("fragment dont-fragment,!is-fragment misses v6", C_FRAG_DF, ip6,
+	     PASS, 0, POLICY),
+	CASE("fragment is-fragment hits v6 last", C_FRAG_IS, ip6, DROP, 10,
+	     RULE, .ext = "F"),
+	CASE("fragment is-fragment hits v6 middle after hbh", C_FRAG_IS, ip6,
+	     DROP, 10, RULE, .ext = "hM"),
+	CASE("fragment is-fragment misses v6 first", C_FRAG_IS, ip6, PASS, 0,
+	     POLICY, .ext = "f"),
+	CASE("fragment is-fragment misses v6 whole", C_FRAG_IS, ip6, PASS, 0,
+	     POLICY),
+	CASE("fragment first hits v6 first", C_FRAG_FIRST, ip6, DROP, 10, RULE,
+	     .ext = "f"),
+	CASE("fragment first misses v6 middle", C_FRAG_FIRST, ip6, PASS, 0,
+	     FRAGMENT, .ext = "M"),
+	CASE("fragment last hits v6 last", C_FRAG_LAST, ip6, DROP, 10, RULE,
+	     .ext = "F"),
+	CASE("fragment last misses v6 middle", C_FRAG_LAST, ip6, PASS, 0,
+	     FRAGMENT, .ext = "M"),
+	CASE("fragment !is-fragment misses v6 last", C_FRAG_NOT, ip6, PASS, 0,
+	     FRAGMENT, .ext = "F"),
 
 	/* vlan: the outermost tag */
 	CASE("vlan 7 hits 802.1Q 7", C_VLAN7, ip4, DROP, 10, RULE, .ntags = 1,
@@ -1786,6 +1931,9 @@ int main(void)
 		t.name = "sluice test-run: a bad line names file and line";
 		tests[n++] = t;
 	}
+	/* A glob over the names, to run a few cases while working on them. */
+	if (getenv("SL_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("SL_TEST_FILTER"));
 	return _cmocka_run_group_tests("test_dataplane", tests, n, group_setup,
 				       group_teardown);
 }

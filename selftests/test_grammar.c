@@ -287,6 +287,60 @@ static const struct good_rule good_rules[] = {
 	    .has_vlan = true,
 	    .vlan = 0,
 	    .action = SLUICE_ACT_DROP } },
+	{ "rule add 88 proto icmp icmp-type 3 icmp-code 4 drop",
+	  NULL,
+	  { .prio = 88,
+	    .has_proto = true,
+	    .proto = 1,
+	    .has_icmp_type = true,
+	    .icmp_type = 3,
+	    .has_icmp_code = true,
+	    .icmp_code = 4,
+	    .action = SLUICE_ACT_DROP } },
+	{ "rule add 89 icmp-code 255 drop",
+	  NULL,
+	  { .prio = 89,
+	    .has_icmp_code = true,
+	    .icmp_code = 255,
+	    .action = SLUICE_ACT_DROP } },
+	{ "rule add 90 dscp 46 length 0-1500 pass",
+	  NULL,
+	  { .prio = 90,
+	    .has_dscp = true,
+	    .dscp = 46,
+	    .has_length = true,
+	    .length_lo = 0,
+	    .length_hi = 1500,
+	    .action = SLUICE_ACT_PASS } },
+	{ "rule add 91 length 65575 dscp 0 drop",
+	  "rule add 91 dscp 0 length 65575 drop",
+	  { .prio = 91,
+	    .has_dscp = true,
+	    .dscp = 0,
+	    .has_length = true,
+	    .length_lo = 65575,
+	    .length_hi = 65575,
+	    .action = SLUICE_ACT_DROP } },
+	{ "rule add 92 fragment last,!dont-fragment,is-fragment,!first drop",
+	  "rule add 92 fragment !dont-fragment,is-fragment,!first,last drop",
+	  { .prio = 92,
+	    .frag_mask = 0x0f,
+	    .frag_value = SLUICE_FRAG_IS | SLUICE_FRAG_LAST,
+	    .action = SLUICE_ACT_DROP } },
+	{ "rule add 93 src 10.0.0.0/8 fragment dont-fragment drop",
+	  NULL,
+	  { .prio = 93,
+	    .src = P4(10, 0, 0, 0, 8),
+	    .frag_mask = SLUICE_FRAG_DF,
+	    .frag_value = SLUICE_FRAG_DF,
+	    .action = SLUICE_ACT_DROP } },
+	{ "rule add 94 src 2001:db8::/32 fragment !dont-fragment drop",
+	  NULL,
+	  { .prio = 94,
+	    .src = P6(32, 0x20, 0x01, 0x0d, 0xb8),
+	    .frag_mask = SLUICE_FRAG_DF,
+	    .frag_value = 0,
+	    .action = SLUICE_ACT_DROP } },
 };
 
 /* Returns the first field that differs, or NULL. */
@@ -321,8 +375,17 @@ static const char *rule_diff(const struct sl_rule *a, const struct sl_rule *b)
 	F(tcp_value)
 	F(has_icmp_type)
 	F(icmp_type)
+	F(has_icmp_code)
+	F(icmp_code)
 	F(has_vlan)
 	F(vlan)
+	F(has_dscp)
+	F(dscp)
+	F(frag_mask)
+	F(frag_value)
+	F(has_length)
+	F(length_lo)
+	F(length_hi)
 	F(action)
 	S(redirect)
 	F(steer_cpus)
@@ -600,6 +663,30 @@ static const struct bad_line bad_lines[] = {
 	  "icmp type \"256\" out of range 0..255" },
 	{ "rule add 10 icmp-type echo drop", "bad icmp type \"echo\"" },
 	{ "rule add 10 vlan 4096 drop", "vlan \"4096\" out of range 0..4095" },
+	{ "rule add 10 icmp-code 256 drop",
+	  "icmp code \"256\" out of range 0..255" },
+	{ "rule add 10 icmp-code x drop", "bad icmp code \"x\"" },
+	{ "rule add 10 proto udp icmp-code 0 drop",
+	  "\"icmp-code\" needs proto icmp or icmpv6" },
+	{ "rule add 10 dscp 64 drop", "dscp \"64\" out of range 0..63" },
+	{ "rule add 10 dscp ef drop", "bad dscp \"ef\"" },
+	{ "rule add 10 length 65576 drop",
+	  "length \"65576\" out of range 0..65575" },
+	{ "rule add 10 length 100-65576 drop",
+	  "length \"100-65576\" out of range 0..65575" },
+	{ "rule add 10 length 200-100 drop", "bad length \"200-100\"" },
+	{ "rule add 10 length 100- drop", "bad length \"100-\"" },
+	{ "rule add 10 length -100 drop", "bad length \"-100\"" },
+	{ "rule add 10 length 12345678901234567890 drop",
+	  "bad length \"12345678901234567890\"" },
+	{ "rule add 10 fragment first,foo drop",
+	  "bad fragment flags \"first,foo\"" },
+	{ "rule add 10 fragment first,!first drop",
+	  "fragment flag \"first\" given twice in \"first,!first\"" },
+	{ "rule add 10 fragment syn drop", "bad fragment flags \"syn\"" },
+	{ "rule add 10 dst 2001:db8::/32 fragment dont-fragment drop",
+	  "\"dont-fragment\" is an IPv4 flag: no IPv6 packet has it" },
+	{ "rule add 10 dscp 1 dscp 1 drop", "\"dscp\" given twice" },
 	{ "rule add 10 vlan -1 drop", "bad vlan \"-1\"" },
 	{ "rule add 10 in eth0123456789abc drop",
 	  "interface name \"eth0123456789abc\" too long" },

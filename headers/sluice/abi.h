@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define SLUICE_ABI_VERSION 10
+#define SLUICE_ABI_VERSION 11
 
 /* Limits. */
 #define SLUICE_MAX_IFACES 256 /* attached interfaces (slots) */
@@ -42,6 +42,8 @@
 #define SLUICE_IFNAME_LEN 16
 #define SLUICE_MAX_VLAN_DEPTH 2
 #define SLUICE_MAX_EXTHDRS 8 /* IPv6 extension headers walked */
+/* An IPv6 packet's length counts its 40-byte header: past 16 bits. */
+#define SLUICE_IP_LEN_MAX (65535 + 40)
 
 /*
  * IPv4 set membership (bpf/set.h, user/lib/sets.c).  Per set, a bitmap
@@ -135,15 +137,28 @@ enum sluice_has {
 	SLUICE_HAS_PORTS = 1 << 2,
 	SLUICE_HAS_TCP = 1 << 3,
 	SLUICE_HAS_ICMP = 1 << 4,
+	SLUICE_HAS_LEN = 1 << 5, /* always with SLUICE_HAS_IP */
+};
+
+/*
+ * The fragment byte of the key: RFC 8955's fragment bitmask, bit for bit,
+ * so a FlowSpec operand is a mask as it is.  IPv6 has no DF.
+ */
+enum sluice_frag {
+	SLUICE_FRAG_DF = 1 << 0, /* IPv4 don't-fragment set */
+	SLUICE_FRAG_IS = 1 << 1, /* fragment offset not 0 */
+	SLUICE_FRAG_FIRST = 1 << 2, /* offset 0, more fragments */
+	SLUICE_FRAG_LAST = 1 << 3, /* offset not 0, no more fragments */
 };
 
 /*
  * The packet's fields as the classifier sees them, 48 bytes.  A rule is a
- * mask and a value over it (ports aside: they are ranges).  IPv4
- * addresses sit in the first four bytes of src/dst.
+ * mask and a value over it (ports and the IP length aside: they are
+ * ranges).  IPv4 addresses sit in the first four bytes of src/dst.
  */
 struct sluice_key {
-	__u8 pad0[2];
+	__u8 dscp; /* the top 6 bits of the TOS / traffic class */
+	__u8 frag; /* enum sluice_frag */
 	__u8 family; /* 4 or 6, 0 when the rule does not care */
 	__u8 proto;
 	__u16 slot; /* ingress interface slot */
@@ -152,7 +167,8 @@ struct sluice_key {
 	__u16 dport;
 	__u8 tcp_flags;
 	__u8 icmp_type;
-	__u16 pad1;
+	__u8 icmp_code;
+	__u8 pad1;
 	__u8 src[16];
 	__u8 dst[16];
 };
@@ -177,13 +193,13 @@ struct sluice_crule {
 	__u16 sport_lo, sport_hi;
 	__u16 dport_lo, dport_hi;
 	__u32 needs; /* enum sluice_has */
+	__u32 len_lo, len_hi; /* the IP length, with SLUICE_HAS_LEN */
 	__u16 prio;
 	__u8 action; /* enum sluice_action */
 	__u8 src_set; /* 0, or a set the source must be in */
 	__u8 dst_set;
 	__u8 pad[3];
 	__u32 arg; /* action argument */
-	__u8 pad2[8];
 };
 _Static_assert(sizeof(struct sluice_crule) == 128, "sluice_crule: 2 lines");
 _Static_assert(__builtin_offsetof(struct sluice_crule, value) % 8 == 0,
@@ -281,9 +297,11 @@ struct sluice_ruleset {
 
 struct sluice_flowc_entry {
 	__u64 words[SLUICE_KEY_WORDS]; /* the packet's struct sluice_key */
-	__u32 has; /* and its enum sluice_has */
+	__u16 has; /* and its enum sluice_has */
+	__u16 pad;
+	__u32 len; /* and its IP length */
 	__u32 rule; /* the best rule's index, or 0xffffffff: none */
-	__u64 epoch; /* 0: empty */
+	__u32 epoch; /* 0: empty; user space clears the cache on wrapping */
 };
 
 _Static_assert(sizeof(struct sluice_flowc_entry) == 64,

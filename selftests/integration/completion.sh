@@ -49,7 +49,7 @@ chmod +x "$stub"
 
 n=0
 failed=0
-echo "1..37"
+echo "1..39"
 
 # complete WORD... : the last word is the one being completed.
 complete_line()
@@ -113,10 +113,10 @@ is "policy IFACE: policies" "drop forward pass" sluice policy "$if1" ""
 is "rule: subcommands" "add del list replace-range" sluice rule ""
 is "rule add PRIO: no candidates for the priority" "" sluice rule add ""
 is "rule add PRIO: matches and actions" \
-	"dport drop dst forward icmp-type in pass proto rate-limit redirect sport src steer syn-proxy tcp-flags vlan" \
+	"dport drop dscp dst forward fragment icmp-code icmp-type in length pass proto rate-limit redirect sport src steer syn-proxy tcp-flags vlan" \
 	sluice rule add 10 ""
 is "rule add: a match given is not offered again" \
-	"drop dst forward icmp-type in pass rate-limit redirect sport src steer syn-proxy tcp-flags vlan" \
+	"drop dscp dst forward fragment icmp-code icmp-type in length pass rate-limit redirect sport src steer syn-proxy tcp-flags vlan" \
 	sluice rule add 10 proto tcp dport 22 ""
 is "rule add: proto values" "icmp icmpv6 tcp udp" sluice rule add 10 proto ""
 is "rule add: src @SET from the daemon" "@allow.v6 @blocklist" \
@@ -132,6 +132,10 @@ fi
 is "rule add: tcp-flags after a comma" "syn,ack" \
 	sluice rule add 10 proto tcp tcp-flags syn,a
 is "rule add: tcp-flags negated" "syn,!ack" sluice rule add 10 tcp-flags 'syn,!a'
+is "rule add: fragment flags" "!dont-fragment !first !is-fragment !last dont-fragment first is-fragment last" \
+	sluice rule add 10 fragment ""
+is "rule add: fragment flag after a comma" "first,!last" \
+	sluice rule add 10 fragment 'first,!l'
 is "rule add: nothing after a complete action" "" sluice rule add 10 src 10.0.0.0/8 drop ""
 is "rule add: redirect IFACE" "$ifaces" sluice rule add 10 dport 80 redirect ""
 is "rule add: rate-limit PPS per" "per" sluice rule add 10 rate-limit 1000/2000 ""

@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Differential tests of the classifier: random rule sets (every field of
 # the grammar, any prefix length of both families, sets, port ranges,
-# TCP flags with negations, ICMP types, VLANs, interfaces, random
-# priorities and policies) and random packets (VLAN tags, IPv4 options,
-# IPv6 extension headers, fragments, truncation at every layer, broken
-# headers), through "sluice test-run -j" on both hooks, against the
+# TCP flags with negations, ICMP types and codes, DSCPs, IP length
+# ranges, fragment bits, VLANs, interfaces, random priorities and
+# policies) and random packets (VLAN tags, IPv4 options, IPv6 extension
+# headers, DSCPs, DF, first, middle and last fragments, lengths padded
+# into the rules' ranges, truncation at every layer, broken headers),
+# through "sluice test-run -j" on both hooks, against the
 # reference matcher selftests/lib/refmatch.py, written from the README
 # and not from the BPF code.  Every packet's verdict, rule and reason
 # must agree; the differing packets are printed (hex, rules, expected and

@@ -23,7 +23,7 @@ if [ ! -x "$EXABGP" ]; then
 	exit 0
 fi
 
-plan 22
+plan 29
 lab_init fs
 ns_add r && ns_add c || exit 1
 veth c 10.216.1.2/24 r 10.216.1.1/24 || exit 1
@@ -109,12 +109,12 @@ RPID=$XPID
 exabgp_start c "$LAB_DIR/c.conf" "$LAB_DIR/c.log" ""
 CPID=$XPID
 
-# One UPDATE per line; the packet-length one cannot be expressed.
+# One UPDATE per line; the flow-label one cannot be expressed.
 cat >>"$CMD" <<'EOF'
 announce flow route destination 10.216.1.1/32 protocol udp destination-port =5001 rate-limit 0
 announce flow route destination 10.216.1.1/32 protocol icmp rate-limit 0
 announce flow route destination 10.216.1.1/32 protocol udp destination-port [ =5002 =5003 ] rate-limit 0
-announce flow route destination 10.216.1.1/32 packet-length >100 rate-limit 0
+announce flow route destination 2001:db8:1::/64 flow-label 5 rate-limit 0
 announce flow route destination 2001:db8::/64 next-header 58 rate-limit 0
 announce flow route destination 10.216.1.0/24 protocol udp destination-port =5004 rate-limit 2000
 EOF
@@ -130,7 +130,7 @@ is "RFC 8955 order: /32 before /24, icmp (=1) before udp (=17), IPv6 last" \
 50004 dst 2001:db8::/64 proto icmpv6 drop"
 is "first rule at the bottom of the range" \
 	"$(sl -j rule list | jx "min(r['prio'] for r in d if r['prio'] >= 50000)")" 50000
-is "refused and counted" "$(status_field "['refused_by_reason']['packet-length']")" 1
+is "refused and counted" "$(status_field "['refused_by_reason']['flow-label']")" 1
 is "received" "$(status_field "['received']")" 6
 is "installed" "$(status_field "['installed']")" 5
 
@@ -154,6 +154,28 @@ echo "withdraw flow route destination 10.216.1.1/32 protocol icmp rate-limit 0" 
 check "withdrawn" until_eq 4 count_rules
 unlike "the icmp rule is gone" "$(range_rules)" "proto icmp "
 is "ping passes again" "$(ping_rx c 10.216.1.1 3)" 3
+
+# The matches FlowSpec brought: a packet-length route drops large pings,
+# a DSCP one pings marked EF; the others pass.
+ping_opts_rx() {
+	nsx "$1" ping -n -q -c "$3" -i 0.1 -W 1 $4 "$2" 2>/dev/null |
+		sed -n 's/.* \([0-9]*\) received.*/\1/p'
+}
+cat >>"$CMD" <<'EOF2'
+announce flow route destination 10.216.1.1/32 protocol icmp packet-length >=1000 rate-limit 0
+announce flow route destination 10.216.1.1/32 protocol icmp dscp =46 rate-limit 0
+EOF2
+check "length and dscp routes installed" until_eq 6 count_rules
+like "a length range" "$(range_rules)" "dst 10.216.1.1/32 proto icmp length 1000-65575 drop"
+like "a dscp" "$(range_rules)" "dst 10.216.1.1/32 proto icmp dscp 46 drop"
+is "small unmarked pings pass" "$(ping_rx c 10.216.1.1 3)" 3
+is "pings of 1228 bytes dropped" "$(ping_opts_rx c 10.216.1.1 3 "-s 1200")" 0
+is "pings marked EF dropped" "$(ping_opts_rx c 10.216.1.1 3 "-Q 184")" 0
+cat >>"$CMD" <<'EOF2'
+withdraw flow route destination 10.216.1.1/32 protocol icmp packet-length >=1000 rate-limit 0
+withdraw flow route destination 10.216.1.1/32 protocol icmp dscp =46 rate-limit 0
+EOF2
+check "length and dscp routes withdrawn" until_eq 4 count_rules
 
 # The consumer restarts (ExaBGP with it): the rules stay meanwhile, and
 # afterwards the range holds exactly what the speaker sends again.

@@ -224,7 +224,7 @@ check "sluice: the SYNOPSIS names no option or command that does not exist" \
 	"$(missing "$(words "$page" SYNOPSIS)" "$(kw options commands test-run hook)")"
 
 # Matches and actions, and the grammar that sums them up.
-table=$(kw match proto tcp-flag)
+table=$(kw match proto tcp-flag fragment-flag)
 check "sluice: every match keyword and its words are in Matches" \
 	"$(missing "$table" "$(words "$page" MATCHING Matches)")"
 check "sluice: every keyword of an entry of Matches exists" \

@@ -124,7 +124,39 @@ def broad(r):
     after it."""
     return (r.src is None and r.dst is None and r.sport is None and r.dport is None
             and r.tcp_flags is None and r.icmp_type is None and r.vlan is None
+            and r.icmp_code is None
             and r.proto in (None, ref.TCP, ref.UDP, ref.ICMP, ref.ICMPV6))
+
+
+# IP lengths rules and packets share: the packets are mostly short.
+LENGTHS = (20, 28, 40, 48, 60, 64, 100, 128, 200, 576, 1280, 1500)
+
+
+def gen_length(rng):
+    lo = rng.choice(LENGTHS) if rng.random() < .5 else rng.randrange(400)
+    x = rng.random()
+    if x < .3:
+        return (lo, lo)
+    if x < .5:
+        return (lo, ref.IP_LEN_MAX)
+    if x < .6:
+        return (0, lo)
+    return (lo, min(ref.IP_LEN_MAX, lo + rng.randrange(300)))
+
+
+def gen_frag(rng, v6):
+    """Mostly the bits of one kind of packet under a random mask, so
+    that packets can meet them; now and then any bits at all."""
+    kinds = FRAG_KINDS[:4] if v6 else FRAG_KINDS
+    mask = rng.randrange(1, 16)
+    if rng.random() < .15:
+        val = rng.randrange(16) & mask
+    else:
+        val = frag_bits(*rng.choice(kinds)) & mask
+    if v6:
+        # The grammar refuses dont-fragment with IPv6 prefixes.
+        val &= ~ref.DF
+    return (mask, val)
 
 
 def gen_full_rule(rng, pools, prio, sets, ifaces):
@@ -167,8 +199,17 @@ def gen_any_rule(rng, pools, prio, sets, ifaces):
         r.tcp_flags = (mask, rng.randrange(256) & mask)
     if r.proto in (None, ref.ICMP, ref.ICMPV6) and rng.random() < .2:
         r.icmp_type = rng.choice((0, 8, 128, 129, 3, 255, rng.randrange(256)))
+    if r.proto in (None, ref.ICMP, ref.ICMPV6) and rng.random() < .3:
+        r.icmp_code = rng.choice((0, 1, 3, 4, 255, rng.randrange(256)))
     if rng.random() < .08:
         r.vlan = rng.choice((0, 1, 100, 4095, rng.randrange(4096)))
+    if rng.random() < .1:
+        r.dscp = rng.choice((0, 0, 46, 10, 63, rng.randrange(64)))
+    if rng.random() < .1:
+        r.length = gen_length(rng)
+    if rng.random() < .15:
+        v6 = any(isinstance(m, ipaddress.IPv6Network) for m in (r.src, r.dst))
+        r.frag = gen_frag(rng, v6)
     return r
 
 
@@ -314,7 +355,7 @@ def packet_spec(rng, rs, r):
             proto = ref.TCP
         elif r.sport is not None or r.dport is not None:
             proto = rng.choice((ref.TCP, ref.UDP))
-        elif r.icmp_type is not None:
+        elif r.icmp_type is not None or r.icmp_code is not None:
             proto = ref.ICMP if fam == 4 else ref.ICMPV6
         else:
             proto = rng.choice((ref.TCP, ref.UDP, ref.TCP, ref.UDP,
@@ -336,6 +377,30 @@ def packet_spec(rng, rs, r):
     s["flags"] = flags
     s["icmp"] = r.icmp_type if r.icmp_type is not None else rng.choice(
         (0, 8, 128, 129, rng.randrange(256)))
+    s["code"] = r.icmp_code if r.icmp_code is not None else rng.choice(
+        (0, 0, 1, 3, rng.randrange(256)))
+    dscps = [x.dscp for x in rs.rules if x.dscp is not None]
+    if r.dscp is not None:
+        dscp = r.dscp
+    elif dscps and rng.random() < .3:
+        dscp = rng.choice(dscps)
+    else:
+        dscp = rng.choice((0, 0, 0, rng.randrange(64)))
+    s["tos"] = dscp << 2 | rng.randrange(4)  # ECN bits aside
+    s["len"] = None
+    if r.length is not None:
+        lo, hi = r.length
+        s["len"] = rng.randint(lo, min(hi, lo + 200, 9000))
+    elif rng.random() < .1:
+        s["len"] = rng.choice(LENGTHS)
+    # The fragment kind: one that meets the rule's bits, if any does.
+    kinds = FRAG_KINDS[:4] if fam == 6 else FRAG_KINDS
+    if r.frag is not None:
+        ok = [k for k in kinds if frag_bits(*k) & r.frag[0] == r.frag[1]]
+        s["frag"], s["df"] = rng.choice(ok or kinds)
+    else:
+        s["frag"] = "random"
+        s["df"] = fam == 4 and rng.random() < .3
     tags = []
     if r.vlan is not None or rng.random() < .2:
         tags.append((rng.choice(ref.TPIDS),
@@ -344,6 +409,28 @@ def packet_spec(rng, rs, r):
             tags.append((0x8100, rng.randrange(65536)))
     s["tags"] = tags
     return s
+
+
+# Kinds of packets as fragments: (which fragment, DF); IPv6's first four.
+FRAG_KINDS = ((None, False), ("first", False), ("middle", False),
+              ("last", False), (None, True), ("first", True),
+              ("middle", True), ("last", True))
+
+
+def frag_bits(kind, df):
+    """What the fragment flags of a packet of this kind are."""
+    bits = {None: 0, "first": ref.FIRST_FRAG, "middle": ref.IS_FRAG,
+            "last": ref.IS_FRAG | ref.LAST_FRAG}[kind]
+    return bits | (ref.DF if df else 0)
+
+
+def pad_to(pkt, want):
+    """The packet with zero bytes after its last layer, so that its IP
+    length (what its header counts) is want, when it is shorter."""
+    cur = len(bytes(pkt))
+    if want is None or cur >= want:
+        return pkt
+    return pkt / Raw(bytes(want - cur))
 
 
 def l4_layer(rng, s):
@@ -355,9 +442,9 @@ def l4_layer(rng, s):
     if p == ref.UDP:
         return UDP(sport=s["sport"], dport=s["dport"]) / pay
     if p == ref.ICMP and s["fam"] == 4:
-        return ICMP(type=s["icmp"]) / pay
+        return ICMP(type=s["icmp"], code=s["code"]) / pay
     if p == ref.ICMPV6 and s["fam"] == 6:
-        return ICMPv6Unknown(type=s["icmp"]) / pay
+        return ICMPv6Unknown(type=s["icmp"], code=s["code"]) / pay
     # Another protocol, or ICMP of the other family: a few raw bytes.
     return Raw(bytes(rng.getrandbits(8) for _ in range(rng.choice((0, 4, 8, 30)))))
 
@@ -375,30 +462,36 @@ def ext_header(rng, kind):
 
 def l3_bytes(rng, s):
     """The IP packet, and its kind of fragment (None, "first", "later")."""
-    frag = None
-    x = rng.random()
-    if x < .12:
-        frag = "later"
-    elif x < .18:
-        frag = "first"
+    frag = s["frag"]
+    if frag == "random":
+        frag = None
+        x = rng.random()
+        if x < .12:
+            frag = rng.choice(("middle", "last"))
+        elif x < .18:
+            frag = "first"
+    df = 2 if s["df"] else 0
     if s["fam"] == 4:
         opts = []
         if rng.random() < .2:
             opts = [IPOption_NOP()] * rng.randint(1, 40)
         ip = IP(src=str(s["src"]), dst=str(s["dst"]), options=opts,
-                ttl=rng.randint(1, 255), id=rng.getrandbits(16))
-        if frag == "later":
+                ttl=rng.randint(1, 255), id=rng.getrandbits(16), tos=s["tos"],
+                flags=df)
+        if frag in ("middle", "last"):
             ip.frag = rng.randint(1, 8191)
-            ip.flags = rng.choice((0, 1))
+            ip.flags = df | (1 if frag == "middle" else 0)
             ip.proto = s["proto"]
-            return bytes(ip / Raw(bytes(rng.randrange(256) for _ in range(rng.randint(0, 40))))), frag
+            body = Raw(bytes(rng.randrange(256) for _ in range(rng.randint(0, 40))))
+            return bytes(pad_to(ip / body, s["len"])), frag
         if frag == "first":
-            ip.flags = 1
+            ip.flags = df | 1
         l4 = l4_layer(rng, s)
         if isinstance(l4, Raw) or s["proto"] not in (ref.TCP, ref.UDP, ref.ICMP):
             ip.proto = s["proto"]
-        return bytes(ip / l4), frag
-    ip = IPv6(src=str(s["src"]), dst=str(s["dst"]), hlim=rng.randint(0, 255))
+        return bytes(pad_to(ip / l4, s["len"])), frag
+    ip = IPv6(src=str(s["src"]), dst=str(s["dst"]), hlim=rng.randint(0, 255),
+              tc=s["tos"])
     n = 0
     x = rng.random()
     if x < .3:
@@ -408,11 +501,11 @@ def l3_bytes(rng, s):
     kinds = [rng.choice((0, 43, 60, 60, 44)) for _ in range(n)]
     for k in kinds:
         ip = ip / ext_header(rng, k)
-    if frag == "later":
-        f = IPv6ExtHdrFragment(offset=rng.randint(1, 8191), m=rng.choice((0, 1)),
+    if frag in ("middle", "last"):
+        f = IPv6ExtHdrFragment(offset=rng.randint(1, 8191), m=int(frag == "middle"),
                                id=rng.getrandbits(32), nh=s["proto"])
         body = Raw(bytes(rng.randrange(256) for _ in range(rng.randint(0, 40))))
-        return bytes(ip / f / body), frag
+        return bytes(pad_to(ip / f / body, s["len"])), frag
     if frag == "first":
         ip = ip / IPv6ExtHdrFragment(offset=0, m=1, id=rng.getrandbits(32))
     l4 = l4_layer(rng, s)
@@ -422,7 +515,7 @@ def l3_bytes(rng, s):
         while last.payload:
             last = last.payload
         last.nh = s["proto"]
-    return bytes(ip / l4), frag
+    return bytes(pad_to(ip / l4, s["len"])), frag
 
 
 def l2_wrap(rng, s, l3, ethertype):
@@ -574,8 +667,23 @@ def load_ruleset(d):
                     r.tcp_flags = (mask, val)
                 elif k == "icmp-type":
                     r.icmp_type = int(v)
+                elif k == "icmp-code":
+                    r.icmp_code = int(v)
                 elif k == "vlan":
                     r.vlan = int(v)
+                elif k == "dscp":
+                    r.dscp = int(v)
+                elif k == "length":
+                    lo, _, hi = v.partition("-")
+                    r.length = (int(lo), int(hi or lo))
+                elif k == "fragment":
+                    mask = val = 0
+                    for f in v.split(","):
+                        bit = 1 << ref.FRAG_FLAGS.index(f.lstrip("!"))
+                        mask |= bit
+                        if f[0] != "!":
+                            val |= bit
+                    r.frag = (mask, val)
             rules.append(r)
     return ref.Ruleset(rules, sets, pol)
 
@@ -619,10 +727,15 @@ def cmd_big(a):
     pp, pa = ref.parse(probe), ref.parse(arp)
 
     def harmless(r):
-        # Any source port: socat picks its own.
-        sport, r.sport = r.sport, None
+        # Any source port: socat picks its own; and any length, DSCP or
+        # fragment bits (the kernel sets DF), which the probe here lacks.
+        loose = ("sport", "length", "dscp", "frag")
+        kept = [getattr(r, k) for k in loose]
+        for k in loose:
+            setattr(r, k, None)
         hit = ref.matches(r, pp, a.iface, sets) or ref.matches(r, pa, a.iface, sets)
-        r.sport = sport
+        for k, v in zip(loose, kept):
+            setattr(r, k, v)
         return not hit
     rules = []
     for prio in range(1, 65536):

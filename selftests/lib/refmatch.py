@@ -27,6 +27,11 @@ TCP, UDP, ICMP, ICMPV6 = 6, 17, 1, 58
 # Open: an ICMP header is 8 bytes (RFC 792/4443): fewer is "cut short".
 ICMP_HLEN = 8
 TCP_FLAGS = ("fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr")
+# "fragment" flags, as the README names them, with RFC 8955's bit values.
+FRAG_FLAGS = ("dont-fragment", "is-fragment", "first", "last")
+DF, IS_FRAG, FIRST_FRAG, LAST_FRAG = 1, 2, 4, 8
+# "length" counts up to an IPv6 packet's largest: 65,535 + its header.
+IP_LEN_MAX = 65535 + 40
 
 # Reasons of a packet the parser cannot trust: they skip the policy.
 UNTRUSTED = ("malformed", "not-ip", "parse-limit")
@@ -44,6 +49,10 @@ class Parsed:
         self.ports = None  # (sport, dport) of TCP or UDP
         self.tcp_flags = None
         self.icmp_type = None
+        self.icmp_code = None
+        self.dscp = None
+        self.length = None  # RFC 8955's packet length
+        self.frag = None  # FRAG_FLAGS bits
         self.reason = "policy"  # what the packet gets when no rule decides
 
     def __repr__(self):
@@ -86,7 +95,15 @@ def _transport(p, b, left):
             p.reason = "truncated"
             return p
         p.icmp_type = b[0]
+        p.icmp_code = b[1]
     return p
+
+
+def _frag_bits(offset, more):
+    """RFC 8955's fragment bits of a fragment offset and its M flag."""
+    if offset:
+        return IS_FRAG | (0 if more else LAST_FRAG)
+    return FIRST_FRAG if more else 0
 
 
 def _ipv4(p, b):
@@ -103,7 +120,12 @@ def _ipv4(p, b):
     p.proto = b[9]
     p.src = ipaddress.IPv4Address(b[12:16])
     p.dst = ipaddress.IPv4Address(b[16:20])
-    if struct.unpack_from("!H", b, 6)[0] & 0x1FFF:
+    p.dscp = b[1] >> 2
+    p.length = tot
+    flags_off = struct.unpack_from("!H", b, 6)[0]
+    p.frag = _frag_bits(flags_off & 0x1FFF, flags_off & 0x2000) | \
+        (DF if flags_off & 0x4000 else 0)
+    if flags_off & 0x1FFF:
         p.reason = "fragment"  # a later fragment: no transport header
         return p
     return _transport(p, b[ihl:tot], tot - ihl)
@@ -118,6 +140,13 @@ def _ipv6(p, b):
     p.family = 6
     p.src = ipaddress.IPv6Address(b[8:24])
     p.dst = ipaddress.IPv6Address(b[24:40])
+    # The traffic class is the 8 bits after the version; DSCP its top 6.
+    p.dscp = (((b[0] & 15) << 4) | b[1] >> 4) >> 2
+    # "payload length + 40": extension headers count, as in the header.
+    p.length = plen + 40
+    # IPv6 has no DF; a packet without a fragment header has no bit.
+    # Open: with several fragment headers, the last one walked counts.
+    p.frag = 0
     nh = b[6]
     pay = b[40:40 + plen]
     n = 0
@@ -129,7 +158,9 @@ def _ipv6(p, b):
             return _untrusted(p, "malformed")
         if nh == EXT_FRAG:
             hlen = 8
-            later = struct.unpack_from("!H", pay, 2)[0] >> 3
+            fo = struct.unpack_from("!H", pay, 2)[0]
+            later = fo >> 3
+            p.frag = _frag_bits(later, fo & 1)
         else:
             hlen = (pay[1] + 1) * 8
             later = 0
@@ -200,12 +231,18 @@ class Rule:
         self.dport = kw.get("dport")
         self.tcp_flags = kw.get("tcp_flags")  # (mask, value)
         self.icmp_type = kw.get("icmp_type")
+        self.icmp_code = kw.get("icmp_code")
         self.vlan = kw.get("vlan")
+        self.dscp = kw.get("dscp")
+        self.length = kw.get("length")  # (lo, hi)
+        self.frag = kw.get("frag")  # (mask, value) over FRAG_FLAGS bits
 
     def l2_only(self):
         """Needs nothing past Ethernet: may decide an untrusted packet."""
         return all(x is None for x in (self.src, self.dst, self.proto, self.sport,
-                                       self.dport, self.tcp_flags, self.icmp_type))
+                                       self.dport, self.tcp_flags, self.icmp_type,
+                                       self.icmp_code, self.dscp, self.length,
+                                       self.frag))
 
     def text(self):
         w = ["rule", "add", str(self.prio)]
@@ -228,8 +265,19 @@ class Rule:
                                         for i in range(8) if mask >> i & 1)]
         if self.icmp_type is not None:
             w += ["icmp-type", str(self.icmp_type)]
+        if self.icmp_code is not None:
+            w += ["icmp-code", str(self.icmp_code)]
         if self.vlan is not None:
             w += ["vlan", str(self.vlan)]
+        if self.dscp is not None:
+            w += ["dscp", str(self.dscp)]
+        if self.length is not None:
+            w += ["length", str(self.length[0]) if self.length[0] == self.length[1]
+                  else "%d-%d" % self.length]
+        if self.frag is not None:
+            mask, val = self.frag
+            w += ["fragment", ",".join(("" if val >> i & 1 else "!") + FRAG_FLAGS[i]
+                                       for i in range(4) if mask >> i & 1)]
         w.append(self.action)
         return " ".join(w)
 
@@ -265,6 +313,15 @@ def matches(r, p, iface, sets):
         if p.tcp_flags is None or p.tcp_flags & r.tcp_flags[0] != r.tcp_flags[1]:
             return False
     if r.icmp_type is not None and p.icmp_type != r.icmp_type:
+        return False
+    if r.icmp_code is not None and p.icmp_code != r.icmp_code:
+        return False
+    # DSCP, length and fragment bits: every IP packet has them.
+    if r.dscp is not None and p.dscp != r.dscp:
+        return False
+    if r.length is not None and not r.length[0] <= p.length <= r.length[1]:
+        return False
+    if r.frag is not None and p.frag & r.frag[0] != r.frag[1]:
         return False
     return True
 

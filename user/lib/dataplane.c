@@ -169,7 +169,7 @@ static size_t map_bytes(const struct bpf_map *m)
 static int map_classifier(struct sl_dp *dp)
 {
 	struct mapped m[SL_IX_MAPS];
-	__u64 off = 0;
+	__u32 off = 0;
 	void *p;
 	int i;
 
@@ -187,9 +187,34 @@ static int map_classifier(struct sl_dp *dp)
 	return 0;
 }
 
+/*
+ * Every 2^32 changes the epoch wraps: entries of the epochs to come may
+ * still be in the cache then, so it is emptied first (a failure leaves
+ * the cache off, epoch 0, rather than wrong).
+ */
+static void flowc_clear(struct sl_dp *dp)
+{
+	int fd = bpf_map__fd(dp->skel->maps.sl_flowc), ncpus = sl_dp_ncpus();
+	struct sluice_flowc_entry *none;
+	__u32 i;
+
+	if (ncpus <= 0)
+		return;
+	none = calloc(ncpus, sizeof(*none));
+	if (!none)
+		return;
+	for (i = 0; i < SLUICE_FLOWC_ENTRIES; i++)
+		if (bpf_map_update_elem(fd, &i, none, BPF_ANY))
+			break;
+	free(none);
+	if (i == SLUICE_FLOWC_ENTRIES)
+		__atomic_store_n(dp->flowc_epoch, 1, __ATOMIC_SEQ_CST);
+}
+
 void sl_dp_flowc_flush(struct sl_dp *dp)
 {
-	__atomic_fetch_add(dp->flowc_epoch, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_add_fetch(dp->flowc_epoch, 1, __ATOMIC_SEQ_CST))
+		flowc_clear(dp);
 }
 
 static void unmap_classifier(struct sl_dp *dp)

@@ -30,7 +30,7 @@ struct sl_dp {
 	struct sl_ix_maps ix; /* the classifier's maps, mapped */
 	__u64 *set_slots; /* sl_set_slots, mapped: set id -> slot */
 	struct sluice_set4_long *set4_long; /* mapped once needed */
-	__u64 *flowc_epoch; /* sl_flowc_epoch, mapped */
+	__u32 *flowc_epoch; /* sl_flowc_epoch, mapped */
 	struct sl_set_slot slot[SLUICE_SET_SLOTS];
 	unsigned long long prefixes4, prefixes6; /* all slots together */
 	unsigned int slots_reclaimed; /* unfinished loads dropped at open */

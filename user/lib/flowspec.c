@@ -6,8 +6,8 @@
  * its AND-ed operators ("<=1024&>=80"), values by name where it knows
  * one ("=tcp", "=echo-request", "=unknown protocol type 58").  Its JSON
  * splits a bitmask value into one string per bit, which loses the AND of
- * a "match" operator, so tcp-flags are read from the route's "string",
- * where ExaBGP prints them whole ("=syn+ack").
+ * a "match" operator, so tcp-flags and fragment are read from the
+ * route's "string", where ExaBGP prints them whole ("=syn+ack").
  */
 #include <ctype.h>
 #include <errno.h>
@@ -49,25 +49,10 @@ enum {
 #define OP_MATCH 0x01
 
 const char *const sl_fs_reasons[] = {
-	"malformed",
-	"family",
-	"ipv6-offset",
-	"icmp-code",
-	"packet-length",
-	"dscp",
-	"fragment",
-	"flow-label",
-	"traffic-class",
-	"tcp-flags",
-	"too-many-rules",
-	"rate-over-rules",
-	"rate-fraction",
-	"rate-conflict",
-	"non-terminal",
-	"redirect",
-	"traffic-marking",
-	"range-full",
-	NULL,
+	"malformed",	   "family",	      "ipv6-offset",   "fragment",
+	"flow-label",	   "traffic-class",   "tcp-flags",     "too-many-rules",
+	"rate-over-rules", "rate-fraction",   "rate-conflict", "non-terminal",
+	"redirect",	   "traffic-marking", "range-full",    NULL,
 };
 
 static const struct comp_def {
@@ -88,12 +73,14 @@ static const struct comp_def {
 	{ "destination-port", T_DPORT, 0, 2, 65535 },
 	{ "source-port", T_SPORT, 0, 2, 65535 },
 	{ "icmp-type", T_ICMP_TYPE, 0, 1, 255 },
-	{ "icmp-code", T_ICMP_CODE, 0, 1, 255, "icmp-code" },
+	{ "icmp-code", T_ICMP_CODE, 0, 1, 255 },
 	{ "tcp-flags", T_TCP_FLAGS, 0, 2, 65535 },
-	{ "packet-length", T_LENGTH, 0, 2, 65535, "packet-length" },
-	{ "dscp", T_DSCP, 4, 1, 63, "dscp" },
-	{ "traffic-class", T_DSCP, 6, 1, 255, "traffic-class" },
-	{ "fragment", T_FRAGMENT, 0, 2, 65535, "fragment" },
+	/* An IPv6 packet's length counts its header: past 16 bits. */
+	{ "packet-length", T_LENGTH, 0, 2, SLUICE_IP_LEN_MAX },
+	{ "dscp", T_DSCP, 4, 1, 63 },
+	/* ExaBGP's name for IPv6's type 11, the DSCP of RFC 8956. */
+	{ "traffic-class", T_DSCP, 6, 1, 255 },
+	{ "fragment", T_FRAGMENT, 0, 2, 65535 },
 	{ "flow-label", T_FLOW_LABEL, 6, 4, 0xfffff, "flow-label" },
 };
 
@@ -132,6 +119,15 @@ static const struct name icmp_names[] = {
 	{ "extended-echo-reply", 43 },
 	{ "experimental-one", 253 },
 	{ "experimental-two", 254 },
+};
+
+/* RFC 8955's fragment bits; 0 is ExaBGP's "not-a-fragment". */
+static const struct name frag_names[] = {
+	{ "not-a-fragment", 0 },
+	{ "dont-fragment", SLUICE_FRAG_DF },
+	{ "is-fragment", SLUICE_FRAG_IS },
+	{ "first-fragment", SLUICE_FRAG_FIRST },
+	{ "last-fragment", SLUICE_FRAG_LAST },
 };
 
 static const struct name tcp_flag_names[] = {
@@ -220,16 +216,6 @@ static size_t iv_count(const struct ivals *s)
 	for (i = 0; i < s->n; i++)
 		c += s->hi[i] - s->lo[i] + 1;
 	return c;
-}
-
-static bool iv_has(const struct ivals *s, uint32_t v)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		if (v >= s->lo[i] && v <= s->hi[i])
-			return true;
-	return false;
 }
 
 /* The encoding of a component, grown as its operators are read. */
@@ -377,6 +363,10 @@ static int parse_numeric(const struct comp_def *c, struct json_object *list,
 			len = amp ? (size_t)(amp - s) : strlen(s);
 			if (k >= 2 && parse_value(c, s, len, &v))
 				return -EINVAL;
+			if (c->type == T_DSCP && v > 63)
+				refuse(r, "traffic-class",
+				       "%s %u: RFC 8956 matches the 6-bit DSCP, not the whole class",
+				       c->name, v);
 			if (k < 2 && len)
 				return -EINVAL;
 			s += len;
@@ -502,19 +492,28 @@ static const struct {
 	{ "", 0 },
 };
 
-/* tcp-flags from the route's "string": "tcp-flags [ =syn+ack !rst&fin ]". */
-static int parse_tcp_flags(const char *nlri, struct flag_alts *alts,
-			   struct enc *e, struct sl_fs_route *r)
+/*
+ * A bitmask component from the route's "string", as ExaBGP prints it
+ * there: "tcp-flags [ =syn+ack !rst&fin ]", "fragment !is-fragment".
+ */
+static int parse_bitmask(const struct comp_def *c, const char *nlri,
+			 struct flag_alts *alts, struct enc *e,
+			 struct sl_fs_route *r)
 {
-	const char *p = strstr(nlri, " tcp-flags ");
-	char buf[512], *save = NULL, *tok;
-	const char *end;
+	bool tcp = c->type == T_TCP_FLAGS;
+	const struct name *names = tcp ? tcp_flag_names : frag_names;
+	size_t nnames = tcp ? ARRAY_SIZE(tcp_flag_names) :
+			      ARRAY_SIZE(frag_names);
+	char buf[512], kw[32], *save = NULL, *tok;
+	const char *p, *end;
 	size_t len;
 	int nterms = 0, k;
 
+	snprintf(kw, sizeof(kw), " %s ", c->name);
+	p = strstr(nlri, kw);
 	if (!p)
 		return -EINVAL;
-	p += strlen(" tcp-flags ");
+	p += strlen(kw);
 	if (*p == '[') {
 		p += 2;
 		end = strstr(p, " ]");
@@ -552,15 +551,17 @@ static int parse_tcp_flags(const char *nlri, struct flag_alts *alts,
 			piece += strlen(bin_ops[k].s);
 			for (name = strtok_r(piece, "+", &nsave); name;
 			     name = strtok_r(NULL, "+", &nsave)) {
-				if (lookup(tcp_flag_names,
-					   ARRAY_SIZE(tcp_flag_names), name,
-					   strlen(name), &bit))
+				if (lookup(names, nnames, name, strlen(name),
+					   &bit))
 					return -EINVAL;
 				v |= bit;
 			}
-			if (v > 0xff)
+			if (tcp && v > 0xff)
 				refuse(r, "tcp-flags",
 				       "tcp-flags: sluice matches the 8 flags of the TCP header's byte 13, not ns");
+			if (!tcp && r->family == 6 && v & SLUICE_FRAG_DF)
+				refuse(r, "fragment",
+				       "fragment: dont-fragment in an IPv6 route, which has no such bit");
 			enc_put(e,
 				op | (first ? 0 : OP_AND) |
 					(nterms == 1 && !psave[0] ? OP_END : 0),
@@ -573,7 +574,8 @@ static int parse_tcp_flags(const char *nlri, struct flag_alts *alts,
 		alts->big |= term.big;
 	}
 	if (alts->big)
-		refuse(r, "too-many-rules", "tcp-flags: too many alternatives");
+		refuse(r, "too-many-rules", "%s: too many alternatives",
+		       c->name);
 	return 0;
 }
 
@@ -680,7 +682,7 @@ struct parsed {
 	bool has_dst, has_src;
 	struct ivals set[SL_FS_NTYPES];
 	bool has[SL_FS_NTYPES];
-	struct flag_alts flags;
+	struct flag_alts flags, frags;
 };
 
 /* An interval, or "any" (NULL list). */
@@ -767,19 +769,68 @@ static size_t port_pairs(const struct parsed *p, struct span (*pairs)[2],
 	return n + j;
 }
 
+/*
+ * The values of a component taken one by one (icmp-type, icmp-code,
+ * dscp: sluice matches one value a rule), at most SL_FS_MAX_RULES of
+ * them, the ones past max left out: they match nothing.  Without the
+ * component, one "any" (-1).  Returns how many, or -1 when too many.
+ */
+static int values_of(const struct parsed *p, int type, uint32_t max, int *out)
+{
+	const struct ivals *s = &p->set[type];
+	uint32_t v;
+	size_t i;
+	int n = 0;
+
+	if (!p->has[type]) {
+		out[0] = -1;
+		return 1;
+	}
+	for (i = 0; i < s->n; i++)
+		for (v = s->lo[i]; v <= s->hi[i] && v <= max; v++) {
+			if (n == SL_FS_MAX_RULES)
+				return -1;
+			out[n++] = v;
+		}
+	return n;
+}
+
+/* The OR-ed alternatives a rule is one combination of, its protocol aside. */
+enum { D_TYPE, D_CODE, D_PORTS, D_FLAGS, D_DSCP, D_LEN, D_FRAG, D__MAX };
+
+/*
+ * One rule for each combination of the OR-ed alternatives: protocols,
+ * ICMP types and codes, port pairs, TCP flag sets, DSCPs, length ranges,
+ * fragment bit sets.
+ */
 static void expand(const struct parsed *p, const struct sl_rule *act,
 		   struct sl_fs_route *r)
 {
 	struct span pairs[SL_FS_MAX_RULES + 1][2];
 	uint32_t protos[SL_FS_MAX_RULES];
-	size_t nprotos = 0, npairs, nflags, i, j, k, t;
+	int types[SL_FS_MAX_RULES], codes[SL_FS_MAX_RULES];
+	int dscps[SL_FS_MAX_RULES];
+	int ntypes, ncodes, ndscps;
+	size_t nprotos = 0, npairs, i, t, n, combos, dims[D__MAX];
 	bool any_proto = false, ports, icmp, flags;
 	uint8_t icmp_proto = r->family == 6 ? IPPROTO_ICMPV6_ : IPPROTO_ICMP_;
+	const struct ivals *lens = &p->set[T_LENGTH];
 	struct sl_rule base = *act, x;
 
 	ports = p->has[T_PORT] || p->has[T_SPORT] || p->has[T_DPORT];
-	icmp = p->has[T_ICMP_TYPE];
+	icmp = p->has[T_ICMP_TYPE] || p->has[T_ICMP_CODE];
 	flags = p->has[T_TCP_FLAGS];
+	ntypes = values_of(p, T_ICMP_TYPE, 255, types);
+	ncodes = values_of(p, T_ICMP_CODE, 255, codes);
+	ndscps = values_of(p, T_DSCP, 63, dscps);
+	if (ntypes < 0 || ncodes < 0 || ndscps < 0) {
+		refuse(r, "too-many-rules", "%s: more than %d values",
+		       ntypes < 0 ? "icmp-type" :
+		       ncodes < 0 ? "icmp-code" :
+				    "dscp",
+		       SL_FS_MAX_RULES);
+		return;
+	}
 	if (p->has[T_PROTO]) {
 		if (iv_count(&p->set[T_PROTO]) > SL_FS_MAX_RULES) {
 			refuse(r, "too-many-rules", "protocol: %zu values",
@@ -820,10 +871,18 @@ static void expand(const struct parsed *p, const struct sl_rule *act,
 		       SL_FS_MAX_RULES);
 		return;
 	}
-	nflags = flags ? p->flags.n : 1;
+	dims[D_TYPE] = ntypes;
+	dims[D_CODE] = ncodes;
+	dims[D_PORTS] = npairs;
+	dims[D_FLAGS] = flags ? p->flags.n : 1;
+	dims[D_DSCP] = ndscps;
+	dims[D_LEN] = p->has[T_LENGTH] ? lens->n : 1;
+	dims[D_FRAG] = p->has[T_FRAGMENT] ? p->frags.n : 1;
+	/* At most 64 each: the product fits, and push_rule() stops at 64. */
+	for (combos = 1, i = 0; i < D__MAX; i++)
+		combos *= dims[i];
 	for (i = 0; i < (any_proto ? 1 : nprotos); i++) {
 		uint32_t proto = any_proto ? 0 : protos[i];
-		size_t nicmp = icmp ? iv_count(&p->set[T_ICMP_TYPE]) : 1;
 
 		/* A component that the protocol cannot carry matches nothing. */
 		if (!any_proto && ports && proto != IPPROTO_TCP_ &&
@@ -833,31 +892,41 @@ static void expand(const struct parsed *p, const struct sl_rule *act,
 			continue;
 		if (!any_proto && icmp && proto != icmp_proto)
 			continue;
-		if (nicmp > SL_FS_MAX_RULES) {
-			refuse(r, "too-many-rules", "icmp-type: %zu values",
-			       nicmp);
-			return;
-		}
-		for (t = 0; t < (icmp ? 256 : 1); t++) {
-			if (icmp && !iv_has(&p->set[T_ICMP_TYPE], t))
-				continue;
-			for (j = 0; j < npairs; j++) {
-				for (k = 0; k < nflags; k++) {
-					x = base;
-					x.has_proto = !any_proto;
-					x.proto = proto;
-					x.has_icmp_type = icmp;
-					x.icmp_type = t;
-					set_range(&x.sport, &pairs[j][0]);
-					set_range(&x.dport, &pairs[j][1]);
-					if (flags) {
-						x.tcp_mask = p->flags.mask[k];
-						x.tcp_value = p->flags.value[k];
-					}
-					if (push_rule(r, &x))
-						return;
-				}
+		x = base;
+		x.has_proto = !any_proto;
+		x.proto = proto;
+		for (n = 0; n < combos; n++) {
+			size_t rest = n, at[D__MAX];
+			int q;
+
+			/* The first dimension varies slowest. */
+			for (q = D__MAX - 1; q >= 0; q--) {
+				at[q] = rest % dims[q];
+				rest /= dims[q];
 			}
+			x.has_icmp_type = types[at[D_TYPE]] >= 0;
+			x.icmp_type = x.has_icmp_type ? types[at[D_TYPE]] : 0;
+			x.has_icmp_code = codes[at[D_CODE]] >= 0;
+			x.icmp_code = x.has_icmp_code ? codes[at[D_CODE]] : 0;
+			set_range(&x.sport, &pairs[at[D_PORTS]][0]);
+			set_range(&x.dport, &pairs[at[D_PORTS]][1]);
+			if (flags) {
+				x.tcp_mask = p->flags.mask[at[D_FLAGS]];
+				x.tcp_value = p->flags.value[at[D_FLAGS]];
+			}
+			x.has_dscp = dscps[at[D_DSCP]] >= 0;
+			x.dscp = x.has_dscp ? dscps[at[D_DSCP]] : 0;
+			if (p->has[T_LENGTH]) {
+				x.has_length = true;
+				x.length_lo = lens->lo[at[D_LEN]];
+				x.length_hi = lens->hi[at[D_LEN]];
+			}
+			if (p->has[T_FRAGMENT]) {
+				x.frag_mask = p->frags.mask[at[D_FRAG]];
+				x.frag_value = p->frags.value[at[D_FRAG]];
+			}
+			if (push_rule(r, &x))
+				return;
 		}
 	}
 	if (act->action == SLUICE_ACT_RATE_LIMIT && r->nrules > 1)
@@ -932,7 +1001,9 @@ int sl_fs_route_parse(struct json_object *flow, const char *family,
 		else if (c->type == T_SRC)
 			ret = parse_prefix(c, val, &p->src, e, r);
 		else if (c->type == T_TCP_FLAGS)
-			ret = parse_tcp_flags(r->nlri, &p->flags, e, r);
+			ret = parse_bitmask(c, r->nlri, &p->flags, e, r);
+		else if (c->type == T_FRAGMENT)
+			ret = parse_bitmask(c, r->nlri, &p->frags, e, r);
 		else
 			ret = parse_numeric(c, val, &p->set[c->type], e, r);
 		if (ret || e->over) {

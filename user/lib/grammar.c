@@ -162,6 +162,14 @@ static const char *const tcp_flag_names[8] = {
 	"fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr",
 };
 
+/* The fragment flags, by their bit (enum sluice_frag): RFC 8955's. */
+static const char *const frag_flag_names[4] = {
+	"dont-fragment",
+	"is-fragment",
+	"first",
+	"last",
+};
+
 static const struct {
 	const char *name;
 	uint8_t proto;
@@ -182,7 +190,11 @@ enum match_kind {
 	M_DPORT,
 	M_TCP_FLAGS,
 	M_ICMP_TYPE,
+	M_ICMP_CODE,
 	M_VLAN,
+	M_DSCP,
+	M_LENGTH,
+	M_FRAGMENT,
 	M__MAX,
 };
 
@@ -198,7 +210,11 @@ static const struct match_def {
 	[M_DPORT] = { "dport", "N[-M]" },
 	[M_TCP_FLAGS] = { "tcp-flags", "FLAG[,FLAG...]" },
 	[M_ICMP_TYPE] = { "icmp-type", "N" },
+	[M_ICMP_CODE] = { "icmp-code", "N" },
 	[M_VLAN] = { "vlan", "N" },
+	[M_DSCP] = { "dscp", "N" },
+	[M_LENGTH] = { "length", "N[-M]" },
+	[M_FRAGMENT] = { "fragment", "FRAG[,FRAG...]" },
 };
 
 static int parse_addr_match(const char *w, struct sl_addr_match *m, char *err,
@@ -290,8 +306,13 @@ static int parse_range(const char *w, struct sl_range *rg, char *err,
 	return 0;
 }
 
-static int parse_tcp_flags(const char *w, struct sl_rule *r, char *err,
-			   size_t errlen)
+/*
+ * A list of flags, each set or, with '!', clear: a mask and a value over
+ * the bits names[] gives, what the name of the kind.
+ */
+static int parse_flags(const char *w, const char *const *names,
+		       unsigned int nnames, const char *what, uint8_t *maskp,
+		       uint8_t *valuep, char *err, size_t errlen)
 {
 	const char *p = w;
 	uint8_t mask = 0, value = 0;
@@ -306,16 +327,16 @@ static int parse_tcp_flags(const char *w, struct sl_rule *r, char *err,
 			p++;
 			n--;
 		}
-		for (i = 0; i < 8; i++)
-			if (strlen(tcp_flag_names[i]) == n &&
-			    !strncmp(p, tcp_flag_names[i], n))
+		for (i = 0; i < nnames; i++)
+			if (strlen(names[i]) == n && !strncmp(p, names[i], n))
 				break;
-		if (i == 8)
-			return sl_err(err, errlen, "bad tcp flags \"%s\"", w);
+		if (i == nnames)
+			return sl_err(err, errlen, "bad %s flags \"%s\"", what,
+				      w);
 		if (mask & (1u << i))
 			return sl_err(err, errlen,
-				      "tcp flag \"%s\" given twice in \"%s\"",
-				      tcp_flag_names[i], w);
+				      "%s flag \"%s\" given twice in \"%s\"",
+				      what, names[i], w);
 		mask |= 1u << i;
 		if (!clear)
 			value |= 1u << i;
@@ -323,8 +344,37 @@ static int parse_tcp_flags(const char *w, struct sl_rule *r, char *err,
 			break;
 		p = end + 1;
 	}
-	r->tcp_mask = mask;
-	r->tcp_value = value;
+	*maskp = mask;
+	*valuep = value;
+	return 0;
+}
+
+/* N or N-M, the IP length in bytes: up to an IPv6 packet's largest. */
+static int parse_length(const char *w, struct sl_rule *r, char *err,
+			size_t errlen)
+{
+	const char *dash = strchr(w, '-');
+	unsigned long lo, hi;
+	char buf[16];
+	size_t n = dash ? (size_t)(dash - w) : strlen(w);
+	int ret;
+
+	if (n >= sizeof(buf))
+		return sl_err(err, errlen, "bad length \"%s\"", w);
+	memcpy(buf, w, n);
+	buf[n] = '\0';
+	ret = parse_ul(buf, SLUICE_IP_LEN_MAX, &lo);
+	hi = lo;
+	if (!ret && dash)
+		ret = parse_ul(dash + 1, SLUICE_IP_LEN_MAX, &hi);
+	if (ret == -ERANGE)
+		return sl_err(err, errlen, "length \"%s\" out of range 0..%d",
+			      w, SLUICE_IP_LEN_MAX);
+	if (ret || lo > hi)
+		return sl_err(err, errlen, "bad length \"%s\"", w);
+	r->has_length = true;
+	r->length_lo = lo;
+	r->length_hi = hi;
 	return 0;
 }
 
@@ -361,7 +411,15 @@ static int parse_match(enum match_kind m, const char *w, struct sl_rule *r,
 	case M_DPORT:
 		return parse_range(w, &r->dport, err, errlen);
 	case M_TCP_FLAGS:
-		return parse_tcp_flags(w, r, err, errlen);
+		return parse_flags(w, tcp_flag_names,
+				   ARRAY_SIZE(tcp_flag_names), "tcp",
+				   &r->tcp_mask, &r->tcp_value, err, errlen);
+	case M_FRAGMENT:
+		return parse_flags(w, frag_flag_names,
+				   ARRAY_SIZE(frag_flag_names), "fragment",
+				   &r->frag_mask, &r->frag_value, err, errlen);
+	case M_LENGTH:
+		return parse_length(w, r, err, errlen);
 	case M_ICMP_TYPE:
 		ret = parse_u8_field(w, "icmp type", 255, &v, err, errlen);
 		if (!ret) {
@@ -369,11 +427,25 @@ static int parse_match(enum match_kind m, const char *w, struct sl_rule *r,
 			r->icmp_type = v;
 		}
 		return ret;
+	case M_ICMP_CODE:
+		ret = parse_u8_field(w, "icmp code", 255, &v, err, errlen);
+		if (!ret) {
+			r->has_icmp_code = true;
+			r->icmp_code = v;
+		}
+		return ret;
 	case M_VLAN:
 		ret = parse_u8_field(w, "vlan", 4095, &v, err, errlen);
 		if (!ret) {
 			r->has_vlan = true;
 			r->vlan = v;
+		}
+		return ret;
+	case M_DSCP:
+		ret = parse_u8_field(w, "dscp", 63, &v, err, errlen);
+		if (!ret) {
+			r->has_dscp = true;
+			r->dscp = v;
 		}
 		return ret;
 	default:
@@ -719,6 +791,16 @@ static int check_rule(const struct sl_rule *r, char *err, size_t errlen)
 	    r->proto != IPPROTO_ICMPV6_)
 		return sl_err(err, errlen,
 			      "\"icmp-type\" needs proto icmp or icmpv6");
+	if (r->has_proto && r->has_icmp_code && r->proto != IPPROTO_ICMP_ &&
+	    r->proto != IPPROTO_ICMPV6_)
+		return sl_err(err, errlen,
+			      "\"icmp-code\" needs proto icmp or icmpv6");
+	if (r->frag_value & SLUICE_FRAG_DF &&
+	    ((r->src.kind == SL_ADDR_PREFIX && r->src.prefix.family == 6) ||
+	     (r->dst.kind == SL_ADDR_PREFIX && r->dst.prefix.family == 6)))
+		return sl_err(
+			err, errlen,
+			"\"dont-fragment\" is an IPv4 flag: no IPv6 packet has it");
 	return 0;
 }
 
@@ -1448,6 +1530,22 @@ static void fmt_rate_limit(struct fmt *f, const struct sl_rule *r)
 		fmt_add(f, "/%u", r->rl_per_len);
 }
 
+/* Nothing for an empty mask. */
+static void fmt_flags(struct fmt *f, const char *kw, const char *const *names,
+		      unsigned int nnames, uint8_t mask, uint8_t value)
+{
+	const char *sep = kw;
+	unsigned int i;
+
+	for (i = 0; i < nnames; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		fmt_add(f, "%s%s%s", sep, value & (1u << i) ? "" : "!",
+			names[i]);
+		sep = ",";
+	}
+}
+
 void sl_rule_format(const struct sl_rule *r, char *buf, size_t len)
 {
 	struct fmt f = { buf, len, 0 };
@@ -1472,21 +1570,22 @@ void sl_rule_format(const struct sl_rule *r, char *buf, size_t len)
 	}
 	fmt_range(&f, "sport", &r->sport);
 	fmt_range(&f, "dport", &r->dport);
-	if (r->tcp_mask) {
-		sep = " tcp-flags ";
-		for (i = 0; i < 8; i++) {
-			if (!(r->tcp_mask & (1u << i)))
-				continue;
-			fmt_add(&f, "%s%s%s", sep,
-				r->tcp_value & (1u << i) ? "" : "!",
-				tcp_flag_names[i]);
-			sep = ",";
-		}
-	}
+	fmt_flags(&f, " tcp-flags ", tcp_flag_names, ARRAY_SIZE(tcp_flag_names),
+		  r->tcp_mask, r->tcp_value);
 	if (r->has_icmp_type)
 		fmt_add(&f, " icmp-type %u", r->icmp_type);
+	if (r->has_icmp_code)
+		fmt_add(&f, " icmp-code %u", r->icmp_code);
 	if (r->has_vlan)
 		fmt_add(&f, " vlan %u", r->vlan);
+	if (r->has_dscp)
+		fmt_add(&f, " dscp %u", r->dscp);
+	if (r->has_length && r->length_lo == r->length_hi)
+		fmt_add(&f, " length %u", r->length_lo);
+	else if (r->has_length)
+		fmt_add(&f, " length %u-%u", r->length_lo, r->length_hi);
+	fmt_flags(&f, " fragment ", frag_flag_names,
+		  ARRAY_SIZE(frag_flag_names), r->frag_mask, r->frag_value);
 
 	fmt_add(&f, " %s", sl_action_name(r->action));
 	switch (r->action) {
@@ -1642,6 +1741,8 @@ int sl_grammar_words(const char *context, FILE *f)
 			fprintf(f, "%s\n", proto_names[i].name);
 	else if (!strcmp(context, "tcp-flag"))
 		put_words(f, tcp_flag_names, ARRAY_SIZE(tcp_flag_names));
+	else if (!strcmp(context, "fragment-flag"))
+		put_words(f, frag_flag_names, ARRAY_SIZE(frag_flag_names));
 	else if (!strcmp(context, "action"))
 		for (i = 0; i < ARRAY_SIZE(action_defs); i++)
 			fprintf(f, "%s\n", action_defs[i].name);

@@ -119,7 +119,7 @@ void sl_grammar_terms(FILE *f);
  * completion and the manual's test: "commands"; a command's own keywords
  * and options (its name: "rule" gives add, del, list; "attach" gives
  * mode; "stats" its options); "mode", "match", "proto", "tcp-flag",
- * "action", and what follows an action's word ("rate-limit", "per");
+ * "fragment-flag", "action", and what follows an action's word ("rate-limit", "per");
  * capture's "--verdict" and "--reason" their values.
  * -ENOENT for another context.
  */

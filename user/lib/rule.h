@@ -57,8 +57,15 @@ struct sl_rule {
 	uint8_t tcp_mask, tcp_value; /* mask 0: absent */
 	bool has_icmp_type;
 	uint8_t icmp_type;
+	bool has_icmp_code;
+	uint8_t icmp_code;
 	bool has_vlan;
 	uint16_t vlan; /* 0..4095 */
+	bool has_dscp;
+	uint8_t dscp; /* 0..63 */
+	uint8_t frag_mask, frag_value; /* enum sluice_frag; mask 0: absent */
+	bool has_length;
+	uint32_t length_lo, length_hi; /* inclusive, 0..SLUICE_IP_LEN_MAX */
 
 	uint8_t action; /* enum sluice_action */
 	char redirect[SLUICE_IFNAME_LEN];

@@ -114,6 +114,26 @@ static int rule_match(struct sl_dp *dp, const struct sl_rule *r,
 		c->value.icmp_type = r->icmp_type;
 		c->needs |= SLUICE_HAS_IP | SLUICE_HAS_ICMP;
 	}
+	if (r->has_icmp_code) {
+		c->mask.icmp_code = 0xff;
+		c->value.icmp_code = r->icmp_code;
+		c->needs |= SLUICE_HAS_IP | SLUICE_HAS_ICMP;
+	}
+	if (r->has_dscp) {
+		c->mask.dscp = 0x3f;
+		c->value.dscp = r->dscp & 0x3f;
+		c->needs |= SLUICE_HAS_IP;
+	}
+	if (r->frag_mask) {
+		c->mask.frag = r->frag_mask;
+		c->value.frag = r->frag_value & r->frag_mask;
+		c->needs |= SLUICE_HAS_IP;
+	}
+	/* Rules without a length keep the full range: shadowing compares it. */
+	c->len_lo = r->has_length ? r->length_lo : 0;
+	c->len_hi = r->has_length ? r->length_hi : SLUICE_IP_LEN_MAX;
+	if (r->has_length)
+		c->needs |= SLUICE_HAS_IP | SLUICE_HAS_LEN;
 	if (r->sport.present || r->dport.present)
 		c->needs |= SLUICE_HAS_IP | SLUICE_HAS_PORTS;
 	port_range(&r->sport, &c->sport_lo, &c->sport_hi);
