@@ -1684,6 +1684,41 @@ static void test_swap(void **state)
 	loaded_free(l);
 }
 
+/*
+ * The flow cache keys on all a rule can match: packets that differ only
+ * in their IP length (IPv4 options, outside the key's words) must not
+ * share a verdict, in either order.
+ */
+static void test_flow_cache_length(void **state)
+{
+	static const struct dp_case plain =
+		CASE("", C_LENRANGE, ip4, PASS, 0, POLICY);
+	static const struct dp_case opts =
+		CASE("", C_LENRANGE, ip4, DROP, 10, RULE, .ipopts = true);
+	static const struct want pass = { SLUICE_ACT_PASS, 0,
+					  SLUICE_REASON_POLICY };
+	static const struct want drop = { SLUICE_ACT_DROP, 10,
+					  SLUICE_REASON_RULE };
+	const struct inst *in = *state;
+	struct cnt_scope sc = {};
+	struct pkt p56, p60;
+	struct loaded *l;
+	int i;
+
+	pkt_init(&p56);
+	ip4(&p56, &plain);
+	pkt_init(&p60);
+	ip4(&p60, &opts);
+	l = load(C_LENRANGE, NULL);
+	sc.slot = l->slot;
+	prios_from(&sc, &l->cfg);
+	for (i = 0; i < 2; i++) {
+		run_one(l->dp, &sc, in->hook, &p56, &pass);
+		run_one(l->dp, &sc, in->hook, &p60, &drop);
+	}
+	run_one(l->dp, &sc, in->hook, &p56, &pass);
+}
+
 /* sluice test-run, end to end. */
 
 static char tmpdir[64];
@@ -1883,6 +1918,8 @@ int main(void)
 		{ "frame shorter than Ethernet: refused, nothing counted",
 		  test_short_frame },
 		{ "rule-set swap: new rules decide, old ones gone", test_swap },
+		{ "flow cache: the IP length keeps packets apart",
+		  test_flow_cache_length },
 		{ "sluice test-run text", test_testrun_text },
 		{ "sluice test-run -j", test_testrun_json },
 	};
