@@ -79,12 +79,17 @@ static __always_inline __u64 sl_rl_mask(__u32 len, __u32 from)
 	return ~0ULL << (from + 64 - len);
 }
 
+/* A key as the three words the table compares. */
+union sl_rl_kw {
+	struct sluice_rl_key k;
+	__u64 w[3];
+};
+
 /*
  * The bucket's key: the prefix of the address "per" names.  LEN counts
  * bits of the packet's own address: IPv4 takes at most its 32.
  */
-static __always_inline void sl_rl_key(struct sluice_rl_key *k,
-				      const struct sl_pkt *p,
+static __always_inline void sl_rl_key(union sl_rl_kw *u, const struct sl_pkt *p,
 				      const struct sluice_rl_rule *r,
 				      __u32 prio)
 {
@@ -93,15 +98,18 @@ static __always_inline void sl_rl_key(struct sluice_rl_key *k,
 						 p->key.src);
 	__u32 len = r->per_len;
 
-	k->prio = prio;
+	u->w[0] = 0;
+	u->k.prio = prio;
+	u->w[1] = 0;
+	u->w[2] = 0;
 	if (!(p->has & SLUICE_HAS_IP))
 		return; /* one bucket for what has no address */
 	if (p->key.family == 4 && len > 32)
 		len = 32;
-	k->family = p->key.family;
-	k->len = len;
-	*(__u64 *)k->addr = a[0] & bpf_cpu_to_be64(sl_rl_mask(len, 0));
-	*(__u64 *)(k->addr + 8) = a[1] & bpf_cpu_to_be64(sl_rl_mask(len, 64));
+	u->k.family = p->key.family;
+	u->k.len = len;
+	u->w[1] = a[0] & bpf_cpu_to_be64(sl_rl_mask(len, 0));
+	u->w[2] = a[1] & bpf_cpu_to_be64(sl_rl_mask(len, 64));
 }
 
 #define SL_RL_SETS (SLUICE_RL_KEYS / SLUICE_RL_WAYS)
@@ -129,14 +137,13 @@ static __always_inline __u64 sl_rl_seed(void)
 }
 
 /* The key's set: multiply-xor over its three words, the top bits kept. */
-static __always_inline __u32 sl_rl_set(const struct sluice_rl_key *k)
+static __always_inline __u32 sl_rl_set(const union sl_rl_kw *u)
 {
-	const __u64 *w = (const __u64 *)k;
 	__u64 h = sl_rl_seed();
 
-	h = (h ^ w[0]) * 0x9e3779b97f4a7c15ULL;
-	h = (h ^ w[1]) * 0xbf58476d1ce4e5b9ULL;
-	h = (h ^ w[2]) * 0x94d049bb133111ebULL;
+	h = (h ^ u->w[0]) * 0x9e3779b97f4a7c15ULL;
+	h = (h ^ u->w[1]) * 0xbf58476d1ce4e5b9ULL;
+	h = (h ^ u->w[2]) * 0x94d049bb133111ebULL;
 	return h >> (64 - SL_RL_SET_BITS);
 }
 
@@ -150,10 +157,9 @@ static __always_inline __u32 sl_rl_set(const struct sluice_rl_key *k)
  * (a full bucket would), unpaid.
  */
 static __always_inline bool sl_rl_make(struct sluice_rl_slot *s,
-				       const struct sluice_rl_key *k, __u64 now,
+				       const union sl_rl_kw *u, __u64 now,
 				       __u64 cost, __u64 tau)
 {
-	const __u64 *kw = (const __u64 *)k;
 	__u64 seen = *(volatile __u64 *)&s->tat, *w, *n;
 	__u32 zero = 0;
 
@@ -162,9 +168,9 @@ static __always_inline bool sl_rl_make(struct sluice_rl_slot *s,
 	if (__sync_val_compare_and_swap(&s->tat, seen, now + cost) != seen)
 		return true;
 	w = (__u64 *)&s->key;
-	w[0] = kw[0];
-	w[1] = kw[1];
-	w[2] = kw[2];
+	w[0] = u->w[0];
+	w[1] = u->w[1];
+	w[2] = u->w[2];
 	n = bpf_map_lookup_elem(&sl_rl_inserts, &zero);
 	if (n)
 		(*n)++;
@@ -172,25 +178,23 @@ static __always_inline bool sl_rl_make(struct sluice_rl_slot *s,
 }
 
 /*
- * A global subprogram: the key lives on a frame of its own, not on the
- * pipeline's, whose deepest call chain (syn-proxy's) is near the
+ * A global subprogram: what it keeps lives on a frame of its own, not on
+ * the pipeline's, whose deepest call chain (syn-proxy's) is near the
  * verifier's 512 bytes.  Returns 1 to admit.
  */
-__noinline int sl_rl_keyed(const struct sl_pkt *p, __u32 idx, __u32 prio,
+__noinline int sl_rl_keyed(const struct sl_pkt *p,
+			   const struct sluice_rl_rule *r, __u32 prio,
 			   __u64 now, __u64 cost)
 {
 	struct sluice_rl_slot *s, *victim = NULL;
-	struct sluice_rl_key k = {};
-	const __u64 *kw = (const __u64 *)&k;
-	const struct sluice_rl_rule *r;
+	union sl_rl_kw u;
 	__u32 i, set;
 	__u64 *w;
 
-	r = bpf_map_lookup_elem(&sl_rl_params, &idx);
 	if (!p || !r)
 		return 0;
-	sl_rl_key(&k, p, r, prio & SLUICE_PRIO_MAX);
-	set = sl_rl_set(&k) * SLUICE_RL_WAYS;
+	sl_rl_key(&u, p, r, prio & SLUICE_PRIO_MAX);
+	set = sl_rl_set(&u) * SLUICE_RL_WAYS;
 #pragma unroll
 	for (i = 0; i < SLUICE_RL_WAYS; i++) {
 		__u32 at = set + i;
@@ -199,12 +203,12 @@ __noinline int sl_rl_keyed(const struct sl_pkt *p, __u32 idx, __u32 prio,
 		if (!s)
 			return 0;
 		w = (__u64 *)&s->key;
-		if (w[0] == kw[0] && w[1] == kw[1] && w[2] == kw[2])
+		if (w[0] == u.w[0] && w[1] == u.w[1] && w[2] == u.w[2])
 			return sl_rl_admit(&s->tat, now, cost, sl_rl_tau(r));
 		if (!victim || s->tat < victim->tat)
 			victim = s;
 	}
-	return victim && sl_rl_make(victim, &k, now, cost, sl_rl_tau(r));
+	return victim && sl_rl_make(victim, &u, now, cost, sl_rl_tau(r));
 }
 
 static __always_inline void sl_rate_limit(const struct sl_ctx *ctx,
@@ -232,7 +236,7 @@ static __always_inline void sl_rate_limit(const struct sl_ctx *ctx,
 	cost = units * r->cost >> (r->shift & 63);
 	now = bpf_ktime_get_coarse_ns() << SLUICE_RL_TICK_SHIFT;
 	if (r->flags & (SLUICE_RL_PER_SRC | SLUICE_RL_PER_DST)) {
-		ok = sl_rl_keyed(p, idx, prio, now, cost);
+		ok = sl_rl_keyed(p, r, prio, now, cost);
 	} else {
 		b = bpf_map_lookup_elem(&sl_rl_rule_bkt, &prio);
 		ok = b && sl_rl_admit(&b->tat, now, cost, sl_rl_tau(r));
