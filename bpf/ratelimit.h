@@ -148,13 +148,31 @@ static __always_inline __u32 sl_rl_set(const union sl_rl_kw *u)
 }
 
 /*
+ * Which slot of a set a new key takes: one whose bucket is full (TAT
+ * past: forgetting it loses nothing, and an unused slot's TAT is 0), else
+ * the one a packet found least lately, the LRU's choice: a bucket in use,
+ * limited or not, stays while a spoofed flood's one-packet buckets come
+ * and go.  Ties (seen in the same tick) go to the least TAT.  Returns
+ * whether a is the better victim than b.
+ */
+static __always_inline bool sl_rl_before(const struct sluice_rl_slot *a,
+					 const struct sluice_rl_slot *b,
+					 __u64 now)
+{
+	bool a_full = a->tat <= now, b_full = b->tat <= now;
+
+	if (a_full != b_full)
+		return a_full;
+	if (a->seen != b->seen)
+		return a->seen < b->seen;
+	return a->tat < b->tat;
+}
+
+/*
  * A key no slot holds: its bucket is full, so the packet is within and
- * makes it, paid for, in the slot of its set whose bucket is nearest full
- * (the least TAT).  What that forgets matters least: nothing when its TAT
- * is past, and a bucket being limited has a TAT far ahead, so a spoofed
- * flood of one packet per source cannot push it out.  The CAS claims the
- * slot; when another CPU claimed it first, the packet is still admitted
- * (a full bucket would), unpaid.
+ * makes it, paid for, in the victim's slot.  The CAS claims the slot;
+ * when another CPU claimed it first, the packet is still admitted (a full
+ * bucket would), unpaid.
  */
 static __always_inline bool sl_rl_make(struct sluice_rl_slot *s,
 				       const union sl_rl_kw *u, __u64 now,
@@ -171,6 +189,7 @@ static __always_inline bool sl_rl_make(struct sluice_rl_slot *s,
 	w[0] = u->w[0];
 	w[1] = u->w[1];
 	w[2] = u->w[2];
+	s->seen = now;
 	n = bpf_map_lookup_elem(&sl_rl_inserts, &zero);
 	if (n)
 		(*n)++;
@@ -203,9 +222,13 @@ __noinline int sl_rl_keyed(const struct sl_pkt *p,
 		if (!s)
 			return 0;
 		w = (__u64 *)&s->key;
-		if (w[0] == u.w[0] && w[1] == u.w[1] && w[2] == u.w[2])
+		if (w[0] == u.w[0] && w[1] == u.w[1] && w[2] == u.w[2]) {
+			/* Once a tick at most: the line stays shared. */
+			if (s->seen != now)
+				s->seen = now;
 			return sl_rl_admit(&s->tat, now, cost, sl_rl_tau(r));
-		if (!victim || s->tat < victim->tat)
+		}
+		if (!victim || sl_rl_before(s, victim, now))
 			victim = s;
 	}
 	return victim && sl_rl_make(victim, &u, now, cost, sl_rl_tau(r));

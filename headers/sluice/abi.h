@@ -382,8 +382,9 @@ _Static_assert(sizeof(struct sluice_rl_key) == 24, "sluice_rl_key");
 struct sluice_rl_slot {
 	struct sluice_rl_key key;
 	__u64 tat;
+	__u64 seen; /* the tick a packet last found it: what LRU goes by */
 };
-_Static_assert(sizeof(struct sluice_rl_slot) == 32, "sluice_rl_slot");
+_Static_assert(sizeof(struct sluice_rl_slot) == 40, "sluice_rl_slot");
 
 /*
  * syn-proxy (bpf/synproxy.h): what the SYN-ACK may promise, so that the
