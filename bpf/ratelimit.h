@@ -43,11 +43,11 @@
  * (TAT stays ahead of now), so a burst shorter than a tick counts as one;
  * 10 ms is the longest tick Linux has (HZ=100).
  */
-#define SL_RL_TICK_TICKS (10000000ULL << SLUICE_RL_TICK_SHIFT)
+#define SL_RL_LONGEST_TICK (10000000ULL << SLUICE_RL_TICK_SHIFT)
 
 static __always_inline __u64 sl_rl_tau(const struct sluice_rl_rule *r)
 {
-	return r->tau > SL_RL_TICK_TICKS ? r->tau : SL_RL_TICK_TICKS;
+	return r->tau > SL_RL_LONGEST_TICK ? r->tau : SL_RL_LONGEST_TICK;
 }
 
 /* Admit a packet costing cost ticks into the bucket whose TAT is *tat. */
@@ -178,12 +178,12 @@ static __always_inline bool sl_rl_make(struct sluice_rl_slot *s,
 				       const union sl_rl_kw *u, __u64 now,
 				       __u64 cost, __u64 tau)
 {
-	__u64 seen = *(volatile __u64 *)&s->tat, *w, *n;
+	__u64 old = *(volatile __u64 *)&s->tat, *w, *n;
 	__u32 zero = 0;
 
 	if (cost > tau)
 		return false;
-	if (__sync_val_compare_and_swap(&s->tat, seen, now + cost) != seen)
+	if (__sync_val_compare_and_swap(&s->tat, old, now + cost) != old)
 		return true;
 	w = (__u64 *)&s->key;
 	w[0] = u->w[0];
