@@ -136,14 +136,18 @@ static __always_inline __u64 sl_rl_seed(void)
 	return old ? old : s;
 }
 
-/* The key's set: multiply-xor over its three words, the top bits kept. */
+/*
+ * The key's set: the three words multiplied side by side (no chain of
+ * multiplies to wait on), mixed by one more, the top bits kept.
+ */
 static __always_inline __u32 sl_rl_set(const union sl_rl_kw *u)
 {
-	__u64 h = sl_rl_seed();
+	__u64 s = sl_rl_seed(), h;
 
-	h = (h ^ u->w[0]) * 0x9e3779b97f4a7c15ULL;
-	h = (h ^ u->w[1]) * 0xbf58476d1ce4e5b9ULL;
-	h = (h ^ u->w[2]) * 0x94d049bb133111ebULL;
+	h = (u->w[0] ^ s) * 0x9e3779b97f4a7c15ULL ^
+	    (u->w[1] ^ s) * 0xbf58476d1ce4e5b9ULL ^
+	    (u->w[2] ^ s) * 0x94d049bb133111ebULL;
+	h = (h ^ h >> 31) * 0xd6e8feb86659fd93ULL;
 	return h >> (64 - SL_RL_SET_BITS);
 }
 
