@@ -17,7 +17,11 @@
  * action differs: a drop, and a rate-limit so high (1e9 pps) that every
  * packet is within it and gets the policy (pass), with one bucket for
  * the rule or a bucket per source (the flood has one source, so the
- * bucket is found, not made).
+ * bucket is found, not made).  Their target compares each row's least
+ * round, not its median: the difference is a few ns between rows of ~50,
+ * and a slow spell of the host (it halves a vCPU's speed at random, for
+ * whole rounds) doubles both rows and so the difference; it only ever
+ * adds, so the least round is the one it spared.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -316,6 +320,16 @@ static double med(const struct bench_case *c)
 	return median(c->ns);
 }
 
+static double least(const struct bench_case *c)
+{
+	double m = c->ns[0];
+	int k;
+
+	for (k = 1; k < ROUNDS; k++)
+		m = c->ns[k] < m ? c->ns[k] : m;
+	return m;
+}
+
 static const char *met(bool ok)
 {
 	return ok ? "met" : "NOT met";
@@ -426,12 +440,13 @@ int main(int argc, char **argv)
 	       met(r <= TARGET_V6_V4));
 	printf("  %-38s %6.2f  for scale\n", "mix 10k hit / bare XDP_DROP",
 	       med(h10k) / med(bare));
-	printf("targets (issue 12):\n");
-	r = med(rl_one) - med(rdrop);
+	printf("targets (issue 12), least of the %d rounds (drop rule %.1f ns):\n",
+	       ROUNDS, least(rdrop));
+	r = least(rl_one) - least(rdrop);
 	printf("  %-38s %+6.1f  target <= %.0f ns %s\n",
 	       "rate-limit, one bucket - drop rule", r, TARGET_RL_NS,
 	       met(r <= TARGET_RL_NS));
-	r = med(rl_src) - med(rdrop);
+	r = least(rl_src) - least(rdrop);
 	printf("  %-38s %+6.1f  target <= %.0f ns %s\n",
 	       "rate-limit per src - drop rule", r, TARGET_RL_NS,
 	       met(r <= TARGET_RL_NS));
