@@ -343,15 +343,16 @@ struct {
 } sl_rl_rule_bkt SEC(".maps");
 
 /*
- * The buckets of "per" rules.  Preallocated and least-recently-used out:
- * a flood from any number of sources cannot grow it, it forgets the
- * sources it saw least lately.
+ * The buckets of "per" rules: sets of SLUICE_RL_WAYS slots, a key's set
+ * by a hash of it (see bpf/ratelimit.h).  An array: a flood from any
+ * number of sources cannot grow it, and finding a bucket costs a hash
+ * and a few compares, no hash map's look-up.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SLUICE_RL_KEYS);
-	__type(key, struct sluice_rl_key);
-	__type(value, struct sluice_rl_bucket);
+	__type(key, __u32);
+	__type(value, struct sluice_rl_slot);
 } sl_rl_key_bkt SEC(".maps");
 
 /* Packets and bytes each rule dropped over its limit, by priority. */
@@ -363,8 +364,8 @@ struct {
 } sl_rl_drops SEC(".maps");
 
 /*
- * Buckets created in sl_rl_key_bkt.  Nothing but the LRU removes one, so
- * evictions are these less the entries there are.
+ * Buckets created in sl_rl_key_bkt.  A slot once used stays used, so
+ * evictions are these less the slots in use.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -10,7 +10,8 @@
  * without losing a packet's cost; a packet over the limit only reads it,
  * so a flood far over the limit does not bounce its cache line.  A rule
  * without "per" has one bucket, by priority, in an array; with "per" a
- * bucket per (rule, masked address) in an LRU hash of fixed size.
+ * bucket per (rule, masked address) in a set-associative table of fixed
+ * size (sl_rl_key_bkt).
  */
 #ifndef __SLUICE_RATELIMIT_H
 #define __SLUICE_RATELIMIT_H
@@ -32,6 +33,22 @@
  * a row happen only when the bucket is being drained anyway.
  */
 #define SL_RL_TRIES 4
+
+/*
+ * The clock is the coarse one, the kernel's tick: bpf_ktime_get_ns reads
+ * the TSC and was most of what a rate-limited packet cost (30 of 38 ns
+ * over a drop rule, measured with bpf_prog_test_run), the coarse clock is
+ * a few loads.  Its time stands still for a tick, then jumps by one.  A
+ * bucket loses nothing by the jump while its burst holds a tick's refill
+ * (TAT stays ahead of now), so a burst shorter than a tick counts as one;
+ * 10 ms is the longest tick Linux has (HZ=100).
+ */
+#define SL_RL_LONGEST_TICK (10000000ULL << SLUICE_RL_TICK_SHIFT)
+
+static __always_inline __u64 sl_rl_tau(const struct sluice_rl_rule *r)
+{
+	return r->tau > SL_RL_LONGEST_TICK ? r->tau : SL_RL_LONGEST_TICK;
+}
 
 /* Admit a packet costing cost ticks into the bucket whose TAT is *tat. */
 static __always_inline bool sl_rl_admit(__u64 *tat, __u64 now, __u64 cost,
@@ -62,12 +79,17 @@ static __always_inline __u64 sl_rl_mask(__u32 len, __u32 from)
 	return ~0ULL << (from + 64 - len);
 }
 
+/* A key as the three words the table compares. */
+union sl_rl_kw {
+	struct sluice_rl_key k;
+	__u64 w[3];
+};
+
 /*
  * The bucket's key: the prefix of the address "per" names.  LEN counts
  * bits of the packet's own address: IPv4 takes at most its 32.
  */
-static __always_inline void sl_rl_key(struct sluice_rl_key *k,
-				      const struct sl_pkt *p,
+static __always_inline void sl_rl_key(union sl_rl_kw *u, const struct sl_pkt *p,
 				      const struct sluice_rl_rule *r,
 				      __u32 prio)
 {
@@ -76,52 +98,144 @@ static __always_inline void sl_rl_key(struct sluice_rl_key *k,
 						 p->key.src);
 	__u32 len = r->per_len;
 
-	k->prio = prio;
+	u->w[0] = 0;
+	u->k.prio = prio;
+	u->w[1] = 0;
+	u->w[2] = 0;
 	if (!(p->has & SLUICE_HAS_IP))
 		return; /* one bucket for what has no address */
 	if (p->key.family == 4 && len > 32)
 		len = 32;
-	k->family = p->key.family;
-	k->len = len;
-	*(__u64 *)k->addr = a[0] & bpf_cpu_to_be64(sl_rl_mask(len, 0));
-	*(__u64 *)(k->addr + 8) = a[1] & bpf_cpu_to_be64(sl_rl_mask(len, 64));
+	u->k.family = p->key.family;
+	u->k.len = len;
+	u->w[1] = a[0] & bpf_cpu_to_be64(sl_rl_mask(len, 0));
+	u->w[2] = a[1] & bpf_cpu_to_be64(sl_rl_mask(len, 64));
+}
+
+#define SL_RL_SETS (SLUICE_RL_KEYS / SLUICE_RL_WAYS)
+#define SL_RL_SET_BITS 16
+_Static_assert(SL_RL_SETS == 1 << SL_RL_SET_BITS, "SL_RL_SET_BITS");
+
+/*
+ * The hash's secret, drawn by the first packet that needs it: a spoofer
+ * who cannot tell which sources share a set cannot aim at one.  Not
+ * pinned: a daemon started again draws another, and the buckets placed
+ * under the old one are found no more (they come back full) and are the
+ * first evicted.
+ */
+static __u64 sl_rl_secret;
+
+static __always_inline __u64 sl_rl_seed(void)
+{
+	__u64 s = *(volatile __u64 *)&sl_rl_secret, old;
+
+	if (s)
+		return s;
+	s = (__u64)bpf_get_prandom_u32() << 32 | bpf_get_prandom_u32() | 1;
+	old = __sync_val_compare_and_swap(&sl_rl_secret, 0, s);
+	return old ? old : s;
 }
 
 /*
- * A global subprogram: the key lives on a frame of its own, not on the
- * pipeline's, whose deepest call chain (syn-proxy's) is near the
+ * The key's set: the three words multiplied side by side (no chain of
+ * multiplies to wait on), mixed by one more, the top bits kept.
+ */
+static __always_inline __u32 sl_rl_set(const union sl_rl_kw *u)
+{
+	__u64 s = sl_rl_seed(), h;
+
+	h = (u->w[0] ^ s) * 0x9e3779b97f4a7c15ULL ^
+	    (u->w[1] ^ s) * 0xbf58476d1ce4e5b9ULL ^
+	    (u->w[2] ^ s) * 0x94d049bb133111ebULL;
+	h = (h ^ h >> 31) * 0xd6e8feb86659fd93ULL;
+	return h >> (64 - SL_RL_SET_BITS);
+}
+
+/*
+ * Which slot of a set a new key takes: one whose bucket is full (TAT
+ * past: forgetting it loses nothing, and an unused slot's TAT is 0), else
+ * the one a packet found least lately, the LRU's choice: a bucket in use,
+ * limited or not, stays while a spoofed flood's one-packet buckets come
+ * and go.  Ties (seen in the same tick) go to the least TAT.  Returns
+ * whether a is the better victim than b.
+ */
+static __always_inline bool sl_rl_before(const struct sluice_rl_slot *a,
+					 const struct sluice_rl_slot *b,
+					 __u64 now)
+{
+	bool a_full = a->tat <= now, b_full = b->tat <= now;
+
+	if (a_full != b_full)
+		return a_full;
+	if (a->seen != b->seen)
+		return a->seen < b->seen;
+	return a->tat < b->tat;
+}
+
+/*
+ * A key no slot holds: its bucket is full, so the packet is within and
+ * makes it, paid for, in the victim's slot.  The CAS claims the slot;
+ * when another CPU claimed it first, the packet is still admitted (a full
+ * bucket would), unpaid.
+ */
+static __always_inline bool sl_rl_make(struct sluice_rl_slot *s,
+				       const union sl_rl_kw *u, __u64 now,
+				       __u64 cost, __u64 tau)
+{
+	__u64 old = *(volatile __u64 *)&s->tat, *w, *n;
+	__u32 zero = 0;
+
+	if (cost > tau)
+		return false;
+	if (__sync_val_compare_and_swap(&s->tat, old, now + cost) != old)
+		return true;
+	w = (__u64 *)&s->key;
+	w[0] = u->w[0];
+	w[1] = u->w[1];
+	w[2] = u->w[2];
+	s->seen = now;
+	n = bpf_map_lookup_elem(&sl_rl_inserts, &zero);
+	if (n)
+		(*n)++;
+	return true;
+}
+
+/*
+ * A global subprogram: what it keeps lives on a frame of its own, not on
+ * the pipeline's, whose deepest call chain (syn-proxy's) is near the
  * verifier's 512 bytes.  Returns 1 to admit.
  */
-__noinline int sl_rl_keyed(const struct sl_pkt *p, __u32 idx, __u32 prio,
+__noinline int sl_rl_keyed(const struct sl_pkt *p,
+			   const struct sluice_rl_rule *r, __u32 prio,
 			   __u64 now, __u64 cost)
 {
-	struct sluice_rl_key k = {};
-	const struct sluice_rl_rule *r;
-	struct sluice_rl_bucket fresh;
-	struct sluice_rl_bucket *b;
-	__u32 zero = 0;
-	__u64 *n;
+	struct sluice_rl_slot *s, *victim = NULL;
+	union sl_rl_kw u;
+	__u32 i, set;
+	__u64 *w;
 
-	r = bpf_map_lookup_elem(&sl_rl_params, &idx);
 	if (!p || !r)
 		return 0;
-	sl_rl_key(&k, p, r, prio & SLUICE_PRIO_MAX);
-	b = bpf_map_lookup_elem(&sl_rl_key_bkt, &k);
-	if (b)
-		return sl_rl_admit(&b->tat, now, cost, r->tau);
-	/* A new key's bucket is full: the packet creates it, paid for. */
-	if (cost > r->tau)
-		return false;
-	fresh.tat = now + cost;
-	if (!bpf_map_update_elem(&sl_rl_key_bkt, &k, &fresh, BPF_NOEXIST)) {
-		n = bpf_map_lookup_elem(&sl_rl_inserts, &zero);
-		if (n)
-			(*n)++;
-		return true;
+	sl_rl_key(&u, p, r, prio & SLUICE_PRIO_MAX);
+	set = sl_rl_set(&u) * SLUICE_RL_WAYS;
+#pragma unroll
+	for (i = 0; i < SLUICE_RL_WAYS; i++) {
+		__u32 at = set + i;
+
+		s = bpf_map_lookup_elem(&sl_rl_key_bkt, &at);
+		if (!s)
+			return 0;
+		w = (__u64 *)&s->key;
+		if (w[0] == u.w[0] && w[1] == u.w[1] && w[2] == u.w[2]) {
+			/* Once a tick at most: the line stays shared. */
+			if (s->seen != now)
+				s->seen = now;
+			return sl_rl_admit(&s->tat, now, cost, sl_rl_tau(r));
+		}
+		if (!victim || sl_rl_before(s, victim, now))
+			victim = s;
 	}
-	/* Another CPU created it first. */
-	b = bpf_map_lookup_elem(&sl_rl_key_bkt, &k);
-	return b && sl_rl_admit(&b->tat, now, cost, r->tau);
+	return victim && sl_rl_make(victim, &u, now, cost, sl_rl_tau(r));
 }
 
 static __always_inline void sl_rate_limit(const struct sl_ctx *ctx,
@@ -147,12 +261,12 @@ static __always_inline void sl_rate_limit(const struct sl_ctx *ctx,
 		units = ctx->len < SLUICE_RL_MAX_LEN ? ctx->len :
 						       SLUICE_RL_MAX_LEN;
 	cost = units * r->cost >> (r->shift & 63);
-	now = bpf_ktime_get_ns() << SLUICE_RL_TICK_SHIFT;
+	now = bpf_ktime_get_coarse_ns() << SLUICE_RL_TICK_SHIFT;
 	if (r->flags & (SLUICE_RL_PER_SRC | SLUICE_RL_PER_DST)) {
-		ok = sl_rl_keyed(p, idx, prio, now, cost);
+		ok = sl_rl_keyed(p, r, prio, now, cost);
 	} else {
 		b = bpf_map_lookup_elem(&sl_rl_rule_bkt, &prio);
-		ok = b && sl_rl_admit(&b->tat, now, cost, r->tau);
+		ok = b && sl_rl_admit(&b->tat, now, cost, sl_rl_tau(r));
 	}
 	if (ok) {
 		iface = bpf_map_lookup_elem(&sl_ifaces, &slot);

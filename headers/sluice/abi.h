@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define SLUICE_ABI_VERSION 11
+#define SLUICE_ABI_VERSION 12
 
 /* Limits. */
 #define SLUICE_MAX_IFACES 256 /* attached interfaces (slots) */
@@ -377,7 +377,7 @@ struct sluice_steer {
 /*
  * rate-limit (bpf/ratelimit.h).  A bucket is GCRA's one number, the
  * theoretical arrival time (TAT) of the next packet, in ticks of 1/16 ns
- * of CLOCK_MONOTONIC (2^64 ticks are 36 years of uptime).  A packet
+ * of CLOCK_MONOTONIC_COARSE (2^64 ticks are 36 years of uptime).  A packet
  * costing c ticks is admitted when max(TAT, now) + c - now <= tau, and
  * then moves TAT there; tau is the burst's cost.  One compare-and-swap
  * admits a packet, so a bucket shared by CPUs stays exact; a packet over
@@ -388,6 +388,8 @@ struct sluice_steer {
 #define SLUICE_RL_MAX_LEN (1 << 20)
 /* Buckets of "per" rules, all rules together: a bound on memory. */
 #define SLUICE_RL_KEYS (1 << 18)
+/* The table of those is set-associative: a key can be in one of 4 slots. */
+#define SLUICE_RL_WAYS 4
 
 enum sluice_rl_flags {
 	SLUICE_RL_BYTES = 1
@@ -424,6 +426,14 @@ struct sluice_rl_key {
 	__u8 addr[16];
 };
 _Static_assert(sizeof(struct sluice_rl_key) == 24, "sluice_rl_key");
+
+/* A slot of the "per" table: a bucket and whose it is; tat 0: unused. */
+struct sluice_rl_slot {
+	struct sluice_rl_key key;
+	__u64 tat;
+	__u64 seen; /* the tick a packet last found it: what LRU goes by */
+};
+_Static_assert(sizeof(struct sluice_rl_slot) == 40, "sluice_rl_slot");
 
 /*
  * syn-proxy (bpf/synproxy.h): what the SYN-ACK may promise, so that the

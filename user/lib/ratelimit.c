@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The rate-limit bucket table as status and metrics report it: how many
- * buckets the LRU hash holds, how many the data plane made, and so how
- * many the bound has cost (see sl_rl_inserts in bpf/maps.h).
+ * of its slots hold a bucket, how many buckets the data plane made, and
+ * so how many the bound has cost (see sl_rl_inserts in bpf/maps.h).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,18 +14,16 @@
 #include "dataplane.h"
 #include "dataplane_int.h"
 
-/* Keys read per batch call: 8,192 buckets are 256 KB. */
+/* Slots read per batch call: 8,192 slots are 256 KB. */
 #define RL_BATCH 8192
 
-/* Entries of a hash map, counted in batches (an LRU hash keeps no count). */
-static int count_entries(int fd, __u64 *n)
+/* Slots in use: a slot's TAT is 0 until a bucket is made in it. */
+static int count_used(int fd, __u64 *n)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct sluice_rl_bucket *vals;
-	struct sluice_rl_key *keys;
-	struct sluice_rl_key in, out;
+	struct sluice_rl_slot *vals;
+	__u32 *keys, in, out, count, i;
 	bool first = true;
-	__u32 count;
 	int ret = 0;
 
 	*n = 0;
@@ -39,7 +37,8 @@ static int count_entries(int fd, __u64 *n)
 		count = RL_BATCH;
 		ret = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
 					   vals, &count, &opts);
-		*n += count;
+		for (i = 0; i < count; i++)
+			*n += vals[i].tat != 0;
 		if (ret) {
 			ret = errno == ENOENT ? 0 :
 						-errno; /* ENOENT: the end */
@@ -74,7 +73,7 @@ int sl_dp_rl_table(const struct sl_dp *dp, __u64 *entries, __u64 *inserts)
 		*inserts += v[i];
 	free(v);
 	if (!ret)
-		ret = count_entries(bpf_map__fd(dp->skel->maps.sl_rl_key_bkt),
-				    entries);
+		ret = count_used(bpf_map__fd(dp->skel->maps.sl_rl_key_bkt),
+				 entries);
 	return ret;
 }
