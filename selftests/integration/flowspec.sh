@@ -16,8 +16,8 @@
 # until the speaker has sent its routes again, then has exactly them.
 # Two nodes, BIRD as the announcer and 10,000 routes: flowspec_fleet.sh.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/flowspec.sh"
 
-EXABGP=$(command -v exabgp || echo /usr/sbin/exabgp)
 if [ ! -x "$EXABGP" ]; then
 	echo "1..0 # SKIP exabgp is not installed (tools/deps.sh --test)"
 	exit 0
@@ -67,46 +67,17 @@ neighbor 10.216.1.2 {
 }
 EOF
 
-# exabgp_start NS CONF LOG: ExaBGP as root, no CLI pipes; its pid in XPID.
-exabgp_start() {
-	# Not through nsx: $! must be ExaBGP itself (ip netns exec and env exec).
-	ip netns exec "sl-$TAG-$1" env exabgp_daemon_user=root exabgp_api_cli=false \
-		exabgp_tcp_bind="$4" exabgp_log_destination=stderr \
-		"$EXABGP" "$2" >>"$3" 2>&1 &
-	XPID=$!
-	lab_pid "$XPID"
-}
 
-# range_rules: the rules of the FlowSpec range, one a line.
-range_rules() {
-	sl -j rule list | jx "[r['rule'] for r in d if 50000 <= r['prio'] <= 59999]"
-}
 
-# until_eq VALUE CMD...: wait up to 20 s for CMD to print VALUE; 0 or 1.
-until_eq() {
-	_w=$1
-	shift
-	_k=0
-	while [ $_k -lt 200 ]; do
-		[ "$("$@")" = "$_w" ] && return 0
-		sleep 0.1
-		_k=$((_k + 1))
-	done
-	diag "still: $("$@")"
-	return 1
-}
 
-count_rules() {
-	range_rules | grep -c . || true
-}
 
 status_field() {
 	[ -f "$ST" ] && jx "d$1" <"$ST"
 }
 
-exabgp_start r "$LAB_DIR/r.conf" "$LAB_DIR/r.log" 10.216.1.1
+exabgp_run r "$LAB_DIR/r.conf" "$LAB_DIR/r.log" 10.216.1.1
 RPID=$XPID
-exabgp_start c "$LAB_DIR/c.conf" "$LAB_DIR/c.log" ""
+exabgp_run c "$LAB_DIR/c.conf" "$LAB_DIR/c.log" ""
 CPID=$XPID
 
 # One UPDATE per line; the flow-label one cannot be expressed.
@@ -183,7 +154,7 @@ kill "$RPID"
 wait "$RPID" 2>/dev/null
 sleep 0.5
 is "rules kept while the speaker is away" "$(count_rules)" 4
-exabgp_start r "$LAB_DIR/r.conf" "$LAB_DIR/r.log" 10.216.1.1
+exabgp_run r "$LAB_DIR/r.conf" "$LAB_DIR/r.log" 10.216.1.1
 RPID=$XPID
 check "session back, same rules" until_eq 4 count_rules
 echo "withdraw flow route destination 10.216.1.0/24 protocol udp destination-port =5004 rate-limit 2000" >>"$CMD"

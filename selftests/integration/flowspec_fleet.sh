@@ -16,8 +16,8 @@
 # killed: b, with a grace time, keeps them for it, then drops them; and
 # 10,000 routes from BIRD's start to installed on both nodes.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/flowspec.sh"
 
-EXABGP=$(command -v exabgp || echo /usr/sbin/exabgp)
 BIRD=$(command -v bird || echo /usr/sbin/bird)
 BIRDC=$(command -v birdc || echo /usr/sbin/birdc)
 for _x in "$EXABGP" "$BIRD" "$BIRDC"; do
@@ -78,11 +78,7 @@ neighbor ${2%.*}.1 {
   api { processes [ sluice ]; neighbor-changes; receive { parsed; update; } }
 }
 EOF
-	ip netns exec "sl-$TAG-$1" env exabgp_daemon_user=root exabgp_api_cli=false \
-		exabgp_tcp_bind="$2" exabgp_log_destination=stderr \
-		"$EXABGP" "$LAB_DIR/$1.exabgp.conf" >>"$LAB_DIR/$1.exabgp.log" 2>&1 &
-	XPID=$!
-	lab_pid "$XPID"
+	exabgp_run "$1" "$LAB_DIR/$1.exabgp.conf" "$LAB_DIR/$1.exabgp.log" "$2"
 }
 
 exabgp_start a 10.217.1.2 0
@@ -153,14 +149,7 @@ birdc() {
 	ip netns exec "sl-$TAG-k" "$BIRDC" -s "$BSOCK" "$@"
 }
 
-# range_rules: the rules of the FlowSpec range on the current node.
-range_rules() {
-	sl -j rule list | jx "[r['rule'] for r in d if 50000 <= r['prio'] <= 59999]"
-}
 
-count_rules() {
-	range_rules | grep -c . || true
-}
 
 # on X CMD...: CMD with node X current.
 on() {
@@ -169,19 +158,6 @@ on() {
 	"$@"
 }
 
-# until_eq VALUE CMD...: wait up to 20 s for CMD to print VALUE.
-until_eq() {
-	_w=$1
-	shift
-	_k=0
-	while [ $_k -lt 200 ]; do
-		[ "$("$@")" = "$_w" ] && return 0
-		sleep 0.1
-		_k=$((_k + 1))
-	done
-	diag "still: $("$@")"
-	return 1
-}
 
 # peer_up: whether the current node's "sluice flowspec" has its session up.
 peer_up() {
@@ -192,18 +168,7 @@ fs_status() {
 	sl -j status | jx "d['flowspec']$1"
 }
 
-udp6_send() {
-	_k=1
-	while [ $_k -le "$4" ]; do
-		echo "pkt $_k" | nsx "$1" socat -u - "UDP6-SENDTO:[$2]:$3" || return 1
-		_k=$((_k + 1))
-	done
-}
 
-udp6_sink() {
-	nsx "$1" socat -u "UDP6-RECVFROM:$2,reuseaddr,fork" "OPEN:$3,creat,append" &
-	lab_pid $!
-}
 
 ping6_rx() {
 	nsx "$1" ping -6 -n -q -c "$3" -i 0.1 -W 1 "$2" 2>/dev/null |
@@ -235,15 +200,15 @@ for n in a b; do
 	udp_sink $n 5001 "$SINK.$n.5001"
 	udp_sink $n 5004 "$SINK.$n.5004"
 	udp_sink $n 5005 "$SINK.$n.5005"
-	udp6_sink $n 5001 "$SINK.$n.6.5001"
-	udp6_sink $n 5005 "$SINK.$n.6.5005"
+	udp_sink $n 5001 "$SINK.$n.6.5001" 6
+	udp_sink $n 5005 "$SINK.$n.6.5005" 6
 	sleep 0.3
 	is "$n: ping dropped" "$(ping_rx c $A4 3)" 0
 	is "$n: ping6 dropped" "$(ping6_rx c $A6 3)" 0
 	udp_send c $A4 5001 5
 	udp_send c $A4 5005 5
-	udp6_send c $A6 5001 5
-	udp6_send c $A6 5005 5
+	udp_send c $A6 5001 5
+	udp_send c $A6 5005 5
 	# 40 datagrams of 1,000 bytes against 2,000 bytes/s and its burst.
 	"$PY" -c 'import sys; sys.stdout.write("x" * 1000)' >"$LAB_DIR/k1000"
 	_k=0

@@ -376,11 +376,30 @@ link_clsact() {
 	fi
 }
 
-# udp_send X ADDR PORT COUNT: COUNT datagrams "pkt N" from X.
+# until_eq VALUE CMD...: wait up to 20 s for CMD to print VALUE; 0 or 1.
+until_eq() {
+	_w=$1
+	shift
+	_k=0
+	while [ $_k -lt 200 ]; do
+		[ "$("$@")" = "$_w" ] && return 0
+		sleep 0.1
+		_k=$((_k + 1))
+	done
+	diag "still: $("$@")"
+	return 1
+}
+
+# udp_send X ADDR PORT COUNT: COUNT datagrams "pkt N" from X, over IPv6
+# when ADDR is an IPv6 address.
 udp_send() {
+	case $2 in
+	*:*) _to="UDP6-SENDTO:[$2]:$3" ;;
+	*) _to="UDP4-SENDTO:$2:$3" ;;
+	esac
 	_k=1
 	while [ $_k -le "$4" ]; do
-		echo "pkt $_k" | nsx "$1" socat -u - "UDP4-SENDTO:$2:$3" || return 1
+		echo "pkt $_k" | nsx "$1" socat -u - "$_to" || return 1
 		_k=$((_k + 1))
 	done
 }
@@ -390,8 +409,9 @@ lines() {
 	if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi
 }
 
-# udp_sink X PORT FILE: a UDP listener in X appending every datagram to FILE.
+# udp_sink X PORT FILE [6]: a UDP listener in X (IPv6 with 6) appending
+# every datagram to FILE.
 udp_sink() {
-	nsx "$1" socat -u "UDP4-RECVFROM:$2,reuseaddr,fork" "OPEN:$3,creat,append" &
+	nsx "$1" socat -u "UDP${4:-4}-RECVFROM:$2,reuseaddr,fork" "OPEN:$3,creat,append" &
 	lab_pid $!
 }
