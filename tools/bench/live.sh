@@ -94,6 +94,7 @@ ROWS=${ROWS:-drop read sl_drop sl_drop_nocap sl_drop_cap drop1m sl_drop1m nft kf
 SPLIT_ROWS=${SPLIT_ROWS:-drop read sl_drop sl_drop_nocap sl_drop_cap drop1m sl_drop1m nft sl_xdp sl_fwd0 sl_fwd1k redir}
 MIX_OPTS=${MIX_OPTS:-}
 MIX=$(cd "$(dirname "$0")" && pwd)/mix.py
+. "$(dirname "$0")/lab.sh"
 
 # The CPU layouts, on this 2-vCPU host.  pktgen always runs on CPU 0.
 #
@@ -193,31 +194,9 @@ CAP_RULE=60001
 CAP_CHECK=10
 mounted=""
 
-teardown() {
-	rc=$?
-	trap - EXIT INT TERM HUP
-	set +e # a killed process's status must not end the teardown
-	# Only the processes started here, by their ids.
-	for p in $PKTGEN $CAPTURE $DAEMON $DAEMON0 $DAEMONNC; do
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	for n in "$NS_GEN" "$NS_RT" "$NS_SINK"; do
-		ip netns del "$n" 2>/dev/null
-	done
-	[ -n "$mounted" ] && { umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS"; }
-	rm -rf "$TMP"
-	exit $rc
-}
-trap teardown EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-
-ns() {
-	_n=$1
-	shift
-	ip netns exec "$_n" "$@"
-}
+LAB_NS="$NS_GEN $NS_RT $NS_SINK"
+LAB_PID_VARS="PKTGEN CAPTURE DAEMON DAEMON0 DAEMONNC"
+lab_traps
 sl() {
 	"$BUILD/sluice" -s "$SOCK" "$@"
 }
@@ -315,20 +294,7 @@ ns "$NS_RT" bpftool map update pinned "$BPFFS/redirect_maps/bench_ports" \
 # namespace, pinning under BPFFS/NAME, logging to TMP/NAME.log; its pid
 # in $started once it answers.
 start_daemon() {
-	# Not through ns(): $! must be sluiced's pid, not a subshell's.
-	ip netns exec "$NS_RT" "$1" -f -c "$2" -s "$3" -p "$BPFFS/$4" \
-		>"$TMP/$4.log" 2>&1 &
-	started=$!
-	i=0
-	until "$BUILD/sluice" -s "$3" status >/dev/null 2>&1; do
-		i=$((i + 1))
-		if [ $i -gt 600 ] || ! kill -0 "$started" 2>/dev/null; then
-			echo "live: $1 ($4) did not start:" >&2
-			cat "$TMP/$4.log" >&2
-			exit 1
-		fi
-		sleep 0.1
-	done
+	lab_sluiced "$NS_RT" "$1" "$2" "$3" "$BPFFS/$4" "$TMP/$4.log"
 }
 start_daemon "$BUILD/sluiced" "$TMP/mix/sluice.conf" "$SOCK" sluice
 DAEMON=$started
@@ -429,9 +395,7 @@ row_down() {
 # The threaded layout: r0's NAPI kthread on CPU 1, after every change.
 pin_napi() {
 	[ "$LAYOUT" = split ] || return 0
-	# comm holds 15 characters: "napi/r0-PID-" may lose its end.
-	for p in $(ps -e -o pid= -o comm= | awk -v n="napi/$R0-" \
-		'index($2, substr(n, 1, 15)) == 1 { print $1 }'); do
+	for p in $(lab_napi_pids "$R0"); do
 		taskset -pc 1 "$p" >/dev/null
 	done
 }
@@ -589,16 +553,6 @@ done
 # ------------------------------------------------------------------------
 # The rounds, layout by layout (the preflight ran in the shared one, where
 # nothing is lost).
-
-now_ns() {
-	date +%s%N
-}
-
-# g0's attempts: sent and dropped at the peer's full ring.
-offered() {
-	ns "$NS_GEN" cat /sys/class/net/$G0/statistics/tx_packets \
-		/sys/class/net/$G0/statistics/tx_dropped | awk '{ s += $1 } END { print s }'
-}
 
 # "busy softirq steal" ticks of CPU 0 and of CPU 1.
 cpu_ticks() {

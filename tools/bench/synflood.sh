@@ -56,6 +56,7 @@ CONNS=${CONNS:-100}
 CTIMEOUT=${CTIMEOUT:-3}
 CASES=${CASES:-kernel sl_auto sl_native}
 PY=/usr/bin/python3
+. "$(dirname "$0")/lab.sh"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "synflood: run as root (it creates network namespaces); skipped" >&2
@@ -94,31 +95,9 @@ SOCK_G=$TMP/gen.sock
 PIDS=""
 mounted=""
 
-teardown() {
-	rc=$?
-	trap - EXIT INT TERM HUP
-	set +e
-	# Only the processes started here, by their ids.
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	for n in "$NS_GEN" "$NS_HOST" "$NS_CLI"; do
-		ip netns del "$n" 2>/dev/null
-	done
-	[ -n "$mounted" ] && { umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS"; }
-	rm -rf "$TMP"
-	exit $rc
-}
-trap teardown EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-
-ns() {
-	_n=$1
-	shift
-	ip netns exec "$_n" "$@"
-}
+LAB_NS="$NS_GEN $NS_HOST $NS_CLI"
+LAB_PID_VARS="PIDS"
+lab_traps
 slh() {
 	"$BUILD/sluice" -s "$SOCK_H" "$@"
 }
@@ -211,37 +190,20 @@ mounted=1
 echo "rule add 10 proto tcp dport $PORT syn-proxy" >"$TMP/host.conf"
 echo "rule add 10 dst 10.0.0.0/8 drop" >"$TMP/gen.conf"
 daemon() { # NS CONF SOCK PINS
-	ip netns exec "$1" "$BUILD/sluiced" -f -c "$2" -s "$3" -p "$4" \
-		>>"$TMP/sluiced.log" 2>&1 &
-	PIDS="$PIDS $!"
-	_i=0
-	until "$BUILD/sluice" -s "$3" status >/dev/null 2>&1; do
-		_i=$((_i + 1))
-		if [ $_i -gt 300 ]; then
-			echo "synflood: sluiced did not start:" >&2
-			cat "$TMP/sluiced.log" >&2
-			exit 1
-		fi
-		sleep 0.1
-	done
+	lab_sluiced "$1" "$BUILD/sluiced" "$2" "$3" "$4" "$TMP/sluiced.log"
+	PIDS="$PIDS $started"
 }
 daemon "$NS_HOST" "$TMP/host.conf" "$SOCK_H" "$BPFFS/host"
 daemon "$NS_GEN" "$TMP/gen.conf" "$SOCK_G" "$BPFFS/gen"
 slg attach "$G0" mode native >/dev/null
 
-# The NAPI kthreads of device DEV: their pids.  comm holds 15 characters:
-# "napi/sfh-PID-N" may lose its end, never our pid.
-napi_pids() {
-	ps -e -o pid= -o comm= | awk -v n="napi/$1-" \
-		'index($2, substr(n, 1, 15)) == 1 { print $1 }'
-}
 # The host's NAPI on CPU 1, the generator's on CPU 0; after every attach
 # (a kthread may be made anew with its NAPI).
 pin() {
-	for p in $(napi_pids "$H0") $(napi_pids "$H1"); do
+	for p in $(lab_napi_pids "$H0") $(lab_napi_pids "$H1"); do
 		taskset -pc 1 "$p" >/dev/null
 	done
-	for p in $(napi_pids "$G0"); do
+	for p in $(lab_napi_pids "$G0"); do
 		taskset -pc 0 "$p" >/dev/null
 	done
 }
@@ -328,17 +290,9 @@ done
 
 # ------------------------------------------------------------------------
 # The rounds.
-now_ns() {
-	date +%s%N
-}
-# The generator's attempts: sent, and dropped at h0's full ring.
-offered() {
-	ns "$NS_GEN" cat "/sys/class/net/$G0/statistics/tx_packets" \
-		"/sys/class/net/$G0/statistics/tx_dropped" | awk '{ s += $1 } END { print s }'
-}
 # Nanoseconds h0's NAPI kthread(s) ran.
 napi_ns() {
-	for p in $(napi_pids "$H0"); do
+	for p in $(lab_napi_pids "$H0"); do
 		cut -d' ' -f1 "/proc/$p/schedstat" 2>/dev/null || echo 0
 	done | awk '{ s += $1 } END { print s + 0 }'
 }
