@@ -364,12 +364,13 @@ struct {
 } sl_rl_drops SEC(".maps");
 
 /*
- * Buckets created in sl_rl_key_bkt.  A slot once used stays used, so
- * evictions are these less the slots in use.
+ * Entry 0: buckets created in sl_rl_key_bkt; entry 1: those that took a
+ * slot never used before.  A slot once used stays used, so entry 1 is
+ * the table's fill, and evictions are entry 0 less entry 1.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u64);
 } sl_rl_inserts SEC(".maps");

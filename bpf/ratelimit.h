@@ -197,6 +197,11 @@ static __always_inline bool sl_rl_make(struct sluice_rl_slot *s,
 	n = bpf_map_lookup_elem(&sl_rl_inserts, &zero);
 	if (n)
 		(*n)++;
+	/* A slot's first bucket: the table's fill, without reading it all. */
+	zero = 1;
+	n = old ? NULL : bpf_map_lookup_elem(&sl_rl_inserts, &zero);
+	if (n)
+		(*n)++;
 	return true;
 }
 
