@@ -300,6 +300,7 @@ static __always_inline void sl_classify(const struct sl_pkt *p,
 	struct sluice_crule *r;
 	struct sluice_state *st;
 	__u32 zero = 0, gen, best, epoch;
+	__u64 h;
 
 	m->prio = SL_NO_PRIO;
 	m->action = 0;
@@ -313,10 +314,11 @@ static __always_inline void sl_classify(const struct sl_pkt *p,
 	rs = bpf_map_lookup_elem(&sl_rulesets, &gen);
 	if (!rs || !rs->nrules)
 		return;
-	if (!epoch || !sl_flowc_get(p, epoch, &best)) {
+	h = epoch ? sl_flowc_hash(p) : 0;
+	if (!epoch || !sl_flowc_get(p, h, epoch, &best)) {
 		best = (__u32)sl_lookup(p, gen); /* -1: SL_NO_RULE */
 		if (epoch)
-			sl_flowc_put(p, epoch, best);
+			sl_flowc_put(p, h, epoch, best);
 	}
 	if (best == SL_NO_RULE)
 		return;

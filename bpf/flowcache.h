@@ -3,8 +3,9 @@
  * The flow cache: the rule a packet key was last classified to, per CPU.
  * API:
  *   sl_flowc_now()                    - the epoch to classify under, 0: off
- *   sl_flowc_get(p, epoch, &rule)     - true when the cache knows p's rule
- *   sl_flowc_put(p, epoch, rule)      - remember it
+ *   sl_flowc_hash(p)                  - p's hash, for the two below
+ *   sl_flowc_get(p, h, epoch, &rule)  - true when the cache knows p's rule
+ *   sl_flowc_put(p, h, epoch, rule)   - remember it
  *
  * A flood comes from a few thousand sources, or from sources spread over
  * a large set: either way the classifier's indexes and the sets' tables
@@ -76,10 +77,10 @@ static __always_inline bool sl_flowc_same(const struct sluice_flowc_entry *e,
 		 (e->words[4] ^ w[4]) | (e->words[5] ^ w[5]));
 }
 
-static __always_inline bool sl_flowc_get(const struct sl_pkt *p, __u32 epoch,
-					 __u32 *rule)
+static __always_inline bool sl_flowc_get(const struct sl_pkt *p, __u64 h,
+					 __u32 epoch, __u32 *rule)
 {
-	__u32 i = sl_flowc_bucket(sl_flowc_hash(p)), way;
+	__u32 i = sl_flowc_bucket(h), way;
 	struct sluice_flowc_entry *e;
 
 	for (way = 0; way < SLUICE_FLOWC_WAYS; way++, i++) {
@@ -93,10 +94,9 @@ static __always_inline bool sl_flowc_get(const struct sl_pkt *p, __u32 epoch,
 }
 
 /* Into a way of another epoch if there is one, else one the hash picks. */
-static __always_inline void sl_flowc_put(const struct sl_pkt *p, __u32 epoch,
-					 __u32 rule)
+static __always_inline void sl_flowc_put(const struct sl_pkt *p, __u64 h,
+					 __u32 epoch, __u32 rule)
 {
-	__u64 h = sl_flowc_hash(p);
 	__u32 i = sl_flowc_bucket(h);
 	struct sluice_flowc_entry *e, *e1;
 
