@@ -61,9 +61,11 @@ static __always_inline __u64 sl_flowc_hash(const struct sl_pkt *p)
 	       ((__u64)p->len << 16 | p->has) * 0x27d4eb2f165667c5ULL;
 }
 
+/* The bucket's first way, in this CPU's region. */
 static __always_inline __u32 sl_flowc_bucket(__u64 h)
 {
-	return (h >> (64 - SLUICE_FLOWC_BITS)) * SLUICE_FLOWC_WAYS;
+	return bpf_get_smp_processor_id() * SLUICE_FLOWC_ENTRIES +
+	       (h >> (64 - SLUICE_FLOWC_BITS)) * SLUICE_FLOWC_WAYS;
 }
 
 static __always_inline bool sl_flowc_same(const struct sluice_flowc_entry *e,

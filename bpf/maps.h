@@ -54,11 +54,17 @@ struct {
 
 /*
  * The flow cache (bpf/flowcache.h) and its epoch, which user space bumps
- * through mmap after each change to rules or sets.
+ * through mmap after each change to rules or sets.  The cache is one
+ * array with a region of SLUICE_FLOWC_ENTRIES per possible CPU (user
+ * space sizes it), not a per-CPU array: an entry's address is then
+ * arithmetic, where a per-CPU array reads it from a table of pointers
+ * first, one more miss; and mmapable, so entries start on a page and
+ * each fills one cache line.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SLUICE_FLOWC_ENTRIES);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct sluice_flowc_entry);
 } sl_flowc SEC(".maps");

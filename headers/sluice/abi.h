@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define SLUICE_ABI_VERSION 13
+#define SLUICE_ABI_VERSION 14
 
 /* Limits. */
 #define SLUICE_MAX_IFACES 256 /* attached interfaces (slots) */

@@ -194,20 +194,15 @@ static int map_classifier(struct sl_dp *dp)
  */
 static void flowc_clear(struct sl_dp *dp)
 {
-	int fd = bpf_map__fd(dp->skel->maps.sl_flowc), ncpus = sl_dp_ncpus();
-	struct sluice_flowc_entry *none;
-	__u32 i;
+	const struct bpf_map *map = dp->skel->maps.sl_flowc;
+	struct sluice_flowc_entry none = {};
+	__u32 i, n = bpf_map__max_entries(map);
+	int fd = bpf_map__fd(map);
 
-	if (ncpus <= 0)
-		return;
-	none = calloc(ncpus, sizeof(*none));
-	if (!none)
-		return;
-	for (i = 0; i < SLUICE_FLOWC_ENTRIES; i++)
-		if (bpf_map_update_elem(fd, &i, none, BPF_ANY))
+	for (i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, &i, &none, BPF_ANY))
 			break;
-	free(none);
-	if (i == SLUICE_FLOWC_ENTRIES)
+	if (i == n)
 		__atomic_store_n(dp->flowc_epoch, 1, __ATOMIC_SEQ_CST);
 }
 
@@ -249,8 +244,12 @@ int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **out, char *err,
 		      bpf_map__set_max_entries(dp->skel->maps.sl_cpus,
 					       sl_dp_ncpus()) :
 		      -EINVAL;
+	if (!ret)
+		ret = bpf_map__set_max_entries(dp->skel->maps.sl_flowc,
+					       sl_dp_ncpus() *
+						       SLUICE_FLOWC_ENTRIES);
 	if (ret) {
-		sl_err(err, errlen, "cannot size the CPU map: %s",
+		sl_err(err, errlen, "cannot size the per-CPU maps: %s",
 		       strerror(-ret));
 		goto fail;
 	}
