@@ -16,7 +16,7 @@
 # cross-connect) lets their NAPI take XDP frames.
 . "$(dirname "$0")/../lib/tap.sh"
 
-plan 35
+plan 43
 lab_init ed
 
 S=10.221.2.2 B=10.221.3.2
@@ -111,6 +111,11 @@ for mode in native tc; do
 		"$(wait_for false iface_field "$R1" link_up)" -ge 0
 	cmp_ok "$mode: status says x1's link is down" \
 		"$(wait_for false iface_field "$X1" link_up)" -ge 0
+	st=$(sl status)
+	like "$mode: status text says r1's link is down" "$st" \
+		"^    $R1: ifindex [0-9]+, link down, attached, "
+	like "$mode: status text says x1's link is down" "$st" \
+		"^    $X1: ifindex [0-9]+, link down, attached, "
 	e0=$(stat_pk "$R0" $hook reasons egress-down)
 	g0=$(stat_pk "$X0" $hook reasons egress-down)
 	f0=$(stat_pk "$R0" $hook actions forward)
@@ -133,6 +138,11 @@ for mode in native tc; do
 		"$(wait_for true iface_field "$R1" link_up)" -ge 0
 	cmp_ok "$mode: status says x1's link is up again" \
 		"$(wait_for true iface_field "$X1" link_up)" -ge 0
+	st=$(sl status)
+	like "$mode: status text says r1's link is up again" "$st" \
+		"^    $R1: ifindex [0-9]+, link up, attached, "
+	like "$mode: status text says x1's link is up again" "$st" \
+		"^    $X1: ifindex [0-9]+, link up, attached, "
 	# The carrier took the neighbour with it: the kernel resolves it anew.
 	sleep 0.4
 	s0=$(rx s) b0=$(rx b)

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The data plane's capture slots: see capture.h. */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -106,29 +105,16 @@ fail:
 int sl_cap_counters(const struct sl_dp *dp, int slot,
 		    struct sluice_cap_counters *sum)
 {
-	int fd = map_fd(dp, "sl_cap_stats"), ncpus = libbpf_num_possible_cpus();
-	struct sluice_cap_counters *v;
-	unsigned int s, first, last, w;
-	int cpu, ret = 0;
+	int fd = map_fd(dp, "sl_cap_stats"), ret = 0;
+	unsigned int s, first, last;
 
 	memset(sum, 0, sizeof(*sum));
-	if (fd < 0 || ncpus <= 0 || slot >= SLUICE_CAP_SLOTS)
+	if (fd < 0 || slot >= SLUICE_CAP_SLOTS)
 		return -EINVAL;
-	v = calloc(ncpus, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
 	first = slot < 0 ? 0 : slot;
 	last = slot < 0 ? SLUICE_CAP_SLOTS - 1 : slot;
-	for (s = first; s <= last; s++) {
-		if (bpf_map_lookup_elem(fd, &s, v)) {
-			ret = -errno;
-			break;
-		}
-		for (cpu = 0; cpu < ncpus; cpu++)
-			for (w = 0; w < SLUICE_CAP__MAX; w++)
-				sum->n[w] += v[cpu].n[w];
-	}
-	free(v);
+	for (s = first; s <= last && !ret; s++)
+		ret = sl_dp_percpu_sum(fd, s, -1, sum->n, SLUICE_CAP__MAX);
 	return ret;
 }
 

@@ -24,6 +24,31 @@ int sl_dp_ncpus(void)
 	return n;
 }
 
+int sl_dp_percpu_sum(int fd, __u32 key, int cpu, __u64 *sum, size_t nr)
+{
+	int ncpus = sl_dp_ncpus(), i;
+	size_t k;
+	__u64 *v;
+
+	if (fd < 0 || ncpus <= 0 || cpu >= ncpus)
+		return -EINVAL;
+	v = calloc((size_t)ncpus * nr, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &key, v)) {
+		free(v);
+		return -errno;
+	}
+	for (i = 0; i < ncpus; i++) {
+		if (cpu >= 0 && i != cpu)
+			continue;
+		for (k = 0; k < nr; k++)
+			sum[k] += v[i * nr + k];
+	}
+	free(v);
+	return 0;
+}
+
 static int mkdir_p(const char *dir)
 {
 	char buf[4096], *p;
@@ -545,24 +570,9 @@ int sl_dp_counters_read(const struct sl_dp *dp, enum sl_counters which,
 static int counter_sum(const struct sl_dp *dp, enum sl_counters which,
 		       __u32 idx, int cpu, struct sluice_counter *c)
 {
-	int n = sl_dp_ncpus(), i, ret;
-	struct sluice_counter *v;
-
-	if (n <= 0 || (cpu >= 0 && cpu >= n))
-		return -EINVAL;
-	v = calloc(n, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	ret = sl_dp_counters_read(dp, which, idx, idx + 1, v);
 	memset(c, 0, sizeof(*c));
-	for (i = 0; !ret && i < n; i++) {
-		if (cpu >= 0 && i != cpu)
-			continue;
-		c->packets += v[i].packets;
-		c->bytes += v[i].bytes;
-	}
-	free(v);
-	return ret;
+	return sl_dp_percpu_sum(counters_fd(dp, which), idx, cpu, (__u64 *)c,
+				sizeof(*c) / sizeof(__u64));
 }
 
 int sl_dp_iface_counter(const struct sl_dp *dp, unsigned int slot,
@@ -604,7 +614,6 @@ int sl_dp_usage(const struct sl_dp *dp, struct sl_dp_usage *u)
 	struct sluice_state st = {};
 	__u32 zero = 0, gen;
 	unsigned int k;
-	int ret;
 
 	memset(u, 0, sizeof(*u));
 	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.sl_state), &zero,
@@ -631,14 +640,7 @@ int sl_dp_usage(const struct sl_dp *dp, struct sl_dp_usage *u)
 	u->set4_max = SLUICE_SET_MAX_PREFIXES;
 	u->set6_max = SLUICE_SET_MAX_PREFIXES;
 	u->ifaces_max = bpf_map__max_entries(dp->skel->maps.sl_ifaces);
-	u->rl_buckets_max = bpf_map__max_entries(dp->skel->maps.sl_rl_key_bkt);
-	ret = sl_dp_rl_table(dp, &u->rl_buckets, &u->rl_inserts);
-	if (ret)
-		return ret;
-	/* Only the LRU takes a bucket out. */
-	if (u->rl_inserts > u->rl_buckets)
-		u->rl_evictions = u->rl_inserts - u->rl_buckets;
-	return 0;
+	return sl_dp_rl_table(dp, u);
 }
 
 int sl_dp_last_trace(const struct sl_dp *dp, struct sluice_trace *t)

@@ -119,12 +119,18 @@ int sl_dp_rules_replace(struct sl_dp *dp, const struct sl_rule *rules, size_t n,
 			char *err, size_t errlen);
 
 int sl_dp_ncpus(void);
+/*
+ * Add entry key of the per-CPU map fd, whose value is nr __u64s, to
+ * sum[0..nr): every possible CPU's, or only CPU cpu's when cpu >= 0.
+ * On error sum is left as it was.
+ */
+int sl_dp_percpu_sum(int fd, __u32 key, int cpu, __u64 *sum, size_t nr);
 
 /*
  * The counter maps' entries [lo, hi), every CPU's: v[(i - lo) * ncpus +
  * cpu].  Indexes are sluice_iface_counter_idx(), sluice_reason_counter_idx()
- * or a priority.  The one reader of counters: stats.h reads its snapshots
- * with it, and the look-ups below one entry.
+ * or a priority.  stats.h reads its snapshots with it; the look-ups below
+ * read their one entry with sl_dp_percpu_sum().
  */
 enum sl_counters {
 	SL_COUNTERS_IFACE,
@@ -160,8 +166,8 @@ struct sl_dp_usage {
 	__u64 rl_buckets, rl_buckets_max, rl_inserts, rl_evictions;
 };
 int sl_dp_usage(const struct sl_dp *dp, struct sl_dp_usage *u);
-/* The buckets the rate-limit table holds, and those ever made. */
-int sl_dp_rl_table(const struct sl_dp *dp, __u64 *entries, __u64 *inserts);
+/* u's rl_ fields: the rate-limit table's fill, bound, buckets made, evicted. */
+int sl_dp_rl_table(const struct sl_dp *dp, struct sl_dp_usage *u);
 
 /* The decision of the last packet run, when opened with trace. */
 int sl_dp_last_trace(const struct sl_dp *dp, struct sluice_trace *t);

@@ -137,6 +137,9 @@ static void iface_line(struct json_object *i, FILE *out)
 		fprintf(out, "ifindex %" PRIu64, u64(i, "ifindex"));
 	else
 		fprintf(out, "absent");
+	/* A daemon older than the link flag does not say: print nothing. */
+	if (flag(i, "present") && get(i, "link_up"))
+		fprintf(out, ", link %s", flag(i, "link_up") ? "up" : "down");
 	if (flag(i, "attached")) {
 		fprintf(out, ", attached, hook %s", hook);
 		if (strcmp(hook, "tc"))
