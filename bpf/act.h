@@ -27,6 +27,7 @@ static __always_inline void sl_decide(const struct sl_pkt *p,
 {
 	d->arg = m->arg;
 	d->gen = m->gen;
+	d->policy = policy;
 	if (m->prio != SL_NO_PRIO) {
 		d->action = m->action;
 		d->reason = SLUICE_REASON_RULE;

@@ -11,6 +11,7 @@ struct sl_decision {
 	__u32 prio; /* deciding rule, 0 for none */
 	__u32 arg; /* the rule's action argument */
 	__u32 gen; /* the rule set generation it came from */
+	__u32 policy; /* the interface's, for a packet within a rate limit */
 };
 
 #endif /* __SLUICE_DECISION_H */

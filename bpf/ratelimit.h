@@ -86,6 +86,23 @@ union sl_rl_kw {
 };
 
 /*
+ * The first word of a struct sluice_rl_key, made in a register: stored
+ * field by field, it could not be forwarded to the hash's load of the
+ * whole word, which would wait for the stores to reach the cache.
+ */
+static __always_inline __u64 sl_rl_key_w0(__u32 prio, __u32 family, __u32 len)
+{
+	_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+		       "sl_rl_key_w0: little-endian layout");
+	_Static_assert(__builtin_offsetof(struct sluice_rl_key, family) == 2,
+		       "sl_rl_key_w0: family in byte 2");
+	_Static_assert(__builtin_offsetof(struct sluice_rl_key, len) == 3,
+		       "sl_rl_key_w0: len in byte 3");
+	return (__u64)(prio & 0xffff) | (__u64)(family & 0xff) << 16 |
+	       (__u64)(len & 0xff) << 24;
+}
+
+/*
  * The bucket's key: the prefix of the address "per" names.  LEN counts
  * bits of the packet's own address: IPv4 takes at most its 32.
  */
@@ -98,16 +115,16 @@ static __always_inline void sl_rl_key(union sl_rl_kw *u, const struct sl_pkt *p,
 						 p->key.src);
 	__u32 len = r->per_len;
 
-	u->w[0] = 0;
-	u->k.prio = prio;
-	u->w[1] = 0;
-	u->w[2] = 0;
-	if (!(p->has & SLUICE_HAS_IP))
-		return; /* one bucket for what has no address */
+	if (!(p->has & SLUICE_HAS_IP)) {
+		/* One bucket for what has no address. */
+		u->w[0] = sl_rl_key_w0(prio, 0, 0);
+		u->w[1] = 0;
+		u->w[2] = 0;
+		return;
+	}
 	if (p->key.family == 4 && len > 32)
 		len = 32;
-	u->k.family = p->key.family;
-	u->k.len = len;
+	u->w[0] = sl_rl_key_w0(prio, p->key.family, len);
 	u->w[1] = a[0] & bpf_cpu_to_be64(sl_rl_mask(len, 0));
 	u->w[2] = a[1] & bpf_cpu_to_be64(sl_rl_mask(len, 64));
 }
@@ -247,11 +264,10 @@ static __always_inline void sl_rate_limit(const struct sl_ctx *ctx,
 					  const struct sl_pkt *p,
 					  struct sl_decision *d)
 {
-	__u32 prio = d->prio & SLUICE_PRIO_MAX, slot = p->key.slot;
+	__u32 prio = d->prio & SLUICE_PRIO_MAX;
 	__u32 idx = (d->gen & 1) * (SLUICE_PRIO_MAX + 1) + prio;
 	const struct sluice_rl_rule *r;
 	struct sluice_rl_bucket *b;
-	struct sluice_iface *iface;
 	struct sluice_counter *c;
 	__u64 units = 1, cost, now;
 	bool ok;
@@ -274,8 +290,7 @@ static __always_inline void sl_rate_limit(const struct sl_ctx *ctx,
 		ok = b && sl_rl_admit(&b->tat, now, cost, sl_rl_tau(r));
 	}
 	if (ok) {
-		iface = bpf_map_lookup_elem(&sl_ifaces, &slot);
-		d->action = iface ? iface->policy : SLUICE_ACT_PASS;
+		d->action = d->policy;
 		return;
 	}
 	d->action = SLUICE_ACT_DROP;
