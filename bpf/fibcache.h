@@ -5,6 +5,12 @@
  * key holds every input the answer can depend on under the current
  * rules and routes; the epoch read before a lookup is the one its answer
  * is stored under, so an answer a change overtook is never used.
+ *
+ * Per CPU, a set-associative table of two ways a set: a hit costs one
+ * hash and the set's lines, where a hash map cost a hash function call,
+ * a bucket, an element and a compare call.  Two keys that share a set
+ * both stay; a third takes the way of another epoch or one the hash
+ * picks, and the key it displaces takes the full lookup next time.
  */
 #ifndef __SLUICE_FIBCACHE_H
 #define __SLUICE_FIBCACHE_H
@@ -15,6 +21,7 @@
 #include <sluice/abi.h>
 
 #include "ctx.h"
+#include "hash.h"
 #include "maps.h"
 #include "parse.h"
 
@@ -38,98 +45,171 @@ static __always_inline __u64 sl_fibc_epoch(void)
 	return epoch;
 }
 
-static __always_inline void sl_fibc_l4(__u64 epoch, const struct sl_pkt *p,
-				       __u8 *proto, __u16 *sport, __u16 *dport)
+/*
+ * A key is made a whole word at a time: the hash's loads of a key
+ * stored field by field could not be forwarded from the stores and
+ * waited for them to reach the cache (a profile of the forward row put
+ * a third of the program's time there).  The words follow struct
+ * sluice_fibc4_key and sluice_fibc6_key (abi.h).
+ */
+#define SL_FIBC_AT(type, field, at)                                    \
+	_Static_assert(__builtin_offsetof(struct type, field) == (at), \
+		       #type "." #field ": see sl_fibc_key4/6()")
+SL_FIBC_AT(sluice_fibc4_key, daddr, 4);
+SL_FIBC_AT(sluice_fibc4_key, sport, 12);
+SL_FIBC_AT(sluice_fibc4_key, tos, 17);
+SL_FIBC_AT(sluice_fibc6_key, flowinfo, 4);
+SL_FIBC_AT(sluice_fibc6_key, proto, 12);
+SL_FIBC_AT(sluice_fibc6_key, saddr, 16);
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "fibcache: keys made as little-endian words");
+
+/* Protocol and ports as the low half of a word, when keys carry them. */
+static __always_inline __u64 sl_fibc_l4(__u64 epoch, const struct sl_pkt *p)
 {
 	if (!(epoch & SLUICE_FIBC_L4))
-		return;
-	*proto = p->key.proto;
-	*sport = p->key.sport;
-	*dport = p->key.dport;
+		return 0;
+	return p->key.sport | (__u64)p->key.dport << 16 |
+	       (__u64)p->key.proto << 32;
 }
 
-/* The per-CPU key under construction, zeroed; NULL: no cache. */
-static __always_inline void *sl_fibc_key_space(void)
+/* Store the key's words in this CPU's scratch; returns their hash. */
+static __always_inline __u64 sl_fibc_key(__u64 w0, __u64 w1, __u64 w2, __u64 w3,
+					 __u64 w4, __u64 w5)
 {
 	struct sl_fibc_scratch *scratch;
 	__u32 zero = 0;
 
 	scratch = bpf_map_lookup_elem(&sl_fibc_scratch, &zero);
 	if (!scratch)
-		return NULL;
-	__builtin_memset(&scratch->k6, 0, sizeof(scratch->k6));
-	return &scratch->k6;
-}
-
-static __always_inline struct sluice_fibc4_key *
-sl_fibc_key4(__u64 epoch, const struct sl_ctx *ctx, const struct sl_pkt *p,
-	     const struct iphdr *iph)
-{
-	struct sluice_fibc4_key *k = sl_fibc_key_space();
-
-	if (!k)
-		return NULL;
-	k->ifindex = ctx->ifindex;
-	k->daddr = iph->daddr;
-	k->tos = iph->tos;
-	if (epoch & SLUICE_FIBC_SRC)
-		k->saddr = iph->saddr;
-	sl_fibc_l4(epoch, p, &k->proto, &k->sport, &k->dport);
-	return k;
-}
-
-static __always_inline struct sluice_fibc6_key *
-sl_fibc_key6(__u64 epoch, const struct sl_ctx *ctx, const struct sl_pkt *p,
-	     const struct ipv6hdr *ip6, __be32 flowinfo)
-{
-	struct sluice_fibc6_key *k = sl_fibc_key_space();
-
-	if (!k)
-		return NULL;
-	k->ifindex = ctx->ifindex;
-	__builtin_memcpy(k->daddr, &ip6->daddr, 16);
-	/* Rules select by the traffic class; ECMP hashes the label too. */
-	if (epoch & SLUICE_FIBC_SRC) {
-		__builtin_memcpy(k->saddr, &ip6->saddr, 16);
-		k->flowinfo = flowinfo;
-	} else {
-		k->flowinfo = flowinfo & bpf_htonl(0x0ff00000);
-	}
-	sl_fibc_l4(epoch, p, &k->proto, &k->sport, &k->dport);
-	return k;
-}
-
-static __always_inline const struct sluice_fibc_nh *
-sl_fibc_get(void *map, const void *key, __u64 epoch, __u32 len)
-{
-	const struct sluice_fibc_nh *nh;
-
-	if (!key)
-		return NULL;
-	nh = bpf_map_lookup_elem(map, key);
-	if (!nh || nh->epoch != epoch || len > nh->mtu)
-		return NULL;
-	return nh;
+		return 0;
+	scratch->key[0] = w0;
+	scratch->key[1] = w1;
+	scratch->key[2] = w2;
+	scratch->key[3] = w3;
+	scratch->key[4] = w4;
+	scratch->key[5] = w5;
+	return sl_hash6v(w0, w1, w2, w3, w4, w5);
 }
 
 /*
- * Keep a successful answer.  Its MTU is the route's (the lookup reports
+ * The keys are made by global subprograms: their registers spill on a
+ * frame of their own, not on the pipeline's, whose deepest call chain is
+ * near the verifier's 512 bytes.  Each returns the key's hash, the key
+ * is left in the scratch (sl_fibc_key_words()).
+ */
+__noinline __u64 sl_fibc_key4(const struct sl_pkt *pkt, __u32 ifindex,
+			      __u32 tos, __u64 epoch)
+{
+	__u64 l4, saddr = 0;
+	__u32 daddr;
+
+	if (!pkt)
+		return 0;
+	l4 = sl_fibc_l4(epoch, pkt);
+	__builtin_memcpy(&daddr, pkt->key.dst, 4);
+	if (epoch & SLUICE_FIBC_SRC)
+		__builtin_memcpy(&saddr, pkt->key.src, 4);
+	/* ifindex, daddr | saddr, sport, dport | proto, tos */
+	return sl_fibc_key(ifindex | (__u64)daddr << 32,
+			   saddr | (l4 & 0xffffffff) << 32,
+			   l4 >> 32 | (__u64)(tos & 0xff) << 8, 0, 0, 0);
+}
+
+__noinline __u64 sl_fibc_key6(const struct sl_pkt *pkt, __u32 ifindex,
+			      __u32 flowinfo, __u64 epoch)
+{
+	const __u64 *src, *dst;
+
+	if (!pkt)
+		return 0;
+	src = (const __u64 *)pkt->key.src;
+	dst = (const __u64 *)pkt->key.dst;
+	/* Rules select by the traffic class; ECMP hashes the label too. */
+	if (!(epoch & SLUICE_FIBC_SRC))
+		flowinfo &= bpf_htonl(0x0ff00000);
+	/* ifindex, flowinfo | sport, dport, proto | saddr | daddr */
+	return sl_fibc_key(ifindex | (__u64)flowinfo << 32,
+			   sl_fibc_l4(epoch, pkt),
+			   epoch & SLUICE_FIBC_SRC ? src[0] : 0,
+			   epoch & SLUICE_FIBC_SRC ? src[1] : 0, dst[0],
+			   dst[1]);
+}
+
+/* The key sl_fibc_key4() or sl_fibc_key6() made; NULL: no cache. */
+static __always_inline const __u64 *sl_fibc_key_words(void)
+{
+	struct sl_fibc_scratch *scratch;
+	__u32 zero = 0;
+
+	scratch = bpf_map_lookup_elem(&sl_fibc_scratch, &zero);
+	return scratch ? scratch->key : NULL;
+}
+
+/* The first way of key's set, in this CPU's region. */
+static __always_inline __u32 sl_fibc_set(__u64 h)
+{
+	return bpf_get_smp_processor_id() * SLUICE_FIBC_ENTRIES +
+	       (h >> (64 - SLUICE_FIBC_BITS)) * SLUICE_FIBC_WAYS;
+}
+
+static __always_inline bool sl_fibc_same(const struct sluice_fibc_entry *e,
+					 const __u64 *key, __u32 family,
+					 __u64 epoch)
+{
+	const __u64 *w = e->key;
+
+	return e->nh.epoch == epoch && e->family == family &&
+	       !((w[0] ^ key[0]) | (w[1] ^ key[1]) | (w[2] ^ key[2]) |
+		 (w[3] ^ key[3]) | (w[4] ^ key[4]) | (w[5] ^ key[5]));
+}
+
+/* The answer for key (h its sl_hash6()) if it fits a packet of len. */
+static __always_inline const struct sluice_fibc_nh *
+sl_fibc_get(const __u64 *key, __u32 family, __u64 h, __u64 epoch, __u32 len)
+{
+	__u32 i = sl_fibc_set(h), way;
+	struct sluice_fibc_entry *e;
+
+	if (!key)
+		return NULL;
+	for (way = 0; way < SLUICE_FIBC_WAYS; way++, i++) {
+		e = bpf_map_lookup_elem(&sl_fibc, &i);
+		if (e && sl_fibc_same(e, key, family, epoch))
+			return len > e->nh.mtu ? NULL : &e->nh;
+	}
+	return NULL;
+}
+
+/*
+ * Keep a successful answer, in a way of another epoch if there is one,
+ * else in one the hash picks.  Its MTU is the route's (the lookup reports
  * it when it checked a length); without one the entry would skip the
  * check, so it is not kept.
  */
-static __always_inline void sl_fibc_put(void *map, const void *key, __u64 epoch,
+static __always_inline void sl_fibc_put(const __u64 *key, __u32 family, __u64 h,
+					__u64 epoch,
 					const struct bpf_fib_lookup *fib)
 {
-	struct sl_fibc_scratch *scratch;
+	__u32 i = sl_fibc_set(h);
+	struct sluice_fibc_entry *e, *e1;
 	struct sluice_fibc_nh *nh;
-	__u32 zero = 0;
+
+	_Static_assert(SLUICE_FIBC_WAYS == 2, "sl_fibc_put: two ways");
 
 	if (!key || !fib->mtu_result)
 		return;
-	scratch = bpf_map_lookup_elem(&sl_fibc_scratch, &zero);
-	if (!scratch)
+	e = bpf_map_lookup_elem(&sl_fibc, &i);
+	i++;
+	e1 = bpf_map_lookup_elem(&sl_fibc, &i);
+	if (!e || !e1)
 		return;
-	nh = &scratch->nh;
+	if (e->nh.epoch == epoch &&
+	    (e1->nh.epoch != epoch || (h >> (63 - SLUICE_FIBC_BITS)) & 1))
+		e = e1;
+	__builtin_memcpy(e->key, key, sizeof(e->key));
+	e->family = family;
+	nh = &e->nh;
 	nh->epoch = epoch;
 	nh->ifindex = fib->ifindex;
 	nh->mtu = fib->mtu_result;
@@ -140,7 +220,6 @@ static __always_inline void sl_fibc_put(void *map, const void *key, __u64 epoch,
 		__builtin_memcpy(nh->addr, &fib->ipv4_dst, 4);
 	else
 		__builtin_memcpy(nh->addr, fib->ipv6_dst, 16);
-	bpf_map_update_elem(map, key, nh, BPF_ANY);
 }
 
 #endif /* __SLUICE_FIBCACHE_H */

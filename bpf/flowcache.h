@@ -31,6 +31,7 @@
 
 #include <sluice/abi.h>
 
+#include "hash.h"
 #include "maps.h"
 #include "parse.h"
 
@@ -47,17 +48,10 @@ static __always_inline __u32 sl_flowc_now(void)
 	return epoch;
 }
 
-/*
- * Multiply-add over the key's words, top bits taken: the products are
- * independent, so the hash costs about one multiply's latency.
- */
+/* The key's words and, beside them, its length and what it has. */
 static __always_inline __u64 sl_flowc_hash(const struct sl_pkt *p)
 {
-	const __u64 *w = p->words;
-
-	return w[0] * 0x9e3779b97f4a7c15ULL + w[1] * 0xc2b2ae3d27d4eb4fULL +
-	       w[2] * 0x165667b19e3779f9ULL + w[3] * 0xd6e8feb86659fd93ULL +
-	       w[4] * 0xff51afd7ed558ccdULL + w[5] * 0xc4ceb9fe1a85ec53ULL +
+	return sl_hash6(p->words) +
 	       ((__u64)p->len << 16 | p->has) * 0x27d4eb2f165667c5ULL;
 }
 

@@ -195,11 +195,11 @@ static __always_inline int sl_forward4(const struct sl_ctx *ctx,
 				       struct sl_decision *d)
 {
 	struct bpf_fib_lookup fib = { .family = SL_AF_INET };
-	struct sluice_fibc4_key *key = NULL;
+	const __u64 *key = NULL;
 	const struct sluice_fibc_nh *nh;
 	struct ethhdr *eth = ctx->data;
 	struct iphdr *iph = (void *)(eth + 1);
-	__u64 epoch;
+	__u64 epoch, h = 0;
 	int rc, ret;
 
 	if ((void *)(iph + 1) > ctx->data_end)
@@ -215,9 +215,9 @@ static __always_inline int sl_forward4(const struct sl_ctx *ctx,
 	/* An aggregate (tc) is the full lookup's to judge against the MTU. */
 	epoch = ctx->gso_size ? 0 : sl_fibc_epoch();
 	if (epoch) {
-		key = sl_fibc_key4(epoch, ctx, p, iph);
-		nh = sl_fibc_get(&sl_fibc4, key, epoch,
-				 bpf_ntohs(iph->tot_len));
+		h = sl_fibc_key4(p, ctx->ifindex, iph->tos, epoch);
+		key = sl_fibc_key_words();
+		nh = sl_fibc_get(key, 4, h, epoch, bpf_ntohs(iph->tot_len));
 		if (nh && !sl_egress_ok(ctx, nh->ifindex))
 			return sl_to_kernel(ctx, d, SLUICE_REASON_NO_EGRESS);
 		if (nh) {
@@ -234,7 +234,7 @@ static __always_inline int sl_forward4(const struct sl_ctx *ctx,
 	if (!sl_fib_usable(ctx, d, &fib, rc, &ret))
 		return ret;
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS)
-		sl_fibc_put(&sl_fibc4, key, epoch, &fib);
+		sl_fibc_put(key, 4, h, epoch, &fib);
 	sl_ipv4_decrease_ttl(iph);
 	return sl_fib_send(ctx, eth, &fib);
 }
@@ -244,13 +244,13 @@ static __always_inline int sl_forward6(const struct sl_ctx *ctx,
 				       struct sl_decision *d)
 {
 	struct bpf_fib_lookup fib = { .family = SL_AF_INET6 };
-	struct sluice_fibc6_key *key = NULL;
+	const __u64 *key = NULL;
 	const struct sluice_fibc_nh *nh;
 	struct ethhdr *eth = ctx->data;
 	struct ipv6hdr *ip6 = (void *)(eth + 1);
 	__be32 flowinfo;
 	__u32 len;
-	__u64 epoch;
+	__u64 epoch, h = 0;
 	int rc, ret;
 
 	if ((void *)(ip6 + 1) > ctx->data_end)
@@ -264,8 +264,9 @@ static __always_inline int sl_forward6(const struct sl_ctx *ctx,
 	len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
 	epoch = ctx->gso_size ? 0 : sl_fibc_epoch();
 	if (epoch) {
-		key = sl_fibc_key6(epoch, ctx, p, ip6, flowinfo);
-		nh = sl_fibc_get(&sl_fibc6, key, epoch, len);
+		h = sl_fibc_key6(p, ctx->ifindex, flowinfo, epoch);
+		key = sl_fibc_key_words();
+		nh = sl_fibc_get(key, 6, h, epoch, len);
 		if (nh && !sl_egress_ok(ctx, nh->ifindex))
 			return sl_to_kernel(ctx, d, SLUICE_REASON_NO_EGRESS);
 		if (nh) {
@@ -282,7 +283,7 @@ static __always_inline int sl_forward6(const struct sl_ctx *ctx,
 	if (!sl_fib_usable(ctx, d, &fib, rc, &ret))
 		return ret;
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS)
-		sl_fibc_put(&sl_fibc6, key, epoch, &fib);
+		sl_fibc_put(key, 6, h, epoch, &fib);
 	ip6->hop_limit--;
 	return sl_fib_send(ctx, eth, &fib);
 }

@@ -441,27 +441,23 @@ struct {
 	__type(value, struct sluice_fibc_state);
 } sl_fibc_state SEC(".maps");
 
+/*
+ * The cache itself: a region of SLUICE_FIBC_ENTRIES per possible CPU
+ * (user space sizes it), as sl_flowc is, for the same reasons: an
+ * entry's address is arithmetic, each starts a cache line, and a CPU
+ * only ever writes its own region, so no reader sees half an entry.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SLUICE_FIBC_ENTRIES);
-	__type(key, struct sluice_fibc4_key);
-	__type(value, struct sluice_fibc_nh);
-} sl_fibc4 SEC(".maps");
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct sluice_fibc_entry);
+} sl_fibc SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SLUICE_FIBC_ENTRIES);
-	__type(key, struct sluice_fibc6_key);
-	__type(value, struct sluice_fibc_nh);
-} sl_fibc6 SEC(".maps");
-
-/* Where keys and entries are built: the stack has no room left for them. */
+/* Where a key is kept for the lookup: the stack has no room left. */
 struct sl_fibc_scratch {
-	struct sluice_fibc_nh nh;
-	union {
-		struct sluice_fibc4_key k4;
-		struct sluice_fibc6_key k6;
-	};
+	__u64 key[SLUICE_FIBC_KEY_WORDS];
 };
 
 struct {

@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define SLUICE_ABI_VERSION 14
+#define SLUICE_ABI_VERSION 15
 
 /* Limits. */
 #define SLUICE_MAX_IFACES 256 /* attached interfaces (slots) */
@@ -538,7 +538,9 @@ struct sluice_set6_leaf {
  * so is a lease gone by: a sluiced that stops renewing it (killed,
  * stuck) stops the cache within SLUICE_FIBC_LEASE_NS.
  */
-#define SLUICE_FIBC_ENTRIES 65536 /* per family, LRU */
+#define SLUICE_FIBC_BITS 13 /* sets per CPU */
+#define SLUICE_FIBC_WAYS 2
+#define SLUICE_FIBC_ENTRIES ((1 << SLUICE_FIBC_BITS) * SLUICE_FIBC_WAYS)
 #define SLUICE_FIBC_LEASE_NS 3000000000ULL
 #define SLUICE_FIBC_KEY_MASK 0xffULL
 
@@ -574,7 +576,7 @@ struct sluice_fibc6_key {
 
 /* bpf_fib_lookup()'s answer: family and addr are the next hop's. */
 struct sluice_fibc_nh {
-	__u64 epoch;
+	__u64 epoch; /* 0: an empty way */
 	__u32 ifindex; /* egress */
 	__u16 mtu; /* the route's: a larger packet takes the full lookup */
 	__u8 family; /* AF_INET or AF_INET6 */
@@ -584,6 +586,32 @@ struct sluice_fibc_nh {
 	__u8 addr[16];
 	__u32 pad2;
 };
+
+#define SLUICE_FIBC_KEY_WORDS (sizeof(struct sluice_fibc6_key) / sizeof(__u64))
+
+/*
+ * A way of the cache: a key (the IPv4 one zero-padded), its family (4 or
+ * 6) and the answer.  Two cache lines; sl_fibc holds SLUICE_FIBC_ENTRIES
+ * of them for each possible CPU, SLUICE_FIBC_WAYS to a set.
+ */
+struct sluice_fibc_entry {
+	union {
+		struct sluice_fibc4_key k4;
+		struct sluice_fibc6_key k6;
+		__u64 key[SLUICE_FIBC_KEY_WORDS];
+	};
+	__u32 family;
+	__u32 pad;
+	struct sluice_fibc_nh nh;
+	__u8 pad2[24];
+};
+
+_Static_assert(sizeof(struct sluice_fibc6_key) == 48 &&
+		       sizeof(struct sluice_fibc4_key) <=
+			       sizeof(struct sluice_fibc6_key),
+	       "sluice_fibc keys: six words");
+_Static_assert(sizeof(struct sluice_fibc_entry) == 128,
+	       "sluice_fibc_entry: two cache lines");
 
 /* What the last packet got, written only by programs loaded to trace. */
 struct sluice_trace {

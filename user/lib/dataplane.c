@@ -273,6 +273,10 @@ int sl_dp_open(const struct sl_dp_opts *opts, struct sl_dp **out, char *err,
 		ret = bpf_map__set_max_entries(dp->skel->maps.sl_flowc,
 					       sl_dp_ncpus() *
 						       SLUICE_FLOWC_ENTRIES);
+	if (!ret)
+		ret = bpf_map__set_max_entries(dp->skel->maps.sl_fibc,
+					       sl_dp_ncpus() *
+						       SLUICE_FIBC_ENTRIES);
 	if (ret) {
 		sl_err(err, errlen, "cannot size the per-CPU maps: %s",
 		       strerror(-ret));
