@@ -167,23 +167,22 @@ static __always_inline void sl_capture_all(void *raw, __u32 hook, __u32 ifindex,
  * the hook as an argument passed the verifier in sl_tc but failed to
  * load with EINVAL on kernel 6.18.)
  */
-__noinline int sl_capture_xdp(struct xdp_md *xdp, __u32 slot, __u32 dec,
-			      __u32 on)
+__noinline int sl_capture_xdp(struct xdp_md *xdp, __u32 len, __u32 slot,
+			      __u32 dec, __u32 on)
 {
 	if (!xdp)
 		return 0;
-	sl_capture_all(xdp, SLUICE_HOOK_XDP, xdp->ingress_ifindex,
-		       bpf_xdp_get_buff_len(xdp), slot, dec, on);
+	sl_capture_all(xdp, SLUICE_HOOK_XDP, xdp->ingress_ifindex, len, slot,
+		       dec, on);
 	return 0;
 }
 
-__noinline int sl_capture_skb(struct __sk_buff *skb, __u32 slot, __u32 dec,
-			      __u32 on)
+__noinline int sl_capture_skb(struct __sk_buff *skb, __u32 len, __u32 slot,
+			      __u32 dec, __u32 on)
 {
 	if (!skb)
 		return 0;
-	sl_capture_all(skb, SLUICE_HOOK_TC, skb->ifindex, skb->len, slot, dec,
-		       on);
+	sl_capture_all(skb, SLUICE_HOOK_TC, skb->ifindex, len, slot, dec, on);
 	return 0;
 }
 
@@ -201,10 +200,11 @@ static __always_inline void sl_capture(const struct sl_ctx *ctx, __u32 slot,
 
 	if (!on || !*on)
 		return;
+	/* The frame's whole length, as ctx.h read it once. */
 	if (ctx->hook == SLUICE_HOOK_XDP)
-		sl_capture_xdp(ctx->raw, slot, SL_CAP_DEC(d), *on);
+		sl_capture_xdp(ctx->raw, ctx->len, slot, SL_CAP_DEC(d), *on);
 	else
-		sl_capture_skb(ctx->raw, slot, SL_CAP_DEC(d), *on);
+		sl_capture_skb(ctx->raw, ctx->len, slot, SL_CAP_DEC(d), *on);
 #endif
 }
 
