@@ -146,11 +146,9 @@ static __always_inline const __u64 *sl_fibc_key_words(void)
 	return scratch ? scratch->key : NULL;
 }
 
-/* The first way of key's set, in this CPU's region. */
 static __always_inline __u32 sl_fibc_set(__u64 h)
 {
-	return bpf_get_smp_processor_id() * SLUICE_FIBC_ENTRIES +
-	       (h >> (64 - SLUICE_FIBC_BITS)) * SLUICE_FIBC_WAYS;
+	return sl_way0(h, SLUICE_FIBC_BITS, SLUICE_FIBC_WAYS);
 }
 
 static __always_inline bool sl_fibc_same(const struct sluice_fibc_entry *e,
@@ -182,8 +180,7 @@ sl_fibc_get(const __u64 *key, __u32 family, __u64 h, __u64 epoch, __u32 len)
 }
 
 /*
- * Keep a successful answer, in a way of another epoch if there is one,
- * else in one the hash picks.  Its MTU is the route's (the lookup reports
+ * Keep a successful answer (sl_way_pick() chooses the way).  Its MTU is the route's (the lookup reports
  * it when it checked a length); without one the entry would skip the
  * check, so it is not kept.
  */
@@ -204,8 +201,8 @@ static __always_inline void sl_fibc_put(const __u64 *key, __u32 family, __u64 h,
 	e1 = bpf_map_lookup_elem(&sl_fibc, &i);
 	if (!e || !e1)
 		return;
-	if (e->nh.epoch == epoch &&
-	    (e1->nh.epoch != epoch || (h >> (63 - SLUICE_FIBC_BITS)) & 1))
+	if (sl_way_pick(h, SLUICE_FIBC_BITS, e->nh.epoch == epoch,
+			e1->nh.epoch == epoch))
 		e = e1;
 	__builtin_memcpy(e->key, key, sizeof(e->key));
 	e->family = family;

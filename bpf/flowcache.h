@@ -55,11 +55,9 @@ static __always_inline __u64 sl_flowc_hash(const struct sl_pkt *p)
 	       ((__u64)p->len << 16 | p->has) * 0x27d4eb2f165667c5ULL;
 }
 
-/* The bucket's first way, in this CPU's region. */
 static __always_inline __u32 sl_flowc_bucket(__u64 h)
 {
-	return bpf_get_smp_processor_id() * SLUICE_FLOWC_ENTRIES +
-	       (h >> (64 - SLUICE_FLOWC_BITS)) * SLUICE_FLOWC_WAYS;
+	return sl_way0(h, SLUICE_FLOWC_BITS, SLUICE_FLOWC_WAYS);
 }
 
 static __always_inline bool sl_flowc_same(const struct sluice_flowc_entry *e,
@@ -89,7 +87,6 @@ static __always_inline bool sl_flowc_get(const struct sl_pkt *p, __u64 h,
 	return false;
 }
 
-/* Into a way of another epoch if there is one, else one the hash picks. */
 static __always_inline void sl_flowc_put(const struct sl_pkt *p, __u64 h,
 					 __u32 epoch, __u32 rule)
 {
@@ -103,7 +100,8 @@ static __always_inline void sl_flowc_put(const struct sl_pkt *p, __u64 h,
 	e1 = bpf_map_lookup_elem(&sl_flowc, &i);
 	if (!e || !e1)
 		return;
-	if (e->epoch == epoch && (e1->epoch != epoch || (h >> 32) & 1))
+	if (sl_way_pick(h, SLUICE_FLOWC_BITS, e->epoch == epoch,
+			e1->epoch == epoch))
 		e = e1;
 	__builtin_memcpy(e->words, p->words, sizeof(e->words));
 	e->has = p->has;

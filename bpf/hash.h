@@ -3,6 +3,8 @@
  * Hash: six key words to a 64-bit hash whose top bits pick a set.  API:
  *   sl_hash6(w)              - w[0] * C0 + ... + w[5] * C5
  *   sl_hash6v(w0, ..., w5)   - the same of six values
+ *   sl_way0(h, bits, ways)   - the first way of h's set, this CPU's region
+ *   sl_way_pick(h, bits, current0, current1) - which of two ways to fill
  *
  * The caches keyed by a packet (flowcache.h, fibcache.h) take the top
  * bits: a multiply carries every bit of a word into them, and the six
@@ -14,6 +16,7 @@
 #define __SLUICE_HASH_H
 
 #include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
 
 /* The words as values, for a key made in registers. */
 static __always_inline __u64 sl_hash6v(__u64 w0, __u64 w1, __u64 w2, __u64 w3,
@@ -27,6 +30,33 @@ static __always_inline __u64 sl_hash6v(__u64 w0, __u64 w1, __u64 w2, __u64 w3,
 static __always_inline __u64 sl_hash6(const __u64 *w)
 {
 	return sl_hash6v(w[0], w[1], w[2], w[3], w[4], w[5]);
+}
+
+/*
+ * The caches are arrays with a region per CPU of 2^bits sets of ways
+ * entries: no other CPU writes a line this one reads, and the address
+ * is arithmetic, not a per-CPU pointer table's load.
+ */
+static __always_inline __u32 sl_way0(__u64 h, __u32 bits, __u32 ways)
+{
+	return bpf_get_smp_processor_id() * (ways << bits) +
+	       (h >> (64 - bits)) * ways;
+}
+
+/*
+ * Of a set's two ways, the one a new entry takes (0 or 1): one whose
+ * entry is of a past epoch if there is one, else the one the bit of h
+ * just below the set's picks, so that two keys of a set hit by turns do
+ * not evict each other every time.
+ */
+static __always_inline __u32 sl_way_pick(__u64 h, __u32 bits, bool current0,
+					 bool current1)
+{
+	if (!current0)
+		return 0;
+	if (!current1)
+		return 1;
+	return (h >> (63 - bits)) & 1;
 }
 
 #endif /* __SLUICE_HASH_H */
