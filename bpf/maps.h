@@ -192,6 +192,32 @@ struct {
 } sl_sp_tuple SEC(".maps");
 
 /*
+ * syn-proxy under a flood (synproxy.h): per CPU, the SYNs of this window
+ * and the last, and the destinations whose listener a lookup found lately.
+ */
+#define SL_SP_DESTS 16
+
+struct sl_sp_dest {
+	__u64 addr[2];
+	__u64 found_ns;
+	__u32 port_family; /* dport << 8 | family; 0: empty */
+	__u32 pad;
+};
+
+struct sl_sp_flood {
+	__u64 window;
+	__u32 syns, last;
+	struct sl_sp_dest dest[SL_SP_DESTS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_sp_flood);
+} sl_sp_flood SEC(".maps");
+
+/*
  * Sets: an id's name, the slot holding its content now, and per slot a
  * trie per family.  A load fills a spare slot and then repoints the id
  * with one store (user space writes sl_set_slots through mmap), so

@@ -22,6 +22,19 @@
  *   decides: good ones go to the kernel, bad ones are dropped.
  * - Anything else, an ACK of an established connection included, goes to
  *   the kernel after one socket lookup: no cookie arithmetic.
+ * - Under a flood the socket lookup is most of a SYN's cost: a random
+ *   source misses the established table's buckets.  A CPU that saw
+ *   SL_SP_FLOOD_SYNS SYNs in this window or the last answers a SYN to a
+ *   destination (address and port) whose listener it found in the last
+ *   second from the cookie alone (bpf_tcp_raw_gen_syncookie_*), without
+ *   a lookup.  The kernel takes cookie ACKs for two minutes after its
+ *   listener was last marked; a SYN a second per destination and CPU still
+ *   takes the lookup and renews the mark.  What the shortcut gives up,
+ *   during a flood only: a SYN reusing the addresses and ports of a
+ *   TIME_WAIT socket gets a cookie rather than the kernel's TIME_WAIT
+ *   handling (its ACK then meets that socket and the client retries), and
+ *   a listener closed less than a second ago still gets cookies (their
+ *   ACKs get a reset).
  *
  * Options: the MSS is in the cookie.  Window scale and SACK ride in the
  * low six bits of the SYN-ACK's TSval, in the kernel's layout, when the
@@ -76,6 +89,10 @@ struct sl_syn_opts {
 	__u8 wscale;
 	bool has_ts, has_ws, sack;
 };
+
+#define SL_SP_WINDOW_SHIFT 27 /* windows of 2^27 ns, about 134 ms */
+#define SL_SP_FLOOD_SYNS 1024 /* a window's SYNs that make a flood */
+#define SL_SP_TRUST_NS 1000000000ULL /* how long a found listener is trusted */
 
 /* Where the IP and TCP headers are; all in the linear part. */
 struct sl_tcp_at {
@@ -336,7 +353,92 @@ static __always_inline int sl_sp_drop(const struct sl_ctx *ctx,
 	return sl_ret_drop(ctx);
 }
 
-/* The SYN's cookie from the listener, which sk is; sk is released. */
+/* Counts a SYN; true when this CPU is under a flood of them. */
+static __always_inline bool sl_sp_flooded(struct sl_sp_flood *f, __u64 now)
+{
+	__u64 window = now >> SL_SP_WINDOW_SHIFT;
+
+	if (f->window != window) {
+		f->last = f->window + 1 == window ? f->syns : 0;
+		f->window = window;
+		f->syns = 0;
+	}
+	f->syns++;
+	return f->syns >= SL_SP_FLOOD_SYNS || f->last >= SL_SP_FLOOD_SYNS;
+}
+
+/* p's destination, as a slot's key: its address and its port and family. */
+static __always_inline __u32 sl_sp_port_family(const struct sl_pkt *p)
+{
+	return (__u32)p->key.dport << 8 | p->key.family;
+}
+
+static __always_inline struct sl_sp_dest *sl_sp_dest_of(struct sl_sp_flood *f,
+							const struct sl_pkt *p)
+{
+	const __u64 *a = (const __u64 *)p->key.dst; /* abi.h: 8-aligned */
+
+	return &f->dest[((a[0] ^ a[1] ^ sl_sp_port_family(p)) *
+			 0x9e3779b97f4a7c15ULL) >>
+			(64 - 4)];
+}
+
+_Static_assert(SL_SP_DESTS == 1 << 4, "sl_sp_dest_of: 16 slots");
+
+/*
+ * Counts a SYN; 1 when it is one, this CPU is under a flood and a lookup
+ * found the SYN's listener, and marked it, lately.  Global, as the next
+ * one, and called by the pipeline itself: syn-proxy's own chain of frames
+ * is at the verifier's limit.
+ */
+__noinline int sl_sp_shortcut(const struct sl_pkt *p)
+{
+	const __u64 *a;
+	struct sl_sp_flood *f;
+	struct sl_sp_dest *e;
+	__u32 zero = 0;
+	__u64 now;
+
+	if (!p || !(p->has & SLUICE_HAS_TCP) ||
+	    (p->key.tcp_flags &
+	     (SL_TCP_SYN | SL_TCP_ACK | SL_TCP_RST | SL_TCP_FIN)) != SL_TCP_SYN)
+		return 0;
+	f = bpf_map_lookup_elem(&sl_sp_flood, &zero);
+	if (!f)
+		return 0;
+	now = bpf_ktime_get_coarse_ns();
+	if (!sl_sp_flooded(f, now))
+		return 0;
+	e = sl_sp_dest_of(f, p);
+	a = (const __u64 *)p->key.dst;
+	return e->port_family == sl_sp_port_family(p) && e->addr[0] == a[0] &&
+	       e->addr[1] == a[1] && now - e->found_ns < SL_SP_TRUST_NS;
+}
+
+/* A lookup found p's listener, and its cookie marked it. */
+__noinline int sl_sp_found(const struct sl_pkt *p)
+{
+	const __u64 *a;
+	struct sl_sp_flood *f;
+	struct sl_sp_dest *e;
+	__u32 zero = 0;
+
+	f = bpf_map_lookup_elem(&sl_sp_flood, &zero);
+	if (!f || !p)
+		return 0;
+	e = sl_sp_dest_of(f, p);
+	a = (const __u64 *)p->key.dst;
+	e->addr[0] = a[0];
+	e->addr[1] = a[1];
+	e->port_family = sl_sp_port_family(p);
+	e->found_ns = bpf_ktime_get_coarse_ns();
+	return 0;
+}
+
+/*
+ * The SYN's cookie from the listener, which sk is (sk is released), or
+ * without it, NULL: from the secret alone.
+ */
 static __always_inline __s64 sl_sp_cookie(const struct sl_ctx *ctx, __u8 family,
 					  const struct sl_tcp_at *at,
 					  struct bpf_sock *sk,
@@ -354,19 +456,27 @@ static __always_inline __s64 sl_sp_cookie(const struct sl_ctx *ctx, __u8 family,
 		    bpf_xdp_load_bytes(ctx->raw, at->l4, hdr, thl) :
 		    bpf_skb_load_bytes(ctx->raw, at->l4, hdr, thl))
 		goto out;
-	/* Makes the cookie and marks the listener "cookies sent". */
+	/* With sk, the cookie also marks the listener "cookies sent". */
 	if (family == 4) {
-		if (iph + sizeof(struct iphdr) <= ctx->data_end)
-			cookie = bpf_tcp_gen_syncookie(sk, iph,
-						       sizeof(struct iphdr),
-						       (struct tcphdr *)hdr,
-						       thl);
-	} else if (iph + sizeof(struct ipv6hdr) <= ctx->data_end) {
-		cookie = bpf_tcp_gen_syncookie(sk, iph, sizeof(struct ipv6hdr),
-					       (struct tcphdr *)hdr, thl);
+		if (iph + sizeof(struct iphdr) > ctx->data_end)
+			goto out;
+		cookie = sk ? bpf_tcp_gen_syncookie(sk, iph,
+						    sizeof(struct iphdr),
+						    (struct tcphdr *)hdr, thl) :
+			      bpf_tcp_raw_gen_syncookie_ipv4(
+				      iph, (struct tcphdr *)hdr, thl);
+	} else {
+		if (iph + sizeof(struct ipv6hdr) > ctx->data_end)
+			goto out;
+		cookie = sk ? bpf_tcp_gen_syncookie(sk, iph,
+						    sizeof(struct ipv6hdr),
+						    (struct tcphdr *)hdr, thl) :
+			      bpf_tcp_raw_gen_syncookie_ipv6(
+				      iph, (struct tcphdr *)hdr, thl);
 	}
 out:
-	bpf_sk_release(sk);
+	if (sk)
+		bpf_sk_release(sk);
 	return cookie;
 }
 
@@ -535,7 +645,7 @@ static __always_inline int sl_sp_cookie_ack(const struct sl_ctx *ctx,
 
 static __always_inline int sl_sp_run(const struct sl_ctx *ctx,
 				     const struct sl_pkt *p,
-				     struct sl_decision *d)
+				     struct sl_decision *d, int shortcut)
 {
 	struct bpf_sock_tuple *t;
 	struct sl_tcp_at at;
@@ -553,6 +663,8 @@ static __always_inline int sl_sp_run(const struct sl_ctx *ctx,
 	if (!syn &&
 	    (flags & (SL_TCP_SYN | SL_TCP_RST | SL_TCP_ACK)) != SL_TCP_ACK)
 		return sl_sp_pass(ctx, d);
+	if (syn && shortcut)
+		return sl_sp_synack(ctx, p, d, &at, NULL);
 
 	t = bpf_map_lookup_elem(&sl_sp_tuple, &zero);
 	if (!t)
@@ -589,34 +701,41 @@ static __always_inline int sl_sp_run(const struct sl_ctx *ctx,
  * the pipeline, and with a stack frame of its own.
  */
 __noinline int sl_synproxy_xdp(struct xdp_md *xdp, const struct sl_pkt *p,
-			       struct sl_decision *d)
+			       struct sl_decision *d, int shortcut)
 {
 	struct sl_ctx ctx;
 
 	if (!p || !d)
 		return XDP_PASS;
 	sl_ctx_from_xdp(&ctx, xdp);
-	return sl_sp_run(&ctx, p, d);
+	return sl_sp_run(&ctx, p, d, shortcut);
 }
 
 __noinline int sl_synproxy_tc(struct __sk_buff *skb, const struct sl_pkt *p,
-			      struct sl_decision *d)
+			      struct sl_decision *d, int shortcut)
 {
 	struct sl_ctx ctx;
 
 	if (!p || !d)
 		return SL_TC_ACT_OK;
 	sl_ctx_from_skb(&ctx, skb);
-	return sl_sp_run(&ctx, p, d);
+	return sl_sp_run(&ctx, p, d, shortcut);
 }
 
 static __always_inline int sl_synproxy(const struct sl_ctx *ctx,
 				       const struct sl_pkt *p,
 				       struct sl_decision *d)
 {
+	int shortcut = sl_sp_shortcut(p), ret;
+
 	if (ctx->hook == SLUICE_HOOK_XDP)
-		return sl_synproxy_xdp(ctx->raw, p, d);
-	return sl_synproxy_tc(ctx->raw, p, d);
+		ret = sl_synproxy_xdp(ctx->raw, p, d, shortcut);
+	else
+		ret = sl_synproxy_tc(ctx->raw, p, d, shortcut);
+	/* A lookup found the listener, and the cookie marked it. */
+	if (!shortcut && d->reason == SLUICE_REASON_SYNCOOKIE_SENT)
+		sl_sp_found(p);
+	return ret;
 }
 
 #endif /* __SLUICE_SYNPROXY_H */

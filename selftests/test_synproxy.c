@@ -11,7 +11,11 @@
  * - the ACK completing it (seq + 1, ack = cookie + 1) passes with reason
  *   cookie-valid; one with the cookie's count bits changed is dropped,
  *   cookie-invalid;
- * - a SYN to a port with no listener goes to the kernel, no-listener.
+ * - a SYN to a port with no listener goes to the kernel, no-listener;
+ * - under a flood (a CPU's SYNs past the threshold) a SYN to a listener
+ *   found lately is answered without a lookup, and the ACK of its cookie
+ *   checks; the shortcut outlives the listener by at most a second, after
+ *   which the lookup is back (no-listener).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -166,13 +170,13 @@ static int run(enum sluice_hook hook, const __u8 *in, size_t len, __u8 *out,
 	return o.retval;
 }
 
-static int listener(int family)
+static int listener(int family, __u16 port)
 {
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
-				   .sin6_port = htons(PORT),
+				   .sin6_port = htons(port),
 				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
 	struct sockaddr_in a4 = { .sin_family = AF_INET,
-				  .sin_port = htons(PORT),
+				  .sin_port = htons(port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int one = 1, fd = socket(family, SOCK_STREAM, 0);
 
@@ -213,8 +217,8 @@ static int setup(void **state)
 	close(fd);
 	write_sysctl("/proc/sys/net/ipv4/tcp_syncookies", "2");
 	write_sysctl("/proc/sys/net/ipv4/tcp_timestamps", "2");
-	listener(AF_INET);
-	listener(AF_INET6);
+	listener(AF_INET, PORT);
+	listener(AF_INET6, PORT);
 	if (sl_config_load_buf(
 		    "synproxy.conf",
 		    "rule add 10 proto tcp dport 8080-8081 syn-proxy\n", &cfg,
@@ -321,6 +325,63 @@ static void handshake(bool v6, enum sluice_hook hook)
 	assert_int_equal(tr.reason, SLUICE_REASON_NO_LISTENER);
 }
 
+/*
+ * n SYNs to port (one run each: a run's repeats would see the first's
+ * SYN-ACK); the last one's reason, and its cookie if it got one.
+ */
+static __u32 syn(bool v6, enum sluice_hook hook, __u16 port, int n,
+		 __u32 *cookie)
+{
+	__u8 in[128], out[256];
+	struct sluice_trace tr;
+	__u32 out_len;
+	size_t len;
+
+	len = frame(in, v6, port, 0x02, CLIENT_SEQ, 0, true);
+	while (n--) {
+		out_len = sizeof(out);
+		run(hook, in, len, out, &out_len, &tr);
+	}
+	if (cookie && tr.reason == SLUICE_REASON_SYNCOOKIE_SENT)
+		*cookie = get32(out + (v6 ? 54 : 34) + 4);
+	return tr.reason;
+}
+
+static void flood(bool v6, enum sluice_hook hook)
+{
+	int fd = listener(v6 ? AF_INET6 : AF_INET, PORT + 1);
+	__u8 in[128], out[256];
+	__u32 out_len = sizeof(out), cookie = 0;
+	struct sluice_trace tr;
+	cpu_set_t cpus;
+	size_t len;
+
+	/* The flood's count and the listeners found are per CPU. */
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	assert_int_equal(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
+
+	/* Past the threshold, with the listener found on the way. */
+	assert_int_equal(syn(v6, hook, PORT + 1, 1100, NULL),
+			 SLUICE_REASON_SYNCOOKIE_SENT);
+	assert_int_equal(syn(v6, hook, PORT + 1, 1, &cookie),
+			 SLUICE_REASON_SYNCOOKIE_SENT);
+	len = frame(in, v6, PORT + 1, 0x10, CLIENT_SEQ + 1, cookie + 1, false);
+	run(hook, in, len, out, &out_len, &tr);
+	assert_int_equal(tr.reason, SLUICE_REASON_COOKIE_VALID);
+
+	/* No lookup: the listener gone this instant still gets cookies... */
+	close(fd);
+	assert_int_equal(syn(v6, hook, PORT + 1, 1, NULL),
+			 SLUICE_REASON_SYNCOOKIE_SENT);
+	/* ...for a second at most, flood or not. */
+	usleep(1100 * 1000);
+	assert_int_equal(syn(v6, hook, PORT, 1100, NULL),
+			 SLUICE_REASON_SYNCOOKIE_SENT);
+	assert_int_equal(syn(v6, hook, PORT + 1, 1, NULL),
+			 SLUICE_REASON_NO_LISTENER);
+}
+
 static void test_v4_xdp(void **state)
 {
 	handshake(false, SLUICE_HOOK_XDP);
@@ -341,6 +402,16 @@ static void test_v6_tc(void **state)
 	handshake(true, SLUICE_HOOK_TC);
 }
 
+static void test_flood_v4_xdp(void **state)
+{
+	flood(false, SLUICE_HOOK_XDP);
+}
+
+static void test_flood_v6_tc(void **state)
+{
+	flood(true, SLUICE_HOOK_TC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +419,8 @@ int main(void)
 		cmocka_unit_test(test_v4_tc),
 		cmocka_unit_test(test_v6_xdp),
 		cmocka_unit_test(test_v6_tc),
+		cmocka_unit_test(test_flood_v4_xdp),
+		cmocka_unit_test(test_flood_v6_tc),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
