@@ -296,10 +296,12 @@ __noinline int sl_lookup(const struct sl_pkt *pkt, __u32 gen)
 static __always_inline void sl_classify(const struct sl_pkt *p,
 					struct sl_match *m)
 {
+	struct sl_flowc_luck *luck;
 	struct sluice_ruleset *rs;
 	struct sluice_crule *r;
 	struct sluice_state *st;
 	__u32 zero = 0, gen, best, epoch;
+	bool hit;
 	__u64 h;
 
 	m->prio = SL_NO_PRIO;
@@ -314,11 +316,17 @@ static __always_inline void sl_classify(const struct sl_pkt *p,
 	rs = bpf_map_lookup_elem(&sl_rulesets, &gen);
 	if (!rs || !rs->nrules)
 		return;
-	h = epoch ? sl_flowc_hash(p) : 0;
-	if (!epoch || !sl_flowc_get(p, h, epoch, &best)) {
+	luck = epoch ? sl_flowc_cold() : NULL;
+	if (!luck) {
 		best = (__u32)sl_lookup(p, gen); /* -1: SL_NO_RULE */
-		if (epoch)
+	} else {
+		h = sl_flowc_hash(p);
+		hit = sl_flowc_get(p, h, epoch, &best);
+		sl_flowc_note(luck, hit);
+		if (!hit) {
+			best = (__u32)sl_lookup(p, gen);
 			sl_flowc_put(p, h, epoch, best);
+		}
 	}
 	if (best == SL_NO_RULE)
 		return;

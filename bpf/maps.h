@@ -77,6 +77,19 @@ struct {
 	__type(value, __u32);
 } sl_flowc_epoch SEC(".maps");
 
+/* Per CPU, how the flow cache has been doing lately (flowcache.h). */
+struct sl_flowc_luck {
+	__u32 misses; /* lookups in a row that missed */
+	__u32 skipped; /* packets passed by since the cache went cold */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_flowc_luck);
+} sl_flowc_luck SEC(".maps");
+
 /* Exact-value indexes (slot, VLAN, protocol, ICMP type) -> list. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

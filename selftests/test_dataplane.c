@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1719,6 +1720,108 @@ static void test_flow_cache_length(void **state)
 	run_one(l->dp, &sc, in->hook, &p56, &pass);
 }
 
+/*
+ * The flow cache goes cold on a CPU whose last 64 lookups missed (a flood
+ * of keys never seen twice): 7 packets in 8 then pass it by, neither
+ * looked up nor remembered, and the 8th, a key it holds, warms it again.
+ * Every verdict stays the classifier's.
+ */
+#define C_COLD \
+	P_PASS "rule add 10 length 57-76 drop\nrule add 11 dport 7 drop\n"
+
+struct flowc_view {
+	struct sl_flowc_luck {
+		__u32 misses, skipped;
+	} luck; /* CPU 0's */
+	unsigned int entries; /* CPU 0's region, of the current epoch */
+};
+
+static void flowc_view(const struct sl_dp *dp, struct flowc_view *v)
+{
+	struct bpf_object *obj = sl_dp_object(dp);
+	int luck = bpf_object__find_map_fd_by_name(obj, "sl_flowc_luck");
+	int cache = bpf_object__find_map_fd_by_name(obj, "sl_flowc");
+	int epoch = bpf_object__find_map_fd_by_name(obj, "sl_flowc_epoch");
+	int ncpus = libbpf_num_possible_cpus();
+	struct sl_flowc_luck *all = calloc(ncpus, sizeof(*all));
+	struct sluice_flowc_entry e;
+	__u32 i, zero = 0, now;
+
+	assert_non_null(all);
+	assert_int_equal(bpf_map_lookup_elem(luck, &zero, all), 0);
+	v->luck = all[0];
+	free(all);
+	assert_int_equal(bpf_map_lookup_elem(epoch, &zero, &now), 0);
+	v->entries = 0;
+	for (i = 0; i < SLUICE_FLOWC_ENTRIES; i++) {
+		assert_int_equal(bpf_map_lookup_elem(cache, &i, &e), 0);
+		v->entries += e.epoch == now;
+	}
+}
+
+static void test_flow_cache_cold(void **state)
+{
+	static const struct want pass = { SLUICE_ACT_PASS, 0,
+					  SLUICE_REASON_POLICY };
+	const struct inst *in = *state;
+	struct dp_case c = CASE("", C_COLD, ip4, PASS, 0, POLICY);
+	struct cnt_scope sc = {};
+	struct flowc_view v;
+	char src[32];
+	struct pkt p;
+	struct loaded *l;
+	cpu_set_t cpus;
+	int i;
+
+	/* The cache and its luck are per CPU. */
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	assert_int_equal(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
+	l = load(in->hook == SLUICE_HOOK_XDP ? C_COLD : C_COLD "\n", NULL);
+	sc.slot = l->slot;
+	prios_from(&sc, &l->cfg);
+
+	for (i = 0; i < 64 + 7; i++) {
+		snprintf(src, sizeof(src), "10.9.%d.%d", i >> 8, i & 0xff);
+		c.src = src;
+		pkt_init(&p);
+		ip4(&p, &c);
+		run_one(l->dp, &sc, in->hook, &p, &pass);
+		if (i == 63) {
+			flowc_view(l->dp, &v);
+			assert_int_equal(v.luck.misses, 64);
+			assert_int_equal(v.luck.skipped, 0);
+			assert_int_equal(v.entries, 64);
+		}
+	}
+	/* Cold: the last 7 passed it by. */
+	flowc_view(l->dp, &v);
+	assert_int_equal(v.luck.skipped, 7);
+	assert_int_equal(v.entries, 64);
+
+	/* The 8th probes; the first key is there, and warms it. */
+	c.src = "10.9.0.0";
+	pkt_init(&p);
+	ip4(&p, &c);
+	run_one(l->dp, &sc, in->hook, &p, &pass);
+	flowc_view(l->dp, &v);
+	assert_int_equal(v.luck.misses, 0);
+	assert_int_equal(v.luck.skipped, 8);
+
+	/* Warm: a new key is remembered again. */
+	c.src = "10.9.1.0";
+	pkt_init(&p);
+	ip4(&p, &c);
+	run_one(l->dp, &sc, in->hook, &p, &pass);
+	flowc_view(l->dp, &v);
+	assert_int_equal(v.luck.misses, 1);
+	assert_int_equal(v.entries, 65);
+	CPU_ZERO(&cpus);
+	for (i = 0; i < CPU_SETSIZE; i++)
+		CPU_SET(i, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+}
+
 /* sluice test-run, end to end. */
 
 static char tmpdir[64];
@@ -1920,6 +2023,8 @@ int main(void)
 		{ "rule-set swap: new rules decide, old ones gone", test_swap },
 		{ "flow cache: the IP length keeps packets apart",
 		  test_flow_cache_length },
+		{ "flow cache: cold after a flood of new keys, warm at a hit",
+		  test_flow_cache_cold },
 		{ "sluice test-run text", test_testrun_text },
 		{ "sluice test-run -j", test_testrun_json },
 	};
