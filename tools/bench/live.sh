@@ -29,7 +29,9 @@
 # the 4,096 sources, drop1m from the million, so the generator's own cost
 # is the same either side of a ratio).  Row read, a bare program that
 # reads the IPv4 header before it drops, is the floor of any filter: in
-# the split layout the frame was written on the other CPU.  The forward rows' frames, from
+# the split layout the frame was written on the other CPU.  Row rdredir
+# is that floor for forwarding: the destination address read, then the
+# bare devmap redirect (row redir, which reads nothing).  The forward rows' frames, from
 # 198.18.0.1 with the flood's ports, match no rule and take r0's policy,
 # forward; the redirect row's hit "rule add 60001 proto udp dport
 # FREE_DPORT redirect r1", a port no rule of the mix names.  A preflight
@@ -50,7 +52,7 @@
 # RULESET (full, or minimal: the set rule and the redirect rule, a
 # 1,000,000-prefix set, no other rule) and ROWS (a subset of: drop read
 # sl_drop sl_drop_nocap sl_drop_cap drop1m sl_drop1m nft kfwd kfwd1k
-# sl_xdp sl_fwd0 sl_fwd1k sl_tc redir sl_redir).
+# sl_xdp sl_fwd0 sl_fwd1k sl_tc redir rdredir sl_redir).
 #
 # Row sl_fwd0 is sluice forwarding with no rule at all: a second sluiced
 # (its own socket, pins and an empty rule list) attaches r0 for it, while
@@ -90,8 +92,8 @@ minimal) full=0 ;;
 	exit 1
 	;;
 esac
-ROWS=${ROWS:-drop read sl_drop sl_drop_nocap sl_drop_cap drop1m sl_drop1m nft kfwd kfwd1k sl_xdp sl_fwd0 sl_fwd1k sl_tc redir sl_redir}
-SPLIT_ROWS=${SPLIT_ROWS:-drop read sl_drop sl_drop_nocap sl_drop_cap drop1m sl_drop1m nft sl_xdp sl_fwd0 sl_fwd1k redir}
+ROWS=${ROWS:-drop read sl_drop sl_drop_nocap sl_drop_cap drop1m sl_drop1m nft kfwd kfwd1k sl_xdp sl_fwd0 sl_fwd1k sl_tc redir rdredir sl_redir}
+SPLIT_ROWS=${SPLIT_ROWS:-drop read sl_drop sl_drop_nocap sl_drop_cap drop1m sl_drop1m nft sl_xdp sl_fwd0 sl_fwd1k redir rdredir}
 MIX_OPTS=${MIX_OPTS:-}
 MIX=$(cd "$(dirname "$0")" && pwd)/mix.py
 . "$(dirname "$0")/lab.sh"
@@ -283,7 +285,7 @@ mounted=1
 mkdir "$BPFFS/redirect_maps"
 bpftool prog load "$BUILD/bpf/bench_drop.bpf.o" "$BPFFS/bench_drop"
 bpftool prog load "$BUILD/bpf/bench_read.bpf.o" "$BPFFS/bench_read"
-bpftool prog load "$BUILD/bpf/bench_redirect.bpf.o" "$BPFFS/bench_redirect" \
+bpftool prog loadall "$BUILD/bpf/bench_redirect.bpf.o" "$BPFFS/redirect" \
 	pinmaps "$BPFFS/redirect_maps"
 i=$(ns "$NS_RT" cat "/sys/class/net/$R1/ifindex")
 # The value is a host-endian __u32: little-endian on x86 and arm64.
@@ -328,6 +330,7 @@ row_title() {
 	sl_fwd1k) echo "sluice fwd no rules, 1,024 dst" ;;
 	sl_tc) echo "sluice forward, tc" ;;
 	redir) echo "bare devmap redirect" ;;
+	rdredir) echo "bare XDP read+redirect" ;;
 	sl_redir) echo "sluice redirect (rule)" ;;
 	esac
 }
@@ -343,7 +346,7 @@ row_args() {
 	case $1 in
 	drop | read | sl_drop | sl_drop_nocap | sl_drop_cap | nft) echo "$DROP_ARGS" ;;
 	drop1m | sl_drop1m) echo "$DROP1M_ARGS" ;;
-	redir | sl_redir) echo "$REDIR_ARGS" ;;
+	redir | rdredir | sl_redir) echo "$REDIR_ARGS" ;;
 	kfwd1k | sl_fwd1k) echo "$FWD1K_ARGS" ;;
 	*) echo "$FWD_ARGS" ;;
 	esac
@@ -353,7 +356,8 @@ row_up() {
 	case $1 in
 	drop | drop1m) ip -n "$NS_RT" link set dev "$R0" xdpdrv pinned "$BPFFS/bench_drop" ;;
 	read) ip -n "$NS_RT" link set dev "$R0" xdpdrv pinned "$BPFFS/bench_read" ;;
-	redir) ip -n "$NS_RT" link set dev "$R0" xdpdrv pinned "$BPFFS/bench_redirect" ;;
+	redir) ip -n "$NS_RT" link set dev "$R0" xdpdrv pinned "$BPFFS/redirect/bench_redirect" ;;
+	rdredir) ip -n "$NS_RT" link set dev "$R0" xdpdrv pinned "$BPFFS/redirect/bench_read_redirect" ;;
 	sl_drop | sl_drop1m | sl_xdp | sl_redir) sl attach "$R0" mode native >/dev/null ;;
 	sl_drop_cap)
 		sl attach "$R0" mode native >/dev/null
@@ -379,7 +383,7 @@ row_up() {
 
 row_down() {
 	case $1 in
-	drop | read | drop1m | redir) ip -n "$NS_RT" link set dev "$R0" xdpdrv off ;;
+	drop | read | drop1m | redir | rdredir) ip -n "$NS_RT" link set dev "$R0" xdpdrv off ;;
 	sl_fwd0 | sl_fwd1k) sl0 detach "$R0" >/dev/null ;;
 	sl_drop_nocap) slnc detach "$R0" >/dev/null ;;
 	sl_drop_cap)
@@ -758,6 +762,8 @@ measure() {
 		scale("bare XDP read+drop / bare XDP_DROP, 4,096 src", "read", "drop")
 		scale("sluice drop / nftables drop, 4,096 src", "sl_drop", "nft")
 		scale("sluice drop 1M src / nftables drop", "sl_drop1m", "nft")
+		scale("sluice fwd no rules / bare XDP read+redirect", "sl_fwd0", "rdredir")
+		scale("bare XDP read+redirect / bare devmap redirect", "rdredir", "redir")
 		scale("bare devmap redirect / kernel forwarding", "redir", "kfwd")
 		scale("sluice fwd 1,024 dst / kernel fwd 1,024 dst", "sl_fwd1k", "kfwd1k")
 		scale("sluice fwd no rules, 1,024 dst / one flow", "sl_fwd1k", "sl_fwd0")
