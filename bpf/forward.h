@@ -194,7 +194,7 @@ static __always_inline int sl_forward4(const struct sl_ctx *ctx,
 				       const struct sl_pkt *p,
 				       struct sl_decision *d)
 {
-	struct bpf_fib_lookup fib = { .family = SL_AF_INET };
+	struct bpf_fib_lookup fib;
 	const __u64 *key = NULL;
 	const struct sluice_fibc_nh *nh;
 	struct ethhdr *eth = ctx->data;
@@ -225,6 +225,9 @@ static __always_inline int sl_forward4(const struct sl_ctx *ctx,
 			return sl_fibc_send(ctx, eth, nh);
 		}
 	}
+	/* Only here: a cache hit does not pay for zeroing it. */
+	__builtin_memset(&fib, 0, sizeof(fib));
+	fib.family = SL_AF_INET;
 	sl_fib_ports(&fib, ctx, p);
 	fib.tos = iph->tos;
 	fib.tot_len = sl_fib_tot_len(ctx, bpf_ntohs(iph->tot_len));
@@ -243,7 +246,7 @@ static __always_inline int sl_forward6(const struct sl_ctx *ctx,
 				       const struct sl_pkt *p,
 				       struct sl_decision *d)
 {
-	struct bpf_fib_lookup fib = { .family = SL_AF_INET6 };
+	struct bpf_fib_lookup fib;
 	const __u64 *key = NULL;
 	const struct sluice_fibc_nh *nh;
 	struct ethhdr *eth = ctx->data;
@@ -274,6 +277,8 @@ static __always_inline int sl_forward6(const struct sl_ctx *ctx,
 			return sl_fibc_send(ctx, eth, nh);
 		}
 	}
+	__builtin_memset(&fib, 0, sizeof(fib));
+	fib.family = SL_AF_INET6;
 	sl_fib_ports(&fib, ctx, p);
 	fib.flowinfo = flowinfo;
 	fib.tot_len = sl_fib_tot_len(ctx, len);
