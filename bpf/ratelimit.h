@@ -22,6 +22,7 @@
 
 #include <sluice/abi.h>
 
+#include "clock.h"
 #include "ctx.h"
 #include "decision.h"
 #include "maps.h"
@@ -35,10 +36,11 @@
 #define SL_RL_TRIES 4
 
 /*
- * The clock is the coarse one, the kernel's tick: bpf_ktime_get_ns reads
- * the TSC and was most of what a rate-limited packet cost (30 of 38 ns
- * over a drop rule, measured with bpf_prog_test_run), the coarse clock is
- * a few loads.  Its time stands still for a tick, then jumps by one.  A
+ * The clock is the kernel's tick (clock.h): bpf_ktime_get_ns reads the
+ * TSC and was most of what a rate-limited packet cost (30 of 38 ns over a
+ * drop rule, measured with bpf_prog_test_run), bpf_ktime_get_coarse_ns
+ * 4 to 8 ns, the tick one load.  Its time stands still for a tick, then
+ * jumps by one.  A
  * bucket loses nothing by the jump while its burst holds a tick's refill
  * (TAT stays ahead of now), so a burst shorter than a tick counts as one;
  * 10 ms is the longest tick Linux has (HZ=100).
@@ -282,7 +284,7 @@ static __always_inline void sl_rate_limit(const struct sl_ctx *ctx,
 		units = ctx->len < SLUICE_RL_MAX_LEN ? ctx->len :
 						       SLUICE_RL_MAX_LEN;
 	cost = units * r->cost >> (r->shift & 63);
-	now = bpf_ktime_get_coarse_ns() << SLUICE_RL_TICK_SHIFT;
+	now = sl_tick_ns() << SLUICE_RL_TICK_SHIFT;
 	if (r->flags & (SLUICE_RL_PER_SRC | SLUICE_RL_PER_DST)) {
 		ok = sl_rl_keyed(p, r, prio, now, cost);
 	} else {

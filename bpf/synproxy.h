@@ -51,6 +51,7 @@
 
 #include <sluice/abi.h>
 
+#include "clock.h"
 #include "ctx.h"
 #include "decision.h"
 #include "forward.h"
@@ -406,7 +407,7 @@ __noinline int sl_sp_shortcut(const struct sl_pkt *p)
 	f = bpf_map_lookup_elem(&sl_sp_flood, &zero);
 	if (!f)
 		return 0;
-	now = bpf_ktime_get_coarse_ns();
+	now = sl_tick_ns();
 	if (!sl_sp_flooded(f, now))
 		return 0;
 	e = sl_sp_dest_of(f, p);
@@ -431,7 +432,7 @@ __noinline int sl_sp_found(const struct sl_pkt *p)
 	e->addr[0] = a[0];
 	e->addr[1] = a[1];
 	e->port_family = sl_sp_port_family(p);
-	e->found_ns = bpf_ktime_get_coarse_ns();
+	e->found_ns = sl_tick_ns();
 	return 0;
 }
 

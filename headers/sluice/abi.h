@@ -377,11 +377,12 @@ struct sluice_steer {
 /*
  * rate-limit (bpf/ratelimit.h).  A bucket is GCRA's one number, the
  * theoretical arrival time (TAT) of the next packet, in ticks of 1/16 ns
- * of CLOCK_MONOTONIC_COARSE (2^64 ticks are 36 years of uptime).  A packet
- * costing c ticks is admitted when max(TAT, now) + c - now <= tau, and
- * then moves TAT there; tau is the burst's cost.  One compare-and-swap
- * admits a packet, so a bucket shared by CPUs stays exact; a packet over
- * the limit only reads it.
+ * of the data plane's tick clock (bpf/clock.h: jiffies as nanoseconds,
+ * which start up to 1.4 years ahead of uptime; 2^64 ticks are 36 years).
+ * A packet costing c ticks is admitted when max(TAT, now) + c - now <=
+ * tau, and then moves TAT there; tau is the burst's cost.  One
+ * compare-and-swap admits a packet, so a bucket shared by CPUs stays
+ * exact; a packet over the limit only reads it.
  */
 #define SLUICE_RL_TICK_SHIFT 4 /* ticks per ns: 1 << 4 */
 /* Bytes past this count as this many: cost * len stays within 64 bits. */
