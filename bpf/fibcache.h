@@ -28,21 +28,34 @@
 #define SL_AF_INET 2
 #define SL_AF_INET6 10
 
-/* The epoch packets may use now; 0 if the cache is off. */
+/*
+ * The epoch packets may use now; 0 if the cache is off.  The lease, in
+ * CLOCK_MONOTONIC_COARSE as user space writes it, is read from that clock
+ * once a tick per CPU, not on every packet (a helper call, 4 to 8 ns):
+ * a lease of seconds then ends at most a tick late, and one renewed after
+ * it ended serves at most a tick late (the full lookup answers meanwhile).
+ */
 static __always_inline __u64 sl_fibc_epoch(void)
 {
+	struct sl_fibc_scratch *memo;
 	struct sluice_fibc_state *s;
 	__u32 zero = 0;
-	__u64 epoch;
+	__u64 epoch, tick;
 
 	s = bpf_map_lookup_elem(&sl_fibc_state, &zero);
-	if (!s)
+	memo = bpf_map_lookup_elem(&sl_fibc_scratch, &zero);
+	if (!s || !memo)
 		return 0;
 	/* One load: user space stores it whole, mode bits and all. */
 	epoch = *(volatile __u64 *)&s->epoch;
-	if (!epoch || bpf_ktime_get_coarse_ns() > s->lease_ns)
+	if (!epoch)
 		return 0;
-	return epoch;
+	tick = bpf_jiffies64();
+	if (memo->lease_tick != tick) {
+		memo->lease_tick = tick;
+		memo->leased = bpf_ktime_get_coarse_ns() <= s->lease_ns;
+	}
+	return memo->leased ? epoch : 0;
 }
 
 /*

@@ -494,9 +494,14 @@ struct {
 	__type(value, struct sluice_fibc_entry);
 } sl_fibc SEC(".maps");
 
-/* Where a key is kept for the lookup: the stack has no room left. */
+/*
+ * Per CPU: where a key is kept for the lookup (the stack has no room
+ * left), and the tick the lease was last checked at, with its answer.
+ */
 struct sl_fibc_scratch {
 	__u64 key[SLUICE_FIBC_KEY_WORDS];
+	__u64 lease_tick;
+	__u64 leased;
 };
 
 struct {

@@ -6,6 +6,9 @@
 # hop's MAC, a link going down, a more specific route, a policy rule.
 # After each change (and time for sluiced to handle the notification)
 # every datagram reaches the receiver the new state says, none the other.
+# Last, sluiced is stopped (SIGSTOP) until its lease on the cache runs out
+# (SLUICE_FIBC_LEASE_NS): a route changed then, which it cannot hear of,
+# is still followed, the cache being off.
 #
 #   c (10.214.1.2) --- r0 [r: sluiced] r1 --- s (10.214.2.2, D on lo)
 #                                       r2 --- t (10.214.3.2, D on lo)
@@ -16,7 +19,7 @@
 # the receivers gives their veth ends NAPI), then tc.
 . "$(dirname "$0")/../lib/tap.sh"
 
-plan 38
+plan 42
 lab_init fc
 
 C=10.214.1.2 RC=10.214.1.1 S=10.214.2.2 RS=10.214.2.1 T=10.214.3.2 RT=10.214.3.1
@@ -135,6 +138,17 @@ for mode in native tc; do
 	settled "ip rule from $C lookup 100 (via s)" s t
 	nsx r ip rule del from $C lookup 100 prio 100
 	settled "the rule deleted: via t again" t s
+
+	# ip netns exec forks: the daemon is the sluiced among DPID's kin.
+	for p in $(pgrep -f -- "$SOCK"); do
+		[ "$(cat /proc/$p/comm 2>/dev/null)" = sluiced ] && SLPID=$p
+	done
+	kill -STOP "$SLPID"
+	sleep 3.5
+	nsx r ip route replace $D/32 via $S
+	settled "sluiced stopped past its lease: a new route followed" s t
+	kill -CONT "$SLPID"
+	nsx r ip route replace $D/32 via $T
 
 	kill $SPID 2>/dev/null
 	wait $SPID 2>/dev/null
