@@ -30,7 +30,7 @@ if [ ! -x "$PG" ]; then
 	exit 1
 fi
 
-plan 37
+plan 41
 lab_init sp
 ns_add c && ns_add s && veth c 10.216.1.2/24 s 10.216.1.1/24 0 || exit 1
 C0=${TAG}c0 S0=${TAG}s0
@@ -131,10 +131,21 @@ for mode in auto generic; do
 		"$(($(nst TcpExtListenDrops) - drops0))" 0
 	is "$mode: the kernel sent no cookie of its own (TcpExtSyncookiesSent)" \
 		"$(($(nst TcpExtSyncookiesSent) - ksent0))" 0
-	is "$mode: the kernel took 10 cookie ACKs (TcpExtSyncookiesRecv)" \
-		"$(($(nst TcpExtSyncookiesRecv) - recv0))" 10
-	is "$mode: sluice passed 10 cookie ACKs" \
-		"$(($(stat_pk "$S0" $hook reasons cookie-valid) - valid0))" 10
+	# A connection's ACK and its first data segment both carry the
+	# cookie; when the two race on the two CPUs (the flood keeps the
+	# backlogs long) both find no socket yet and both are checked, by
+	# sluice and then by the kernel, which keeps one child.  So one
+	# cookie ACK a connection at least, two at most, and every one the
+	# kernel took was one sluice passed.
+	recv=$(($(nst TcpExtSyncookiesRecv) - recv0))
+	valid=$(($(stat_pk "$S0" $hook reasons cookie-valid) - valid0))
+	cmp_ok "$mode: the kernel took a cookie ACK for each of the 10 connections" \
+		"$recv" -ge 10
+	cmp_ok "$mode: ... and two a connection at most (TcpExtSyncookiesRecv)" \
+		"$recv" -le 20
+	cmp_ok "$mode: sluice passed every cookie ACK the kernel took" \
+		"$valid" -ge "$recv"
+	cmp_ok "$mode: ... and two a connection at most" "$valid" -le 20
 
 	bad0=$(stat_pk "$S0" $hook reasons cookie-invalid)
 	fail0=$(nst TcpExtSyncookiesFailed)
