@@ -193,9 +193,9 @@ sl_fibc_get(const __u64 *key, __u32 family, __u64 h, __u64 epoch, __u32 len)
 }
 
 /*
- * Keep a successful answer (sl_way_pick() chooses the way).  Its MTU is the route's (the lookup reports
- * it when it checked a length); without one the entry would skip the
- * check, so it is not kept.
+ * Keep a successful answer (sl_way_pick() chooses the way).  Its MTU is
+ * the route's (the lookup reports it when it checked a length); without
+ * one the entry would skip the check, so it is not kept.
  */
 static __always_inline void sl_fibc_put(const __u64 *key, __u32 family, __u64 h,
 					__u64 epoch,

@@ -208,7 +208,8 @@ struct {
  * syn-proxy under a flood (synproxy.h): per CPU, the SYNs of this window
  * and the last, and the destinations whose listener a lookup found lately.
  */
-#define SL_SP_DESTS 16
+#define SL_SP_DEST_BITS 4
+#define SL_SP_DESTS (1 << SL_SP_DEST_BITS)
 
 struct sl_sp_dest {
 	__u64 addr[2];

@@ -354,6 +354,13 @@ static __always_inline int sl_sp_drop(const struct sl_ctx *ctx,
 	return sl_ret_drop(ctx);
 }
 
+/* A SYN alone: no ACK, RST or FIN with it. */
+static __always_inline bool sl_sp_syn_only(__u8 flags)
+{
+	return (flags & (SL_TCP_SYN | SL_TCP_ACK | SL_TCP_RST | SL_TCP_FIN)) ==
+	       SL_TCP_SYN;
+}
+
 /* Counts a SYN; true when this CPU is under a flood of them. */
 static __always_inline bool sl_sp_flooded(struct sl_sp_flood *f, __u64 now)
 {
@@ -381,10 +388,8 @@ static __always_inline struct sl_sp_dest *sl_sp_dest_of(struct sl_sp_flood *f,
 
 	return &f->dest[((a[0] ^ a[1] ^ sl_sp_port_family(p)) *
 			 0x9e3779b97f4a7c15ULL) >>
-			(64 - 4)];
+			(64 - SL_SP_DEST_BITS)];
 }
-
-_Static_assert(SL_SP_DESTS == 1 << 4, "sl_sp_dest_of: 16 slots");
 
 /*
  * Counts a SYN; 1 when it is one, this CPU is under a flood and a lookup
@@ -401,8 +406,7 @@ __noinline int sl_sp_shortcut(const struct sl_pkt *p)
 	__u64 now;
 
 	if (!p || !(p->has & SLUICE_HAS_TCP) ||
-	    (p->key.tcp_flags &
-	     (SL_TCP_SYN | SL_TCP_ACK | SL_TCP_RST | SL_TCP_FIN)) != SL_TCP_SYN)
+	    !sl_sp_syn_only(p->key.tcp_flags))
 		return 0;
 	f = bpf_map_lookup_elem(&sl_sp_flood, &zero);
 	if (!f)
@@ -658,8 +662,7 @@ static __always_inline int sl_sp_run(const struct sl_ctx *ctx,
 	if (!(p->has & SLUICE_HAS_TCP) ||
 	    sl_sp_locate(ctx->data, ctx->data_end, p->key.family, &at))
 		return sl_to_kernel(ctx, d, SLUICE_REASON_UNSUPPORTED);
-	syn = (flags & (SL_TCP_SYN | SL_TCP_ACK | SL_TCP_RST | SL_TCP_FIN)) ==
-	      SL_TCP_SYN;
+	syn = sl_sp_syn_only(flags);
 	/* Neither a SYN nor a possible first ACK: none of our business. */
 	if (!syn &&
 	    (flags & (SL_TCP_SYN | SL_TCP_RST | SL_TCP_ACK)) != SL_TCP_ACK)
