@@ -401,6 +401,14 @@ struct {
 	__type(value, struct sluice_rl_slot);
 } sl_rl_key_bkt SEC(".maps");
 
+/* What this CPU drew from a bucket and did not yet spend (abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SLUICE_RL_CREDITS);
+	__type(key, __u32);
+	__type(value, struct sluice_rl_credit);
+} sl_rl_credits SEC(".maps");
+
 /* Packets and bytes each rule dropped over its limit, by priority. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -52,24 +52,50 @@ static __always_inline __u64 sl_rl_tau(const struct sluice_rl_rule *r)
 	return r->tau > SL_RL_LONGEST_TICK ? r->tau : SL_RL_LONGEST_TICK;
 }
 
-/* Admit a packet costing cost ticks into the bucket whose TAT is *tat. */
-static __always_inline bool sl_rl_admit(__u64 *tat, __u64 now, __u64 cost,
-					__u64 tau)
+/*
+ * Admit a packet costing cost ticks into the bucket whose TAT is *tat,
+ * named bucket in this CPU's credits: from the credit it drew in this
+ * tick, or else by moving TAT, by a quantum when the burst has room for
+ * one (what the packet leaves of it is the credit).
+ */
+static __always_inline bool sl_rl_admit(__u64 *tat, __u32 bucket, __u64 now,
+					__u64 cost, __u64 tau)
 {
-	__u64 seen = *(volatile __u64 *)tat, base, next, old;
+	__u32 at = sluice_rl_credit_slot(bucket);
+	struct sluice_rl_credit *c;
+	__u64 seen, base, grab, old, left = 0;
 	int i;
 
+	c = bpf_map_lookup_elem(&sl_rl_credits, &at);
+	if (c && c->bucket == bucket && c->tick == now) {
+		if (c->left >= cost) {
+			c->left -= cost;
+			return true;
+		}
+		left = c->left;
+	}
+	seen = *(volatile __u64 *)tat;
 	for (i = 0; i < SL_RL_TRIES; i++) {
 		base = seen > now ? seen : now;
-		next = base + cost;
-		if (next - now > tau)
+		if (base + cost - now > tau)
 			return false;
-		old = __sync_val_compare_and_swap(tat, seen, next);
+		grab = cost;
+		if (cost < SLUICE_RL_QUANTUM &&
+		    base + SLUICE_RL_QUANTUM - now <= tau)
+			grab = SLUICE_RL_QUANTUM;
+		old = __sync_val_compare_and_swap(tat, seen, base + grab);
 		if (old == seen)
-			return true;
+			break;
 		seen = old;
 	}
-	return false;
+	if (i == SL_RL_TRIES)
+		return false;
+	if (c && grab > cost) {
+		c->bucket = bucket;
+		c->tick = now;
+		c->left = left + grab - cost;
+	}
+	return true;
 }
 
 static __always_inline __u64 sl_rl_mask(__u32 len, __u32 from)
@@ -254,7 +280,9 @@ __noinline int sl_rl_keyed(const struct sl_pkt *p,
 			/* Once a tick at most: the line stays shared. */
 			if (s->seen != now)
 				s->seen = now;
-			return sl_rl_admit(&s->tat, now, cost, sl_rl_tau(r));
+			return sl_rl_admit(&s->tat,
+					   sluice_rl_credit_bucket(at, 1), now,
+					   cost, sl_rl_tau(r));
 		}
 		if (!victim || sl_rl_before(s, victim, now))
 			victim = s;
@@ -289,7 +317,8 @@ static __always_inline void sl_rate_limit(const struct sl_ctx *ctx,
 		ok = sl_rl_keyed(p, r, prio, now, cost);
 	} else {
 		b = bpf_map_lookup_elem(&sl_rl_rule_bkt, &prio);
-		ok = b && sl_rl_admit(&b->tat, now, cost, sl_rl_tau(r));
+		ok = b && sl_rl_admit(&b->tat, sluice_rl_credit_bucket(idx, 0),
+				      now, cost, sl_rl_tau(r));
 	}
 	if (ok) {
 		d->action = d->policy;

@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define SLUICE_ABI_VERSION 15
+#define SLUICE_ABI_VERSION 16
 
 /* Limits. */
 #define SLUICE_MAX_IFACES 256 /* attached interfaces (slots) */
@@ -380,9 +380,9 @@ struct sluice_steer {
  * of the data plane's tick clock (bpf/clock.h: jiffies as nanoseconds,
  * which start up to 1.4 years ahead of uptime; 2^64 ticks are 36 years).
  * A packet costing c ticks is admitted when max(TAT, now) + c - now <=
- * tau, and then moves TAT there; tau is the burst's cost.  One
- * compare-and-swap admits a packet, so a bucket shared by CPUs stays
- * exact; a packet over the limit only reads it.
+ * tau, and then moves TAT there; tau is the burst's cost.  A
+ * compare-and-swap moves it, so a bucket shared by CPUs stays exact (by
+ * a quantum at a time, below); a packet over the limit only reads it.
  */
 #define SLUICE_RL_TICK_SHIFT 4 /* ticks per ns: 1 << 4 */
 /* Bytes past this count as this many: cost * len stays within 64 bits. */
@@ -417,6 +417,41 @@ _Static_assert(sizeof(struct sluice_rl_rule) == 24, "sluice_rl_rule");
 struct sluice_rl_bucket {
 	__u64 tat; /* in ticks; 0: full */
 };
+
+/*
+ * A compare-and-swap per admitted packet is most of what a limit costs
+ * (8 to 10 ns, bpf_prog_test_run), and matters only where a limit admits
+ * millions of packets a second.  So a CPU that moves a bucket's TAT moves
+ * it by at least SLUICE_RL_QUANTUM ticks when the burst has room, and
+ * spends what its packet did not cost, in this tick only, from a credit
+ * of its own: a limit over 1 Mpps takes one compare-and-swap for many
+ * packets; one under it (its packet costs more than a quantum) is
+ * untouched.  A credit the tick ends before a packet spends is lost, so
+ * a limit admits less by at most a quantum per CPU per tick (0.1 % per
+ * CPU at HZ=1000).  Credits are per CPU, slots direct-mapped by bucket.
+ */
+#define SLUICE_RL_QUANTUM (1000ULL << SLUICE_RL_TICK_SHIFT) /* 1 us */
+#define SLUICE_RL_CREDITS 256
+
+struct sluice_rl_credit {
+	__u64 tick; /* the tick it was drawn in: spent in no other */
+	__u64 left; /* in ticks */
+	__u32 bucket; /* sluice_rl_credit_bucket(); 0: none */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct sluice_rl_credit) == 24, "sluice_rl_credit");
+
+/* A bucket's name in the credits: a rule's own, or a slot of the table. */
+static inline __u32 sluice_rl_credit_bucket(__u32 idx, int keyed)
+{
+	return keyed ? idx | 1U << 31 : idx + 1;
+}
+
+static inline __u32 sluice_rl_credit_slot(__u32 bucket)
+{
+	return (bucket * 0x9e3779b9U) >> 24;
+}
+_Static_assert(SLUICE_RL_CREDITS == 1 << 8, "sluice_rl_credit_slot");
 
 /* The key of a "per" bucket: the rule and the masked address. */
 struct sluice_rl_key {
