@@ -23,6 +23,13 @@
 #              reaches it), h1 in auto; what a NIC's native XDP does
 #   sl_generic (only when CASES names it) h0 in generic XDP: about what
 #              tc costs, both being the skb path
+#   tc_floor   (only when CASES names it) no sluice; h0's tc ingress drops
+#              every frame (bench_drop.bpf.c's tc program): the least any
+#              defence at tc can cost, the kernel having made the skb and
+#              run GRO; it answers no SYN: no preflight and no target
+#   tc_reflect (only when CASES names it) as tc_floor, but the program sends
+#              each frame back out of h0 unchanged: the floor of a SYN-ACK
+#              made at tc, whose making and cookie it leaves out
 #
 # CPU (split layout, shared/BENCHMARKING.md): pktgen on CPU 0; h0 in
 # threaded NAPI, its kthread pinned to CPU 1, so everything the host does
@@ -68,7 +75,7 @@ for b in pktgen sluiced sluice; do
 		exit 1
 	}
 done
-for t in ip ethtool nstat taskset awk "$PY"; do
+for t in ip tc ethtool nstat taskset awk "$PY"; do
 	command -v "$t" >/dev/null || {
 		echo "synflood: $t is missing: sh tools/deps.sh --test installs it" >&2
 		exit 1
@@ -223,12 +230,19 @@ case_up() {
 		slh attach "$H0" mode generic >/dev/null
 		slh attach "$H1" >/dev/null
 		;;
+	tc_floor | tc_reflect)
+		ns "$NS_HOST" tc qdisc add dev "$H0" clsact
+		ns "$NS_HOST" tc filter add dev "$H0" ingress bpf direct-action \
+			obj "$BUILD/bpf/bench_drop.bpf.o" \
+			sec "tc" program "bench_$(echo "$1" | sed 's/_floor/_drop/')"
+		;;
 	esac
 	pin
 }
 case_down() {
 	case $1 in
 	kernel) ;;
+	tc_floor | tc_reflect) ns "$NS_HOST" tc qdisc del dev "$H0" clsact ;;
 	*)
 		slh detach "$H0" >/dev/null
 		slh detach "$H1" >/dev/null
@@ -241,6 +255,8 @@ case_title() {
 	sl_auto) echo "sluice syn-proxy, mode auto (tc)" ;;
 	sl_native) echo "sluice syn-proxy, native XDP" ;;
 	sl_generic) echo "sluice syn-proxy, generic XDP" ;;
+	tc_floor) echo "floor: a tc program that drops" ;;
+	tc_reflect) echo "floor: a tc program that sends back" ;;
 	esac
 }
 
@@ -270,6 +286,7 @@ flood() { # extra pktgen options...
 		--tcp-syn --dport $PORT --cpu 0 "$@"
 }
 for c in $CASES; do
+	case $c in tc_*) continue ;; esac
 	case_up "$c"
 	k0=$(kcookies) s0=$(slcookies) x0=$(rx_h0)
 	(flood --count $N --rate 20000 --batch 4 >/dev/null)
@@ -388,6 +405,14 @@ END {
 		if (c == "kernel")
 			continue
 		n = 0
+		if (c ~ /^tc_/) {
+			for (r = 1; r <= rounds; r++)
+				if (napi["kernel", r] > 0)
+					v[++n] = napi[c, r] / napi["kernel", r]
+			printf "  %-38s CPU/flood packet %.2f of the kernel'"'"'s (a floor, for scale)\n",
+				title[c], median(v, n)
+			continue
+		}
 		for (r = 1; r <= rounds; r++)
 			if (napi["kernel", r] > 0)
 				v[++n] = napi[c, r] / napi["kernel", r]
