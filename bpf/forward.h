@@ -293,8 +293,6 @@ static __always_inline int sl_forward6(const struct sl_ctx *ctx,
 	return sl_fib_send(ctx, eth, &fib);
 }
 
-extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
-
 #define SL_IFF_LOOPBACK 0x8
 
 /*
