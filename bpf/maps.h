@@ -401,6 +401,14 @@ struct {
 	__type(value, struct sluice_rl_slot);
 } sl_rl_key_bkt SEC(".maps");
 
+/* The secret of the "per" table's hash (ratelimit.h); 0: not drawn yet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} sl_rl_secret SEC(".maps");
+
 /* What this CPU drew from a bucket and did not yet spend (abi.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

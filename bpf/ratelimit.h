@@ -163,21 +163,22 @@ _Static_assert(SL_RL_SETS == 1 << SL_RL_SET_BITS, "SL_RL_SET_BITS");
 
 /*
  * The hash's secret, drawn by the first packet that needs it: a spoofer
- * who cannot tell which sources share a set cannot aim at one.  Not
- * pinned: a daemon started again draws another, and the buckets placed
- * under the old one are found no more (they come back full) and are the
- * first evicted.
+ * who cannot tell which sources share a set cannot aim at one.  It lives
+ * in a map pinned with the buckets, so a daemon started again finds the
+ * buckets it had, an emptied one still empty.
  */
-static __u64 sl_rl_secret;
-
 static __always_inline __u64 sl_rl_seed(void)
 {
-	__u64 s = *(volatile __u64 *)&sl_rl_secret, old;
+	__u32 zero = 0;
+	__u64 *at = bpf_map_lookup_elem(&sl_rl_secret, &zero), s, old;
 
+	if (!at)
+		return 1;
+	s = *(volatile __u64 *)at;
 	if (s)
 		return s;
 	s = (__u64)bpf_get_prandom_u32() << 32 | bpf_get_prandom_u32() | 1;
-	old = __sync_val_compare_and_swap(&sl_rl_secret, 0, s);
+	old = __sync_val_compare_and_swap(at, 0, s);
 	return old ? old : s;
 }
 

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mount.h>
 
 #include <arpa/inet.h>
 #include <linux/bpf.h>
@@ -47,9 +48,10 @@ struct lab {
 	unsigned int slot;
 };
 
-static struct lab *lab_open(const char *config)
+/* pins: the maps' pin directory, as sluiced's; NULL: private maps. */
+static struct lab *lab_open_pinned(const char *config, const char *pins)
 {
-	struct sl_dp_opts opts = { .trace = true };
+	struct sl_dp_opts opts = { .pin_dir = pins, .trace = true };
 	char err[SL_ERR_LEN] = "";
 	struct sl_config cfg;
 	struct lab *l = calloc(1, sizeof(*l));
@@ -70,6 +72,11 @@ static struct lab *lab_open(const char *config)
 	assert_true(ret > 0);
 	l->slot = ret;
 	return l;
+}
+
+static struct lab *lab_open(const char *config)
+{
+	return lab_open_pinned(config, NULL);
 }
 
 static void lab_close(struct lab *l)
@@ -628,6 +635,51 @@ static bool has_key(const struct lab *l, unsigned int prio, int family,
 	return found;
 }
 
+/*
+ * sluiced started again opens the data plane on the same pins: the "per"
+ * buckets it had are found, an emptied one still empty (the hash's secret
+ * is pinned with them), and another source still has a full one.
+ */
+static void test_pinned_buckets(void **state)
+{
+	/* A byte a second: a 1,000-byte frame is 1,000 s, past any load. */
+	const char *conf =
+		"rule add 10 proto udp rate-limit 8bit/1500b per src\n";
+	static char dir[] = "/tmp/sl-rl-pins-XXXXXX";
+	char pins[64];
+	struct lab *l;
+	struct pkt p, q;
+
+	assert_non_null(mkdtemp(dir));
+	*state = dir;
+	assert_int_equal(mount("bpf", dir, "bpf", 0, NULL), 0);
+	snprintf(pins, sizeof(pins), "%s/sluice", dir);
+	udp(&p, "10.0.0.1", "10.9.9.9", 1000);
+	udp(&q, "10.0.0.2", "10.9.9.9", 1000);
+
+	l = lab_open_pinned(conf, pins);
+	expect_admitted(l, SLUICE_HOOK_XDP, &p, 10);
+	expect_limited(l, SLUICE_HOOK_XDP, &p, 10);
+	lab_close(l);
+
+	l = lab_open_pinned(conf, pins);
+
+	expect_limited(l, SLUICE_HOOK_XDP, &p, 10);
+	expect_limited(l, SLUICE_HOOK_TC, &p, 10);
+	expect_admitted(l, SLUICE_HOOK_XDP, &q, 10);
+	lab_close(l);
+}
+
+/* The bpffs test_pinned_buckets mounted, gone however the test ended. */
+static int unmount_pins(void **state)
+{
+	if (*state) {
+		umount2(*state, MNT_DETACH);
+		rmdir(*state);
+	}
+	return 0;
+}
+
 static __u64 inserts(const struct lab *l)
 {
 	struct sl_dp_usage u;
@@ -797,6 +849,7 @@ int main(void)
 		cmocka_unit_test(test_per_dst),
 		cmocka_unit_test(test_bytes),
 		cmocka_unit_test(test_spoofed_flood),
+		cmocka_unit_test_teardown(test_pinned_buckets, unmount_pins),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
