@@ -29,7 +29,10 @@
 # the 4,096 sources, drop1m from the million, so the generator's own cost
 # is the same either side of a ratio).  Row read, a bare program that
 # reads the IPv4 header before it drops, is the floor of any filter: in
-# the split layout the frame was written on the other CPU.  Row rdredir
+# the split layout the frame was written on the other CPU.  Row rdtbl1m
+# is that floor for a lookup in a structure past the CPU's caches: the
+# million sources, each frame's source read, then one line of a 64 MB
+# table the source picks (bench_read_table.bpf.c).  Row rdredir
 # is that floor for forwarding: the destination address read, then the
 # bare devmap redirect (row redir, which reads nothing).  The forward rows' frames, from
 # 198.18.0.1 with the flood's ports, match no rule and take r0's policy,
@@ -51,8 +54,8 @@
 # gen, e.g. "--lengths 16,24,32 --exact-ports"), and for experiments
 # RULESET (full, or minimal: the set rule and the redirect rule, a
 # 1,000,000-prefix set, no other rule) and ROWS (a subset of: drop read
-# sl_drop sl_drop_nocap sl_drop_cap drop1m sl_drop1m nft kfwd kfwd1k
-# sl_xdp sl_fwd0 sl_fwd1k sl_tc redir rdredir sl_redir).
+# sl_drop sl_drop_nocap sl_drop_cap drop1m rdtbl1m sl_drop1m nft kfwd
+# kfwd1k sl_xdp sl_fwd0 sl_fwd1k sl_tc redir rdredir sl_redir).
 #
 # Row sl_fwd0 is sluice forwarding with no rule at all: a second sluiced
 # (its own socket, pins and an empty rule list) attaches r0 for it, while
@@ -92,8 +95,8 @@ minimal) full=0 ;;
 	exit 1
 	;;
 esac
-ROWS=${ROWS:-drop read sl_drop sl_drop_nocap sl_drop_cap drop1m sl_drop1m nft kfwd kfwd1k sl_xdp sl_fwd0 sl_fwd1k sl_tc redir rdredir sl_redir}
-SPLIT_ROWS=${SPLIT_ROWS:-drop read sl_drop sl_drop_nocap sl_drop_cap drop1m sl_drop1m nft sl_xdp sl_fwd0 sl_fwd1k redir rdredir}
+ROWS=${ROWS:-drop read sl_drop sl_drop_nocap sl_drop_cap drop1m rdtbl1m sl_drop1m nft kfwd kfwd1k sl_xdp sl_fwd0 sl_fwd1k sl_tc redir rdredir sl_redir}
+SPLIT_ROWS=${SPLIT_ROWS:-drop read sl_drop sl_drop_nocap sl_drop_cap drop1m rdtbl1m sl_drop1m nft sl_xdp sl_fwd0 sl_fwd1k redir rdredir}
 MIX_OPTS=${MIX_OPTS:-}
 MIX=$(cd "$(dirname "$0")" && pwd)/mix.py
 . "$(dirname "$0")/lab.sh"
@@ -135,7 +138,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 0
 fi
 for b in pktgen sluiced sluice bpf/bench_drop.bpf.o bpf/bench_read.bpf.o \
-	bpf/bench_redirect.bpf.o; do
+	bpf/bench_read_table.bpf.o bpf/bench_redirect.bpf.o; do
 	[ -e "$BUILD/$b" ] || {
 		echo "live: $BUILD/$b is missing: run make first" >&2
 		exit 1
@@ -285,6 +288,7 @@ mounted=1
 mkdir "$BPFFS/redirect_maps"
 bpftool prog load "$BUILD/bpf/bench_drop.bpf.o" "$BPFFS/bench_drop"
 bpftool prog load "$BUILD/bpf/bench_read.bpf.o" "$BPFFS/bench_read"
+bpftool prog load "$BUILD/bpf/bench_read_table.bpf.o" "$BPFFS/bench_read_table"
 bpftool prog loadall "$BUILD/bpf/bench_redirect.bpf.o" "$BPFFS/redirect" \
 	pinmaps "$BPFFS/redirect_maps"
 i=$(ns "$NS_RT" cat "/sys/class/net/$R1/ifindex")
@@ -321,6 +325,7 @@ row_title() {
 	sl_drop_nocap) echo "sluice drop, no capture code" ;;
 	sl_drop_cap) echo "sluice drop, capturing another" ;;
 	drop1m) echo "bare XDP_DROP, 1M src" ;;
+	rdtbl1m) echo "bare read+64 MB table, 1M src" ;;
 	sl_drop1m) echo "sluice drop, 1M src" ;;
 	nft) echo "nftables ingress drop, 4,096 src" ;;
 	kfwd) echo "kernel IPv4 forwarding" ;;
@@ -338,14 +343,14 @@ row_title() {
 # Where the row's frames are counted, and with what frames.
 row_sink() {
 	case $1 in
-	drop | read | sl_drop* | drop1m | nft) echo "$NS_RT $R0" ;;
+	drop | read | sl_drop* | drop1m | rdtbl1m | nft) echo "$NS_RT $R0" ;;
 	*) echo "$NS_SINK $S0" ;;
 	esac
 }
 row_args() {
 	case $1 in
 	drop | read | sl_drop | sl_drop_nocap | sl_drop_cap | nft) echo "$DROP_ARGS" ;;
-	drop1m | sl_drop1m) echo "$DROP1M_ARGS" ;;
+	drop1m | rdtbl1m | sl_drop1m) echo "$DROP1M_ARGS" ;;
 	redir | rdredir | sl_redir) echo "$REDIR_ARGS" ;;
 	kfwd1k | sl_fwd1k) echo "$FWD1K_ARGS" ;;
 	*) echo "$FWD_ARGS" ;;
@@ -367,6 +372,7 @@ row_up() {
 	case $1 in
 	drop | drop1m) ip -n "$NS_RT" link set dev "$R0" xdpdrv pinned "$BPFFS/bench_drop" ;;
 	read) ip -n "$NS_RT" link set dev "$R0" xdpdrv pinned "$BPFFS/bench_read" ;;
+	rdtbl1m) ip -n "$NS_RT" link set dev "$R0" xdpdrv pinned "$BPFFS/bench_read_table" ;;
 	redir) ip -n "$NS_RT" link set dev "$R0" xdpdrv pinned "$BPFFS/redirect/bench_redirect" ;;
 	rdredir) ip -n "$NS_RT" link set dev "$R0" xdpdrv pinned "$BPFFS/redirect/bench_read_redirect" ;;
 	sl_drop | sl_drop1m | sl_xdp | sl_redir) native sl ;;
@@ -394,7 +400,7 @@ row_up() {
 
 row_down() {
 	case $1 in
-	drop | read | drop1m | redir | rdredir) ip -n "$NS_RT" link set dev "$R0" xdpdrv off ;;
+	drop | read | drop1m | rdtbl1m | redir | rdredir) ip -n "$NS_RT" link set dev "$R0" xdpdrv off ;;
 	sl_fwd0 | sl_fwd1k) sl0 detach "$R0" >/dev/null ;;
 	sl_drop_nocap) slnc detach "$R0" >/dev/null ;;
 	sl_drop_cap)
@@ -773,6 +779,8 @@ measure() {
 		scale("bare XDP read+drop / bare XDP_DROP, 4,096 src", "read", "drop")
 		scale("sluice drop / nftables drop, 4,096 src", "sl_drop", "nft")
 		scale("sluice drop 1M src / nftables drop", "sl_drop1m", "nft")
+		scale("sluice drop / bare read+64 MB table, 1M src", "sl_drop1m", "rdtbl1m")
+		scale("bare read+64 MB table / bare XDP_DROP, 1M src", "rdtbl1m", "drop1m")
 		scale("sluice fwd no rules / bare XDP read+redirect", "sl_fwd0", "rdredir")
 		scale("bare XDP read+redirect / bare devmap redirect", "rdredir", "redir")
 		scale("bare devmap redirect / kernel forwarding", "redir", "kfwd")
