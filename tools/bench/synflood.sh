@@ -23,11 +23,11 @@
 #              reaches it), h1 in auto; what a NIC's native XDP does
 #   sl_generic (only when CASES names it) h0 in generic XDP: about what
 #              tc costs, both being the skb path
-#   tc_floor   (only when CASES names it) no sluice; h0's tc ingress drops
+#   tc_floor   no sluice; h0's tc ingress drops
 #              every frame (bench_drop.bpf.c's tc program): the least any
 #              defence at tc can cost, the kernel having made the skb and
 #              run GRO; it answers no SYN: no preflight and no target
-#   tc_reflect (only when CASES names it) as tc_floor, but the program sends
+#   tc_reflect as tc_floor, but the program sends
 #              each frame back out of h0 unchanged: the floor of a SYN-ACK
 #              made at tc, whose making and cookie it leaves out
 #
@@ -52,7 +52,8 @@
 # and read the server's "ok" within CTIMEOUT seconds.
 #
 # Environment: BUILD (build), ROUNDS (5), WARM (1 s), WINDOW (3 s), CONNS
-# (100 a round), CTIMEOUT (3 s), CASES ("kernel sl_auto sl_native").
+# (100 a round), CTIMEOUT (3 s), CASES ("kernel sl_auto sl_native tc_floor
+# tc_reflect").
 set -eu
 
 BUILD=$(cd "${BUILD:-build}" && pwd)
@@ -61,7 +62,7 @@ WARM=${WARM:-1}
 WINDOW=${WINDOW:-3}
 CONNS=${CONNS:-100}
 CTIMEOUT=${CTIMEOUT:-3}
-CASES=${CASES:-kernel sl_auto sl_native}
+CASES=${CASES:-kernel sl_auto sl_native tc_floor tc_reflect}
 PY=/usr/bin/python3
 . "$(dirname "$0")/lab.sh"
 
