@@ -251,14 +251,10 @@ static __always_inline bool sl_rl_make(struct sluice_rl_slot *s,
 	return true;
 }
 
-/*
- * A global subprogram: what it keeps lives on a frame of its own, not on
- * the pipeline's, whose deepest call chain (syn-proxy's) is near the
- * verifier's 512 bytes.  Returns 1 to admit.
- */
-__noinline int sl_rl_keyed(const struct sl_pkt *p,
-			   const struct sluice_rl_rule *r, __u32 prio,
-			   __u64 now, __u64 cost)
+/* A "per" rule's bucket for the packet admits it: 1, else 0. */
+static __always_inline int sl_rl_keyed(const struct sl_pkt *p,
+				       const struct sluice_rl_rule *r,
+				       __u32 prio, __u64 now, __u64 cost)
 {
 	struct sluice_rl_slot *s, *victim = NULL;
 	union sl_rl_kw u;
@@ -291,35 +287,51 @@ __noinline int sl_rl_keyed(const struct sl_pkt *p,
 	return victim && sl_rl_make(victim, &u, now, cost, sl_rl_tau(r));
 }
 
+#define SL_RL_UNSUPPORTED (-1)
+
+/*
+ * Whether rule idx (generation and priority) admits a packet of len
+ * bytes: 1 or 0, or SL_RL_UNSUPPORTED for a rule without parameters.  A
+ * global subprogram: what admitting keeps (a "per" key, the slots it
+ * weighs) lives on a frame of its own, not on the pipeline's, which every
+ * call chain carries, the deepest (syn-proxy's) near the verifier's 512
+ * bytes.
+ */
+__noinline int sl_rl_judge(const struct sl_pkt *p, __u32 idx, __u32 len)
+{
+	__u32 prio = idx & SLUICE_PRIO_MAX;
+	const struct sluice_rl_rule *r;
+	struct sluice_rl_bucket *b;
+	__u64 units = 1, cost, now;
+
+	r = bpf_map_lookup_elem(&sl_rl_params, &idx);
+	if (!r || !r->cost)
+		return SL_RL_UNSUPPORTED;
+	if (r->flags & SLUICE_RL_BYTES)
+		units = len < SLUICE_RL_MAX_LEN ? len : SLUICE_RL_MAX_LEN;
+	cost = units * r->cost >> (r->shift & 63);
+	now = sl_tick_ns() << SLUICE_RL_TICK_SHIFT;
+	if (r->flags & (SLUICE_RL_PER_SRC | SLUICE_RL_PER_DST))
+		return sl_rl_keyed(p, r, prio, now, cost);
+	b = bpf_map_lookup_elem(&sl_rl_rule_bkt, &prio);
+	return b && sl_rl_admit(&b->tat, sluice_rl_credit_bucket(idx, 0), now,
+				cost, sl_rl_tau(r));
+}
+
 static __always_inline void sl_rate_limit(const struct sl_ctx *ctx,
 					  const struct sl_pkt *p,
 					  struct sl_decision *d)
 {
 	__u32 prio = d->prio & SLUICE_PRIO_MAX;
-	__u32 idx = (d->gen & 1) * (SLUICE_PRIO_MAX + 1) + prio;
-	const struct sluice_rl_rule *r;
-	struct sluice_rl_bucket *b;
 	struct sluice_counter *c;
-	__u64 units = 1, cost, now;
-	bool ok;
+	int ok;
 
-	r = bpf_map_lookup_elem(&sl_rl_params, &idx);
-	if (!r || !r->cost) {
+	ok = sl_rl_judge(p, (d->gen & 1) * (SLUICE_PRIO_MAX + 1) + prio,
+			 ctx->len);
+	if (ok == SL_RL_UNSUPPORTED) {
 		d->action = SLUICE_ACT_PASS;
 		d->reason = SLUICE_REASON_UNSUPPORTED;
 		return;
-	}
-	if (r->flags & SLUICE_RL_BYTES)
-		units = ctx->len < SLUICE_RL_MAX_LEN ? ctx->len :
-						       SLUICE_RL_MAX_LEN;
-	cost = units * r->cost >> (r->shift & 63);
-	now = sl_tick_ns() << SLUICE_RL_TICK_SHIFT;
-	if (r->flags & (SLUICE_RL_PER_SRC | SLUICE_RL_PER_DST)) {
-		ok = sl_rl_keyed(p, r, prio, now, cost);
-	} else {
-		b = bpf_map_lookup_elem(&sl_rl_rule_bkt, &prio);
-		ok = b && sl_rl_admit(&b->tat, sluice_rl_credit_bucket(idx, 0),
-				      now, cost, sl_rl_tau(r));
 	}
 	if (ok) {
 		d->action = d->policy;
