@@ -145,7 +145,7 @@ $(BUILD)/selftests/%: selftests/%.c $(TEST_LIB) $(LIB) $(wildcard selftests/lib/
 	$(Q)$(CC) $(CFLAGS) -Iselftests/lib $(PKG_CFLAGS) $< -o $@ $(TEST_LIB) $(LIB) \
 		$(PKG_LIBS) -lcmocka
 
-test: all
+test: all nocap
 	$(Q)sh tools/deps.sh --test
 	$(Q)BUILD=$(BUILD) sh selftests/run.sh
 
