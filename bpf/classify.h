@@ -293,16 +293,32 @@ __noinline int sl_lookup(const struct sl_pkt *pkt, __u32 gen)
 	return w.best == SL_NO_RULE ? -1 : (int)w.best;
 }
 
+/* The verdict of rule best (SL_NO_RULE: none) of generation gen. */
+static __always_inline void sl_match_rule(__u32 best, __u32 gen,
+					  struct sl_match *m)
+{
+	struct sluice_crule *r;
+
+	if (best == SL_NO_RULE)
+		return;
+	r = bpf_map_lookup_elem(&sl_crules, &best);
+	if (!r)
+		return;
+	m->gen = gen;
+	m->prio = r->prio;
+	m->action = r->action;
+	m->arg = r->arg;
+}
+
 static __always_inline void sl_classify(const struct sl_pkt *p,
 					struct sl_match *m)
 {
+	const struct sluice_flowc_entry *e;
 	struct sl_flowc_luck *luck;
 	struct sluice_ruleset *rs;
-	struct sluice_crule *r;
 	struct sluice_state *st;
-	__u32 zero = 0, gen, best, epoch;
-	bool hit;
-	__u64 h;
+	__u32 zero = 0, gen, epoch;
+	__u64 h = 0;
 
 	m->prio = SL_NO_PRIO;
 	m->action = 0;
@@ -317,26 +333,24 @@ static __always_inline void sl_classify(const struct sl_pkt *p,
 	if (!rs || !rs->nrules)
 		return;
 	luck = epoch ? sl_flowc_cold() : NULL;
-	if (!luck) {
-		best = (__u32)sl_lookup(p, gen); /* -1: SL_NO_RULE */
-	} else {
+	if (luck) {
 		h = sl_flowc_hash(p);
-		hit = sl_flowc_get(p, h, epoch, &best);
-		sl_flowc_note(luck, hit);
-		if (!hit) {
-			best = (__u32)sl_lookup(p, gen);
-			sl_flowc_put(p, h, epoch, best);
+		e = sl_flowc_get(p, h, epoch);
+		sl_flowc_note(luck, e);
+		if (e) {
+			if (e->prio) {
+				m->gen = gen;
+				m->prio = e->prio;
+				m->action = e->action;
+				m->arg = e->arg;
+			}
+			return;
 		}
 	}
-	if (best == SL_NO_RULE)
-		return;
-	r = bpf_map_lookup_elem(&sl_crules, &best);
-	if (!r)
-		return;
-	m->gen = gen;
-	m->prio = r->prio;
-	m->action = r->action;
-	m->arg = r->arg;
+	sl_match_rule((__u32)sl_lookup(p, gen), gen, m); /* -1: SL_NO_RULE */
+	if (luck)
+		sl_flowc_put(p, h, epoch, m->prio == SL_NO_PRIO ? 0 : m->prio,
+			     m->action, m->arg);
 }
 
 #endif /* __SLUICE_CLASSIFY_H */

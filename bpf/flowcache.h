@@ -1,19 +1,21 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The flow cache: the rule a packet key was last classified to, per CPU.
+ * The flow cache: what a packet key was last classified to, per CPU.
  * API:
  *   sl_flowc_now()                    - the epoch to classify under, 0: off
  *   sl_flowc_cold()                   - NULL: pass the cache by this time
  *   sl_flowc_hash(p)                  - p's hash, for the two below
- *   sl_flowc_get(p, h, epoch, &rule)  - true when the cache knows p's rule
- *   sl_flowc_put(p, h, epoch, rule)   - remember it
+ *   sl_flowc_get(p, h, epoch)         - p's entry, NULL when not cached
+ *   sl_flowc_put(p, h, epoch, prio, action, arg) - remember p's rule
  *   sl_flowc_note(luck, hit)          - what the lookup found, for the next
  *
  * A flood comes from a few thousand sources, or from sources spread over
  * a large set: either way the classifier's indexes and the sets' tables
  * are far larger than the caches, and every packet pays a cache (and TLB)
  * miss per index it reads.  A key seen before costs one line here
- * instead.  The result depends only on the key and the IP length, the
+ * instead: the entry holds the rule's verdict (priority, action,
+ * argument), not its index, so a hit reads no rule.  The result depends
+ * only on the key and the IP length, the
  * rules and the sets, so one epoch tags it: user space bumps the epoch
  * after every change to rules or sets, and an entry of another epoch is
  * not used.  The epoch is read before the rules are (and x86 keeps loads
@@ -102,24 +104,26 @@ static __always_inline bool sl_flowc_same(const struct sluice_flowc_entry *e,
 		 (e->words[4] ^ w[4]) | (e->words[5] ^ w[5]));
 }
 
-static __always_inline bool sl_flowc_get(const struct sl_pkt *p, __u64 h,
-					 __u32 epoch, __u32 *rule)
+static __always_inline const struct sluice_flowc_entry *
+sl_flowc_get(const struct sl_pkt *p, __u64 h, __u32 epoch)
 {
 	__u32 i = sl_flowc_bucket(h), way;
 	struct sluice_flowc_entry *e;
 
 	for (way = 0; way < SLUICE_FLOWC_WAYS; way++, i++) {
 		e = bpf_map_lookup_elem(&sl_flowc, &i);
-		if (e && sl_flowc_same(e, p, epoch)) {
-			*rule = e->rule;
-			return true;
-		}
+		if (e && sl_flowc_same(e, p, epoch))
+			return e;
 	}
-	return false;
+	return NULL;
 }
 
+_Static_assert(SLUICE_HAS_LEN < 1 << 8, "sluice_flowc_entry: has is a byte");
+
+/* prio 0: no rule matched p. */
 static __always_inline void sl_flowc_put(const struct sl_pkt *p, __u64 h,
-					 __u32 epoch, __u32 rule)
+					 __u32 epoch, __u16 prio, __u8 action,
+					 __u32 arg)
 {
 	__u32 i = sl_flowc_bucket(h);
 	struct sluice_flowc_entry *e, *e1;
@@ -137,7 +141,9 @@ static __always_inline void sl_flowc_put(const struct sl_pkt *p, __u64 h,
 	__builtin_memcpy(e->words, p->words, sizeof(e->words));
 	e->has = p->has;
 	e->len = p->len;
-	e->rule = rule;
+	e->prio = prio;
+	e->action = action;
+	e->arg = arg;
 	e->epoch = epoch;
 }
 

@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define SLUICE_ABI_VERSION 16
+#define SLUICE_ABI_VERSION 17
 
 /* Limits. */
 #define SLUICE_MAX_IFACES 256 /* attached interfaces (slots) */
@@ -285,9 +285,10 @@ struct sluice_ruleset {
 };
 
 /*
- * The classifier's flow cache (bpf/flowcache.h): per CPU, the rule a
- * packet key was last classified to, tagged with the epoch of the rules
- * and sets it was classified under.  SLUICE_FLOWC_WAYS entries per
+ * The classifier's flow cache (bpf/flowcache.h): per CPU, what a packet
+ * key was last classified to (the best rule's priority, action and
+ * argument, so that a hit reads no rule), tagged with the epoch of the
+ * rules and sets it was classified under.  SLUICE_FLOWC_WAYS entries per
  * bucket; user space bumps the epoch after every change a packet could
  * see, which invalidates every entry at once.
  */
@@ -297,10 +298,11 @@ struct sluice_ruleset {
 
 struct sluice_flowc_entry {
 	__u64 words[SLUICE_KEY_WORDS]; /* the packet's struct sluice_key */
-	__u16 has; /* and its enum sluice_has */
-	__u16 pad;
+	__u8 has; /* and its enum sluice_has */
+	__u8 action; /* the best rule's enum sluice_action */
+	__u16 prio; /* the best rule's priority; 0: no rule matched */
 	__u32 len; /* and its IP length */
-	__u32 rule; /* the best rule's index, or 0xffffffff: none */
+	__u32 arg; /* the best rule's action argument */
 	__u32 epoch; /* 0: empty; user space clears the cache on wrapping */
 };
 
