@@ -34,7 +34,11 @@
 # million sources, each frame's source read, then one line of a 64 MB
 # table the source picks (bench_read_table.bpf.c).  Row rdredir
 # is that floor for forwarding: the destination address read, then the
-# bare devmap redirect (row redir, which reads nothing).  The forward rows' frames, from
+# bare devmap redirect (row redir, which reads nothing).  Row fwdmin is
+# the floor of a forwarder that does a forwarder's work and no more
+# (bench_forward.bpf.c: MAC check, TTL, a next hop by destination never
+# invalidated, one counter): what sluice's forward pays beyond it is the
+# price of exactness, rules, reasons and the rest.  The forward rows' frames, from
 # 198.18.0.1 with the flood's ports, match no rule and take r0's policy,
 # forward; the redirect row's hit "rule add 60001 proto udp dport
 # FREE_DPORT redirect r1", a port no rule of the mix names.  A preflight
@@ -55,7 +59,7 @@
 # RULESET (full, or minimal: the set rule and the redirect rule, a
 # 1,000,000-prefix set, no other rule) and ROWS (a subset of: drop read
 # sl_drop sl_drop_nocap sl_drop_cap drop1m rdtbl1m sl_drop1m nft kfwd
-# kfwd1k sl_xdp sl_fwd0 sl_fwd1k sl_tc redir rdredir sl_redir).
+# kfwd1k sl_xdp sl_fwd0 sl_fwd1k sl_tc redir rdredir fwdmin sl_redir).
 #
 # Row sl_fwd0 is sluice forwarding with no rule at all: a second sluiced
 # (its own socket, pins and an empty rule list) attaches r0 for it, while
@@ -95,8 +99,8 @@ minimal) full=0 ;;
 	exit 1
 	;;
 esac
-ROWS=${ROWS:-drop read sl_drop sl_drop_nocap sl_drop_cap drop1m rdtbl1m sl_drop1m nft kfwd kfwd1k sl_xdp sl_fwd0 sl_fwd1k sl_tc redir rdredir sl_redir}
-SPLIT_ROWS=${SPLIT_ROWS:-drop read sl_drop sl_drop_nocap sl_drop_cap drop1m rdtbl1m sl_drop1m nft sl_xdp sl_fwd0 sl_fwd1k redir rdredir}
+ROWS=${ROWS:-drop read sl_drop sl_drop_nocap sl_drop_cap drop1m rdtbl1m sl_drop1m nft kfwd kfwd1k sl_xdp sl_fwd0 sl_fwd1k sl_tc redir rdredir fwdmin sl_redir}
+SPLIT_ROWS=${SPLIT_ROWS:-drop read sl_drop sl_drop_nocap sl_drop_cap drop1m rdtbl1m sl_drop1m nft sl_xdp sl_fwd0 sl_fwd1k redir rdredir fwdmin}
 MIX_OPTS=${MIX_OPTS:-}
 MIX=$(cd "$(dirname "$0")" && pwd)/mix.py
 . "$(dirname "$0")/lab.sh"
@@ -291,10 +295,15 @@ bpftool prog load "$BUILD/bpf/bench_read.bpf.o" "$BPFFS/bench_read"
 bpftool prog load "$BUILD/bpf/bench_read_table.bpf.o" "$BPFFS/bench_read_table"
 bpftool prog loadall "$BUILD/bpf/bench_redirect.bpf.o" "$BPFFS/redirect" \
 	pinmaps "$BPFFS/redirect_maps"
+bpftool prog load "$BUILD/bpf/bench_forward.bpf.o" "$BPFFS/bench_forward" \
+	pinmaps "$BPFFS/forward_maps"
 i=$(ns "$NS_RT" cat "/sys/class/net/$R1/ifindex")
 # The value is a host-endian __u32: little-endian on x86 and arm64.
 ns "$NS_RT" bpftool map update pinned "$BPFFS/redirect_maps/bench_ports" \
 	key 0 0 0 0 value $((i & 255)) $((i >> 8 & 255)) $((i >> 16 & 255)) $((i >> 24))
+ns "$NS_RT" bpftool map update pinned "$BPFFS/forward_maps/bench_fwd_ports" \
+	key $((i & 255)) $((i >> 8 & 255)) $((i >> 16 & 255)) $((i >> 24)) \
+	value $((i & 255)) $((i >> 8 & 255)) $((i >> 16 & 255)) $((i >> 24))
 
 # start_daemon SLUICED CONF SOCK NAME: a sluiced in the router's
 # namespace, pinning under BPFFS/NAME, logging to TMP/NAME.log; its pid
@@ -336,6 +345,7 @@ row_title() {
 	sl_tc) echo "sluice forward, tc" ;;
 	redir) echo "bare devmap redirect" ;;
 	rdredir) echo "bare XDP read+redirect" ;;
+	fwdmin) echo "bare XDP forwarder" ;;
 	sl_redir) echo "sluice redirect (rule)" ;;
 	esac
 }
@@ -375,6 +385,7 @@ row_up() {
 	rdtbl1m) ip -n "$NS_RT" link set dev "$R0" xdpdrv pinned "$BPFFS/bench_read_table" ;;
 	redir) ip -n "$NS_RT" link set dev "$R0" xdpdrv pinned "$BPFFS/redirect/bench_redirect" ;;
 	rdredir) ip -n "$NS_RT" link set dev "$R0" xdpdrv pinned "$BPFFS/redirect/bench_read_redirect" ;;
+	fwdmin) ip -n "$NS_RT" link set dev "$R0" xdpdrv pinned "$BPFFS/bench_forward" ;;
 	sl_drop | sl_drop1m | sl_xdp | sl_redir) native sl ;;
 	sl_drop_cap)
 		native sl
@@ -400,7 +411,7 @@ row_up() {
 
 row_down() {
 	case $1 in
-	drop | read | drop1m | rdtbl1m | redir | rdredir) ip -n "$NS_RT" link set dev "$R0" xdpdrv off ;;
+	drop | read | drop1m | rdtbl1m | redir | rdredir | fwdmin) ip -n "$NS_RT" link set dev "$R0" xdpdrv off ;;
 	sl_fwd0 | sl_fwd1k) sl0 detach "$R0" >/dev/null ;;
 	sl_drop_nocap) slnc detach "$R0" >/dev/null ;;
 	sl_drop_cap)
@@ -783,6 +794,8 @@ measure() {
 		scale("bare read+64 MB table / bare XDP_DROP, 1M src", "rdtbl1m", "drop1m")
 		scale("sluice fwd no rules / bare XDP read+redirect", "sl_fwd0", "rdredir")
 		scale("bare XDP read+redirect / bare devmap redirect", "rdredir", "redir")
+		scale("sluice fwd no rules / bare XDP forwarder", "sl_fwd0", "fwdmin")
+		scale("bare XDP forwarder / bare devmap redirect", "fwdmin", "redir")
 		scale("bare devmap redirect / kernel forwarding", "redir", "kfwd")
 		scale("sluice fwd 1,024 dst / kernel fwd 1,024 dst", "sl_fwd1k", "kfwd1k")
 		scale("sluice fwd no rules, 1,024 dst / one flow", "sl_fwd1k", "sl_fwd0")
