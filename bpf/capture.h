@@ -186,6 +186,18 @@ __noinline int sl_capture_skb(struct __sk_buff *skb, __u32 len, __u32 slot,
 	return 0;
 }
 
+/* Nobody captures: forward's fast path (fastfwd.h) may pass the hook by. */
+static __always_inline bool sl_capture_idle(void)
+{
+#ifndef SLUICE_NO_CAPTURE
+	__u32 zero = 0, *on = bpf_map_lookup_elem(&sl_cap_on, &zero);
+
+	return !on || !*on;
+#else
+	return true;
+#endif
+}
+
 /*
  * -DSLUICE_NO_CAPTURE (make nocap, for make bench only) empties the hook,
  * so that the drop row with the capture idle can be held against one

@@ -65,9 +65,9 @@ static __always_inline __u64 sl_fibc_epoch(void)
  * a third of the program's time there).  The words follow struct
  * sluice_fibc4_key and sluice_fibc6_key (abi.h).
  */
-#define SL_FIBC_AT(type, field, at)                                    \
-	_Static_assert(__builtin_offsetof(struct type, field) == (at), \
-		       #type "." #field ": see sl_fibc_key4/6()")
+#define SL_FIBC_AT(type, field, at)                                          \
+	_Static_assert(__builtin_offsetof(struct type, field) == (at), #type \
+		       "." #field ": see sl_fibc_words4(), sl_fibc_key6()")
 SL_FIBC_AT(sluice_fibc4_key, daddr, 4);
 SL_FIBC_AT(sluice_fibc4_key, sport, 12);
 SL_FIBC_AT(sluice_fibc4_key, tos, 17);
@@ -78,12 +78,32 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "fibcache: keys made as little-endian words");
 
 /* Protocol and ports as the low half of a word, when keys carry them. */
-static __always_inline __u64 sl_fibc_l4(__u64 epoch, const struct sl_pkt *p)
+static __always_inline __u64 sl_fibc_l4v(__u64 epoch, __u16 sport, __u16 dport,
+					 __u8 proto)
 {
 	if (!(epoch & SLUICE_FIBC_L4))
 		return 0;
-	return p->key.sport | (__u64)p->key.dport << 16 |
-	       (__u64)p->key.proto << 32;
+	return sport | (__u64)dport << 16 | (__u64)proto << 32;
+}
+
+static __always_inline __u64 sl_fibc_l4(__u64 epoch, const struct sl_pkt *p)
+{
+	return sl_fibc_l4v(epoch, p->key.sport, p->key.dport, p->key.proto);
+}
+
+/*
+ * An IPv4 key's words (the last three are 0): ifindex, daddr | saddr,
+ * sport, dport | proto, tos.  Addresses as they lie in the header.
+ */
+static __always_inline void sl_fibc_words4(__u64 *w, __u32 ifindex, __u32 daddr,
+					   __u32 saddr, __u64 l4, __u32 tos,
+					   __u64 epoch)
+{
+	if (!(epoch & SLUICE_FIBC_SRC))
+		saddr = 0;
+	w[0] = ifindex | (__u64)daddr << 32;
+	w[1] = saddr | (l4 & 0xffffffff) << 32;
+	w[2] = l4 >> 32 | (__u64)(tos & 0xff) << 8;
 }
 
 /* Store the key's words in this CPU's scratch; returns their hash. */
@@ -114,19 +134,16 @@ static __always_inline __u64 sl_fibc_key(__u64 w0, __u64 w1, __u64 w2, __u64 w3,
 __noinline __u64 sl_fibc_key4(const struct sl_pkt *pkt, __u32 ifindex,
 			      __u32 tos, __u64 epoch)
 {
-	__u64 l4, saddr = 0;
-	__u32 daddr;
+	__u32 daddr, saddr;
+	__u64 w[3];
 
 	if (!pkt)
 		return 0;
-	l4 = sl_fibc_l4(epoch, pkt);
 	__builtin_memcpy(&daddr, pkt->key.dst, 4);
-	if (epoch & SLUICE_FIBC_SRC)
-		__builtin_memcpy(&saddr, pkt->key.src, 4);
-	/* ifindex, daddr | saddr, sport, dport | proto, tos */
-	return sl_fibc_key(ifindex | (__u64)daddr << 32,
-			   saddr | (l4 & 0xffffffff) << 32,
-			   l4 >> 32 | (__u64)(tos & 0xff) << 8, 0, 0, 0);
+	__builtin_memcpy(&saddr, pkt->key.src, 4);
+	sl_fibc_words4(w, ifindex, daddr, saddr, sl_fibc_l4(epoch, pkt), tos,
+		       epoch);
+	return sl_fibc_key(w[0], w[1], w[2], 0, 0, 0);
 }
 
 __noinline __u64 sl_fibc_key6(const struct sl_pkt *pkt, __u32 ifindex,

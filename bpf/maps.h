@@ -133,6 +133,13 @@ struct {
 	__type(value, __u32);
 } sl_ifslot SEC(".maps");
 
+static __always_inline __u32 sl_slot(__u32 ifindex)
+{
+	__u32 *slot = bpf_map_lookup_elem(&sl_ifslot, &ifindex);
+
+	return slot && *slot < SLUICE_MAX_IFACES ? *slot : 0;
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SLUICE_MAX_IFACES);

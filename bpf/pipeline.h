@@ -17,16 +17,7 @@
 #include "ctx.h"
 #include "maps.h"
 #include "parse.h"
-
-/* Set before load by test-run and the selftests; pruned away otherwise. */
-const volatile bool sl_trace = false;
-
-static __always_inline __u32 sl_slot(__u32 ifindex)
-{
-	__u32 *slot = bpf_map_lookup_elem(&sl_ifslot, &ifindex);
-
-	return slot && *slot < SLUICE_MAX_IFACES ? *slot : 0;
-}
+#include "trace.h"
 
 /* Returns the hook's verdict. */
 static __always_inline int sl_pipeline(struct sl_ctx *ctx)
@@ -49,17 +40,7 @@ static __always_inline int sl_pipeline(struct sl_ctx *ctx)
 	sl_capture(ctx, slot, &d);
 	ret = sl_act(ctx, &p, &d);
 	sl_count(slot, ctx->hook, &d, ctx->len);
-
-	if (sl_trace) {
-		__u32 zero = 0;
-		struct sluice_trace *t = bpf_map_lookup_elem(&sl_last, &zero);
-
-		if (t) {
-			t->action = d.action;
-			t->reason = d.reason;
-			t->prio = d.prio;
-		}
-	}
+	sl_trace_last(&d, false);
 	return ret;
 }
 

@@ -4,6 +4,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "ctx.h"
+#include "fastfwd.h"
 #include "pipeline.h"
 
 /*
@@ -16,7 +17,11 @@ SEC("xdp.frags")
 int sl_xdp(struct xdp_md *xdp)
 {
 	struct sl_ctx ctx;
+	int ret;
 
+	ret = sl_fast_forward(xdp);
+	if (ret >= 0)
+		return ret;
 	sl_ctx_from_xdp(&ctx, xdp);
 	return sl_pipeline(&ctx);
 }

@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -807,6 +808,40 @@ static void check_rewrite(const uint8_t *out, size_t len, const struct pkt *in,
 	check_sums(out, len, in);
 }
 
+/*
+ * A next-hop cache of its own for each case: a new epoch (sluiced's flush)
+ * and a lease that outlasts the case, its keys of mode (SLUICE_FIBC_*).
+ */
+static void fibc_fresh(struct sl_dp *dp, unsigned int mode)
+{
+	static __u64 gen;
+	struct bpf_map *m =
+		bpf_object__find_map_by_name(sl_dp_object(dp), "sl_fibc_state");
+	struct sluice_fibc_state st;
+	struct timespec now;
+	__u32 zero = 0;
+
+	assert_non_null(m);
+	assert_int_equal(clock_gettime(CLOCK_MONOTONIC_COARSE, &now), 0);
+	gen++;
+	st.epoch = gen << 8 | mode;
+	st.lease_ns = (now.tv_sec + 600) * 1000000000ULL;
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(m), &zero, &st, 0), 0);
+}
+
+/*
+ * Whether forward's fast path (bpf/fastfwd.h) must judge a case's second
+ * run: an XDP frame the policy forwards, plain IPv4, its next hop cached
+ * by the first run.
+ */
+static bool fast_case(const struct fwd_case *c, enum sluice_hook hook,
+		      unsigned int prio)
+{
+	return hook == SLUICE_HOOK_XDP && !prio && !c->config &&
+	       c->family == 4 && !c->ipopts && !c->vid &&
+	       c->want[hook].out == ROUTED;
+}
+
 static void run_one(const struct fwd_case *c, enum sluice_hook hook,
 		    const char *config, unsigned int prio)
 {
@@ -824,7 +859,11 @@ static void run_one(const struct fwd_case *c, enum sluice_hook hook,
 
 	if (reason == REASON_DECIDED)
 		reason = prio ? SLUICE_REASON_RULE : SLUICE_REASON_POLICY;
+	static unsigned int mode;
+
 	l = load(config);
+	/* The cases take the key's modes by turns. */
+	fibc_fresh(l->dp, mode++ & (SLUICE_FIBC_SRC | SLUICE_FIBC_L4));
 	defroute(c->defroute);
 	/* in0's slot counts, out0's must not. */
 	sc.slot = port(l->dp, "in0", ifx.in0, true, true, false);
@@ -851,8 +890,9 @@ static void run_one(const struct fwd_case *c, enum sluice_hook hook,
 	}
 
 	/*
-	 * Twice: the second is judged by the flow cache (the process stays
-	 * on one CPU, group_setup()), and must come out the same.
+	 * Twice: the second is judged by the flow cache and the next-hop
+	 * cache (the process stays on one CPU, group_setup()), or by the
+	 * fast path, and must come out the same.
 	 */
 	for (pass = 0; pass < 2; pass++) {
 		cnt_take(l->dp, &sc, &before);
@@ -879,6 +919,10 @@ static void run_one(const struct fwd_case *c, enum sluice_hook hook,
 		assert_string_equal(sl_reason_name(t.reason),
 				    sl_reason_name(reason));
 		assert_int_equal(t.prio, prio);
+		if (t.fast != (pass && fast_case(c, hook, prio)))
+			fail_msg("judged by %s, want %s",
+				 t.fast ? "the fast path" : "the pipeline",
+				 t.fast ? "the pipeline" : "the fast path");
 		assert_true(pkt_bytes_equal("output", out, outsize, want.buf,
 					    want.len));
 		if (c->family)
@@ -886,6 +930,329 @@ static void run_one(const struct fwd_case *c, enum sluice_hook hook,
 		cnt_check(&sc, &before, &after, hook, w->action, reason, prio,
 			  in.len);
 	}
+}
+
+/*
+ * Frames at the edges of what forward's fast path takes, under "policy in0
+ * forward": each is run twice, and the second run, judged by the fast
+ * path or handed back to the pipeline, must come out as the first did.
+ */
+struct edge_case {
+	const char *desc;
+	void (*build)(struct pkt *p);
+	const char *config; /* NULL: C_FWD_POLICY */
+	__u32 ret; /* XDP's verdict; tc's is its equivalent */
+	unsigned int action, reason, prio;
+	/* tc's own outcome, where it differs (tc_action not 0) */
+	__u32 tc_ret;
+	unsigned int tc_action, tc_reason;
+	bool fast; /* the fast path takes the second run on XDP */
+	/*
+	 * A change in force for both runs (on), undone while the cache is
+	 * filled (off): what the cached next hop must not outlive.
+	 */
+	void (*change)(struct sl_dp *dp, unsigned int slot, bool on);
+};
+
+static void edge_ipv4(struct pkt *p, uint8_t proto)
+{
+	pkt_init(p);
+	pkt_eth(p, IN0_MAC, IN0P_MAC);
+	pkt_ipv4(p, SRC4, "10.0.20.5", proto);
+}
+
+static void edge_later_fragment(struct pkt *p)
+{
+	edge_ipv4(p, IPPROTO_UDP);
+	pkt_ipv4_frag(p, 100, false);
+	pkt_payload(p, NULL, 32);
+}
+
+static void edge_first_fragment(struct pkt *p)
+{
+	edge_ipv4(p, IPPROTO_UDP);
+	pkt_ipv4_frag(p, 0, true);
+	pkt_udp(p, 40000, 53);
+	pkt_payload(p, NULL, 32);
+}
+
+static void edge_udp_ipopts(struct pkt *p)
+{
+	static const uint8_t ra[] = { 0x94, 0x04, 0x00, 0x00 };
+
+	edge_ipv4(p, IPPROTO_UDP);
+	pkt_ipv4_opts(p, ra, sizeof(ra));
+	pkt_udp(p, 40000, 53);
+	pkt_payload(p, NULL, 16);
+}
+
+static void edge_short(struct pkt *p, uint8_t proto, size_t n)
+{
+	edge_ipv4(p, proto);
+	pkt_payload(p, NULL, n);
+}
+
+static void edge_tcp_short(struct pkt *p)
+{
+	edge_short(p, IPPROTO_TCP, 19);
+}
+
+static void edge_udp_short(struct pkt *p)
+{
+	edge_short(p, IPPROTO_UDP, 7);
+}
+
+static void edge_icmp_short(struct pkt *p)
+{
+	edge_short(p, IPPROTO_ICMP, 7);
+}
+
+/* The same in a minimum frame: padding where the header would go on. */
+static void edge_udp_short_padded(struct pkt *p)
+{
+	edge_short(p, IPPROTO_UDP, 7);
+	pkt_trailer(p, NULL, 19);
+}
+
+/* A TCP header whose data offset runs past the datagram, into padding. */
+static void edge_tcp_doff_over(struct pkt *p)
+{
+	static const uint8_t opts[12] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 };
+	uint8_t *ip;
+
+	edge_ipv4(p, IPPROTO_TCP);
+	pkt_tcp(p, 40000, 80, PKT_SYN);
+	pkt_tcp_opts(p, opts, sizeof(opts));
+	assert_int_equal(pkt_finish(p), 0);
+	ip = pkt_l3(p);
+	ip[3] -= sizeof(opts);
+}
+
+/* To another host's MAC, where the cache knows the destination. */
+static void edge_not_for_us(struct pkt *p)
+{
+	pkt_init(p);
+	pkt_eth(p, "02:00:00:00:01:99", IN0P_MAC);
+	pkt_ipv4(p, SRC4, "10.0.20.5", IPPROTO_UDP);
+	pkt_udp(p, 40000, 53);
+	pkt_payload(p, NULL, 16);
+}
+
+static void edge_tcp(struct pkt *p)
+{
+	edge_ipv4(p, IPPROTO_TCP);
+	pkt_tcp(p, 40000, 53, PKT_SYN);
+}
+
+static void edge_gre(struct pkt *p)
+{
+	edge_short(p, 47, 24);
+}
+
+static void edge_tcp_opts(struct pkt *p)
+{
+	static const uint8_t opts[12] = {
+		2, 4, 5, 0xb4, 1, 1, 4, 2, 1, 1, 1, 0
+	};
+
+	edge_ipv4(p, IPPROTO_TCP);
+	pkt_tcp(p, 40000, 80, PKT_SYN);
+	pkt_tcp_opts(p, opts, sizeof(opts));
+}
+
+/* A short datagram in a minimum frame: Ethernet padding after it. */
+static void edge_padded(struct pkt *p)
+{
+	edge_ipv4(p, IPPROTO_UDP);
+	pkt_udp(p, 40000, 53);
+	pkt_trailer(p, NULL, 18);
+}
+
+/* Called after pkt_finish(): the IP header claims more than the frame. */
+static void edge_tot_len_over(struct pkt *p)
+{
+	uint8_t *ip;
+
+	edge_ipv4(p, IPPROTO_UDP);
+	pkt_udp(p, 40000, 53);
+	pkt_payload(p, NULL, 16);
+	assert_int_equal(pkt_finish(p), 0);
+	ip = pkt_l3(p);
+	ip[3] += 1;
+}
+
+static void edge_drop(struct sl_dp *dp, unsigned int slot, bool on)
+{
+	struct sluice_iface iface;
+
+	assert_int_equal(sl_dp_iface_get(dp, slot, &iface), 0);
+	iface.policy = on ? SLUICE_ACT_DROP : SLUICE_ACT_FORWARD;
+	assert_int_equal(sl_dp_iface_set(dp, slot, &iface), 0);
+}
+
+static void edge_no_tx(struct sl_dp *dp, unsigned int slot, bool on)
+{
+	port(dp, "out0", ifx.out0, true, !on, false);
+}
+
+/* A capture running (capture slot 0 on, with no ring to fill). */
+static void edge_capture(struct sl_dp *dp, unsigned int slot, bool on)
+{
+	int fd = bpf_object__find_map_fd_by_name(sl_dp_object(dp), "sl_cap_on");
+	__u32 zero = 0, bits = on;
+
+	(void)slot;
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_map_update_elem(fd, &zero, &bits, BPF_ANY), 0);
+}
+
+#define EDGE_SENT(why, f)                                  \
+	.ret = XDP_REDIRECT, .action = SLUICE_ACT_FORWARD, \
+	.reason = SLUICE_REASON_##why, .fast = f
+static const struct edge_case edge_table[] = {
+	{ "a later fragment", edge_later_fragment, EDGE_SENT(FRAGMENT, false) },
+	{ "a first fragment", edge_first_fragment, EDGE_SENT(POLICY, false) },
+	{ "udp after IP options", edge_udp_ipopts, EDGE_SENT(POLICY, false) },
+	{ "tcp cut short", edge_tcp_short, EDGE_SENT(TRUNCATED, false) },
+	{ "udp cut short", edge_udp_short, EDGE_SENT(TRUNCATED, false) },
+	{ "icmp cut short", edge_icmp_short, EDGE_SENT(TRUNCATED, false) },
+	{ "udp cut short, padded", edge_udp_short_padded,
+	  EDGE_SENT(TRUNCATED, false) },
+	{ "tcp header past the datagram", edge_tcp_doff_over,
+	  EDGE_SENT(TRUNCATED, false) },
+	{ "gre", edge_gre, EDGE_SENT(POLICY, true) },
+	{ "tcp with options", edge_tcp_opts, EDGE_SENT(POLICY, true) },
+	{ "ethernet padding", edge_padded, EDGE_SENT(POLICY, true) },
+	{ "IP length past the frame: malformed", edge_tot_len_over,
+	  .ret = XDP_PASS, .action = SLUICE_ACT_PASS,
+	  .reason = SLUICE_REASON_MALFORMED },
+	{ "to another host's MAC", edge_not_for_us, .ret = XDP_PASS,
+	  .action = SLUICE_ACT_PASS, .reason = SLUICE_REASON_NOT_FOR_US },
+	{ "a port whose policy became drop", edge_tcp, .change = edge_drop,
+	  .ret = XDP_DROP, .action = SLUICE_ACT_DROP,
+	  .reason = SLUICE_REASON_POLICY },
+	{ "while a capture runs", edge_tcp, .change = edge_capture,
+	  EDGE_SENT(POLICY, false) },
+	{ "an egress gone from the devmap", edge_tcp, .change = edge_no_tx,
+	  .ret = XDP_PASS, .action = SLUICE_ACT_PASS,
+	  .reason = SLUICE_REASON_NO_EGRESS, .tc_ret = TC_ACT_REDIRECT,
+	  .tc_action = SLUICE_ACT_FORWARD, .tc_reason = SLUICE_REASON_POLICY },
+	{ "a rule drops it", edge_tcp,
+	  .config = "policy in0 forward\nrule add 10 proto tcp drop\n",
+	  .ret = XDP_DROP, .action = SLUICE_ACT_DROP,
+	  .reason = SLUICE_REASON_RULE, .prio = 10 },
+};
+
+static void run_edge_mode(const struct edge_case *e, enum sluice_hook hook,
+			  unsigned int mode);
+
+static void edge_prime(struct sl_dp *dp, enum sluice_hook hook,
+		       const struct edge_case *e, unsigned int slot)
+{
+	static uint8_t out[PKT_MAX + 256];
+	__u32 retval, outsize;
+	struct pkt p;
+
+	if (e->change)
+		e->change(dp, slot, false);
+	edge_ipv4(&p, IPPROTO_UDP);
+	pkt_udp(&p, 40000, 53);
+	pkt_payload(&p, NULL, 16);
+	assert_int_equal(pkt_finish(&p), 0);
+	assert_int_equal(
+		test_run(dp, hook, &p, out, sizeof(out), &retval, &outsize), 0);
+	assert_int_equal(retval, hook == SLUICE_HOOK_XDP ? XDP_REDIRECT :
+							   TC_ACT_REDIRECT);
+	if (e->change)
+		e->change(dp, slot, true);
+}
+
+static void run_edge(const struct edge_case *e, enum sluice_hook hook)
+{
+	unsigned int mode;
+
+	/* Every mode of the key: each reads other fields of the frame. */
+	for (mode = 0; mode <= (SLUICE_FIBC_SRC | SLUICE_FIBC_L4); mode++)
+		run_edge_mode(e, hook, mode);
+}
+
+static void run_edge_mode(const struct edge_case *e, enum sluice_hook hook,
+			  unsigned int mode)
+{
+	static uint8_t out[2][PKT_MAX + 256];
+	struct cnt_scope sc = { .prios = { e->prio }, .nprios = !!e->prio };
+	bool tc_own = hook == SLUICE_HOOK_TC && e->tc_action;
+	unsigned int action = tc_own ? e->tc_action : e->action;
+	unsigned int reason = tc_own ? e->tc_reason : e->reason;
+	struct cnt_snap before, after;
+	struct sluice_trace t;
+	__u32 retval, outsize[2];
+	struct loaded *l;
+	struct pkt in;
+	int pass;
+
+	l = load(e->config ? e->config : C_FWD_POLICY);
+	fibc_fresh(l->dp, mode);
+	defroute(false);
+	sc.slot = port(l->dp, "in0", ifx.in0, true, true, false);
+	sc.other = port(l->dp, "out0", ifx.out0, true, true, false);
+	no_port(l->dp, ifx.out1);
+	if (e->change)
+		e->change(l->dp, sc.slot, true);
+	e->build(&in);
+	if (e->build != edge_tot_len_over && e->build != edge_tcp_doff_over)
+		assert_int_equal(pkt_finish(&in), 0);
+
+	/*
+	 * The first run finds the cache empty (a new epoch): the pipeline
+	 * judges it.  Then a plain datagram to the same destination fills
+	 * the cache, for the key of a frame the pipeline did not forward.
+	 */
+	for (pass = 0; pass < 2; pass++) {
+		if (pass)
+			edge_prime(l->dp, hook, e, sc.slot);
+		cnt_take(l->dp, &sc, &before);
+		cnt_trace_poison(l->dp);
+		memset(out[pass], 0xa5, sizeof(out[pass]));
+		assert_int_equal(test_run(l->dp, hook, &in, out[pass],
+					  sizeof(out[pass]), &retval,
+					  &outsize[pass]),
+				 0);
+		assert_int_equal(sl_dp_last_trace(l->dp, &t), 0);
+		cnt_take(l->dp, &sc, &after);
+		if (hook == SLUICE_HOOK_XDP)
+			assert_int_equal(retval, e->ret);
+		else if (tc_own)
+			assert_int_equal(retval, e->tc_ret);
+		else
+			assert_int_equal(retval,
+					 e->ret == XDP_PASS ? TC_ACT_OK :
+					 e->ret == XDP_DROP ? TC_ACT_SHOT :
+							      TC_ACT_REDIRECT);
+		assert_string_equal(sl_action_name(t.action),
+				    sl_action_name(action));
+		assert_string_equal(sl_reason_name(t.reason),
+				    sl_reason_name(reason));
+		assert_int_equal(t.prio, e->prio);
+		if (t.fast != (pass && e->fast && hook == SLUICE_HOOK_XDP))
+			fail_msg("key mode %u: judged by %s", mode,
+				 t.fast ? "the fast path" : "the pipeline");
+		cnt_check(&sc, &before, &after, hook, action, reason, e->prio,
+			  in.len);
+	}
+	assert_true(pkt_bytes_equal("second output", out[1], outsize[1], out[0],
+				    outsize[0]));
+	/* The data plane serves the next case as load() gave it. */
+	if (e->change)
+		e->change(l->dp, sc.slot, false);
+}
+
+static void run_edge_case(void **state)
+{
+	const struct edge_case *e = ((const void **)*state)[0];
+	uintptr_t hook = (uintptr_t)((const void **)*state)[1];
+
+	run_edge(e, hook);
 }
 
 struct inst {
@@ -987,13 +1354,14 @@ int main(void)
 {
 	size_t max = SLUICE_HOOK__MAX *
 		     (ARRAY_SIZE(variants) * ARRAY_SIZE(fwd_table) +
-		      ARRAY_SIZE(port_table));
+		      ARRAY_SIZE(port_table) + ARRAY_SIZE(edge_table));
 	struct CMUnitTest *tests = calloc(max, sizeof(*tests));
 	struct inst *insts = calloc(max, sizeof(*insts));
+	const void *(*edges)[2] = calloc(max, sizeof(*edges));
 	size_t v, i, n = 0;
 	unsigned int h;
 
-	if (!tests || !insts)
+	if (!tests || !insts || !edges)
 		return 1;
 	snprintf(c_steer_last, sizeof(c_steer_last),
 		 "policy in0 drop\nrule add 10 steer %d\n", sl_dp_ncpus() - 1);
@@ -1023,6 +1391,18 @@ int main(void)
 						  port_table[i].config, PRIO };
 			t.name = xasprintf("%s [%s]", port_table[i].desc,
 					   sl_hook_name(h));
+			tests[n++] = t;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(edge_table); i++) {
+		for (h = 0; h < SLUICE_HOOK__MAX; h++) {
+			struct CMUnitTest t = cmocka_unit_test_prestate(
+				run_edge_case, edges[n]);
+
+			edges[n][0] = &edge_table[i];
+			edges[n][1] = (const void *)(uintptr_t)h;
+			t.name = xasprintf("fast path edge: %s [%s]",
+					   edge_table[i].desc, sl_hook_name(h));
 			tests[n++] = t;
 		}
 	}

@@ -656,7 +656,7 @@ struct sluice_trace {
 	__u32 action;
 	__u32 reason;
 	__u32 prio; /* 0: no rule */
-	__u32 pad;
+	__u32 fast; /* 1: forward's fast path judged it (bpf/fastfwd.h) */
 };
 
 /*

@@ -102,7 +102,7 @@ void cnt_check(const struct cnt_scope *sc, const struct cnt_snap *b,
 
 void cnt_trace_poison(const struct sl_dp *dp)
 {
-	struct sluice_trace t = { 0xdead, 0xdead, 0xdead, 0 };
+	struct sluice_trace t = { 0xdead, 0xdead, 0xdead, 0xdead };
 	int fd = bpf_object__find_map_fd_by_name(sl_dp_object(dp), "sl_last");
 	__u32 zero = 0;
 
