@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Forward's fast path, XDP only: a plain IPv4 frame on a port whose
- * policy is forward, while no rule is loaded and nobody captures, whose
+ * Forward's fast path, XDP only: a plain IPv4 or IPv6 frame on a port
+ * whose policy is forward, while no rule is loaded and nobody captures, whose
  * next hop the next-hop cache (fibcache.h) holds.  Such a frame needs
  * none of the pipeline's generality, and the pipeline's cost follows the
  * length of its path (a profile finds no miss to blame): here sluice's
@@ -14,7 +14,7 @@
  * pipeline, which judges it from the start: the fast path changes
  * nothing, it only counts when it sends.  test_forward runs every case
  * twice, and holds the second run, judged here where it qualifies, to
- * the first.
+ * the first; its edge frames try each check here.
  */
 #ifndef __SLUICE_FASTFWD_H
 #define __SLUICE_FASTFWD_H
@@ -34,39 +34,55 @@
 #include "parse.h"
 #include "trace.h"
 
-/* The bytes after the IPv4 header must hold what parse.h reads there. */
-static __always_inline bool sl_fast_l4_whole(const struct iphdr *iph,
-					     const void *data_end, __u32 left)
+/*
+ * The transport header, l4, whole as parse.h would read it: left bytes of
+ * the datagram past the IP header(s), eight of them in the frame already.
+ * ICMP is checked as ICMP only in its own family.
+ */
+static __always_inline bool sl_fast_l4_whole(const void *l4, __u8 proto,
+					     const void *data_end, __u32 left,
+					     bool v6)
 {
-	const struct tcphdr *th = (const void *)(iph + 1);
+	const struct tcphdr *th = l4;
 
-	switch (iph->protocol) {
+	switch (proto) {
 	case SL_IPPROTO_TCP:
 		if ((const void *)(th + 1) > data_end || left < sizeof(*th))
 			return false;
 		return th->doff >= 5 && th->doff * 4U <= left;
 	case SL_IPPROTO_UDP:
-	case SL_IPPROTO_ICMP:
 		return left >= 8;
+	case SL_IPPROTO_ICMP:
+		return v6 || left >= 8;
+	case SL_IPPROTO_ICMPV6:
+		return !v6 || left >= 8;
 	default:
 		return true;
 	}
 }
 
-/* Ports as parse.h gives them: TCP's and UDP's, else none. */
-static __always_inline __u64 sl_fast_l4(const struct iphdr *iph, __u64 epoch)
+/* Protocol and ports as parse.h gives them: TCP's and UDP's, else none. */
+static __always_inline __u64 sl_fast_l4(const void *l4, __u8 proto, __u64 epoch)
 {
-	const struct udphdr *uh = (const void *)(iph + 1);
+	const struct udphdr *uh = l4;
 
-	if (!(epoch & SLUICE_FIBC_L4))
-		return 0;
-	if (iph->protocol != SL_IPPROTO_TCP && iph->protocol != SL_IPPROTO_UDP)
-		return sl_fibc_l4v(epoch, 0, 0, iph->protocol);
+	if (proto != SL_IPPROTO_TCP && proto != SL_IPPROTO_UDP)
+		return sl_fibc_l4v(epoch, 0, 0, proto);
 	return sl_fibc_l4v(epoch, bpf_ntohs(uh->source), bpf_ntohs(uh->dest),
-			   iph->protocol);
+			   proto);
 }
 
-/* This port forwards what no rule decides, and nothing else applies. */
+/* An IPv6 extension header: parse.h walks them, the fast path does not. */
+static __always_inline bool sl_fast_exthdr(__u8 nexthdr)
+{
+	return nexthdr == SL_IPPROTO_HOPOPTS || nexthdr == SL_IPPROTO_ROUTING ||
+	       nexthdr == SL_IPPROTO_FRAGMENT || nexthdr == SL_IPPROTO_DSTOPTS;
+}
+
+/*
+ * This port forwards what no rule decides, and nothing else applies: the
+ * entry asks before it calls sl_fast_forward().
+ */
 static __always_inline bool sl_fast_port(__u32 slot)
 {
 	const struct sluice_ruleset *rs;
@@ -85,11 +101,107 @@ static __always_inline bool sl_fast_port(__u32 slot)
 	return rs && !rs->nrules && sl_capture_idle();
 }
 
+/* The cached next hop for key, if it fits len and its egress is ours. */
+static __always_inline const struct sluice_fibc_nh *
+sl_fast_next_hop(const struct sl_ctx *c, const __u64 *key, __u32 family,
+		 __u64 epoch, __u32 len)
+{
+	const struct sluice_fibc_nh *nh;
+
+	nh = sl_fibc_get(key, family, sl_hash6(key), epoch, len);
+	return nh && sl_egress_ok(c, nh->ifindex) ? nh : NULL;
+}
+
+/* Count the frame as the pipeline would, and send it. */
+static __always_inline int sl_fast_send(const struct sl_ctx *c,
+					struct ethhdr *eth, __u32 slot,
+					const struct sluice_fibc_nh *nh)
+{
+	struct sl_decision d = {
+		.action = SLUICE_ACT_FORWARD,
+		.reason = SLUICE_REASON_POLICY,
+	};
+
+	sl_count(slot, c->hook, &d, c->len);
+	sl_trace_last(&d, true);
+	return sl_fibc_send(c, eth, nh);
+}
+
+/* A plain IPv4 datagram: no options, not a fragment, its L4 header whole. */
+static __always_inline int sl_fast_forward4(const struct sl_ctx *c,
+					    struct ethhdr *eth, __u32 slot)
+{
+	struct iphdr *iph = (void *)(eth + 1);
+	__u64 key[SLUICE_FIBC_KEY_WORDS] = {}, epoch;
+	const struct sluice_fibc_nh *nh;
+	__u32 tot;
+
+	/* Eight bytes past the header: UDP's, ICMP's, TCP's ports. */
+	if ((void *)(iph + 1) + 8 > c->data_end)
+		return -1;
+	if (iph->version != 4 || iph->ihl != 5 ||
+	    iph->frag_off & bpf_htons(SL_IP_MF | SL_IP_OFFSET))
+		return -1;
+	tot = bpf_ntohs(iph->tot_len);
+	if (tot < sizeof(*iph) || tot > c->len - sizeof(*eth) ||
+	    !sl_fast_l4_whole(iph + 1, iph->protocol, c->data_end,
+			      tot - sizeof(*iph), false))
+		return -1;
+	/* forward.h's checks, for a frame it would send. */
+	if (!sl_frame_for_us(c, eth) || sl_ipv4_not_unicast(iph->daddr) ||
+	    iph->ttl <= 1)
+		return -1;
+	epoch = sl_fibc_epoch();
+	if (!epoch)
+		return -1;
+	sl_fibc_words4(key, c->ifindex, iph->daddr, iph->saddr,
+		       sl_fast_l4(iph + 1, iph->protocol, epoch), iph->tos,
+		       epoch);
+	nh = sl_fast_next_hop(c, key, 4, epoch, tot);
+	if (!nh)
+		return -1;
+	sl_ipv4_decrease_ttl(iph);
+	return sl_fast_send(c, eth, slot, nh);
+}
+
+/* A plain IPv6 datagram: no extension header, its L4 header whole. */
+static __always_inline int sl_fast_forward6(const struct sl_ctx *c,
+					    struct ethhdr *eth, __u32 slot)
+{
+	struct ipv6hdr *ip6 = (void *)(eth + 1);
+	__u64 key[SLUICE_FIBC_KEY_WORDS], epoch;
+	const struct sluice_fibc_nh *nh;
+	__u32 plen;
+
+	if ((void *)(ip6 + 1) + 8 > c->data_end)
+		return -1;
+	plen = bpf_ntohs(ip6->payload_len);
+	if (ip6->version != 6 || sl_fast_exthdr(ip6->nexthdr) ||
+	    plen > c->len - sizeof(*eth) - sizeof(*ip6) ||
+	    !sl_fast_l4_whole(ip6 + 1, ip6->nexthdr, c->data_end, plen, true))
+		return -1;
+	if (!sl_frame_for_us(c, eth) || ip6->daddr.in6_u.u6_addr8[0] == 0xff ||
+	    ip6->hop_limit <= 1)
+		return -1;
+	epoch = sl_fibc_epoch();
+	if (!epoch)
+		return -1;
+	sl_fibc_words6(key, c->ifindex, *(__be32 *)ip6 & bpf_htonl(0x0fffffff),
+		       (const __u64 *)&ip6->saddr, (const __u64 *)&ip6->daddr,
+		       sl_fast_l4(ip6 + 1, ip6->nexthdr, epoch), epoch);
+	nh = sl_fast_next_hop(c, key, 6, epoch, sizeof(*ip6) + plen);
+	if (!nh)
+		return -1;
+	ip6->hop_limit--;
+	return sl_fast_send(c, eth, slot, nh);
+}
+
 /*
- * Returns the verdict, or -1: not for the fast path.  Its own frame (not
- * inlined): the pipeline's call chain is near the verifier's 512 bytes.
+ * A frame on a port sl_fast_port() let through: returns the verdict, or
+ * -1: not for the fast path.  Its own frame (not inlined): the pipeline's
+ * call chain is near the verifier's 512 bytes.
  */
-static __noinline int sl_fast_forward(struct xdp_md *xdp)
+static __noinline int sl_fast_forward(struct xdp_md *xdp, __u32 slot)
 {
 	const struct xdp_buff *x = bpf_cast_to_kern_ctx(xdp);
 	struct sl_ctx c = {
@@ -99,50 +211,17 @@ static __noinline int sl_fast_forward(struct xdp_md *xdp)
 		.ifindex = xdp->ingress_ifindex,
 		.hook = SLUICE_HOOK_XDP,
 	};
-	struct sl_decision d = {
-		.action = SLUICE_ACT_FORWARD,
-		.reason = SLUICE_REASON_POLICY,
-	};
-	const struct sluice_fibc_nh *nh;
 	struct ethhdr *eth = c.data;
-	struct iphdr *iph = (void *)(eth + 1);
-	__u64 key[SLUICE_FIBC_KEY_WORDS] = {}, epoch;
-	__u32 slot, tot;
 
-	/* Eight bytes past the IP header: UDP's, ICMP's, TCP's ports. */
-	if (x->flags & XDP_FLAGS_HAS_FRAGS ||
-	    (void *)(iph + 1) + 8 > c.data_end)
+	if (x->flags & XDP_FLAGS_HAS_FRAGS || (void *)(eth + 1) > c.data_end)
 		return -1;
 	c.len = c.data_end - c.data;
-	/* Untagged IPv4 without options, not a fragment, whole. */
-	if (eth->h_proto != bpf_htons(SL_ETH_P_IP) || iph->version != 4 ||
-	    iph->ihl != 5 || iph->frag_off & bpf_htons(SL_IP_MF | SL_IP_OFFSET))
-		return -1;
-	tot = bpf_ntohs(iph->tot_len);
-	if (tot < sizeof(*iph) || tot > c.len - sizeof(*eth) ||
-	    !sl_fast_l4_whole(iph, c.data_end, tot - sizeof(*iph)))
-		return -1;
-
-	slot = sl_slot(c.ifindex);
-	if (!sl_fast_port(slot))
-		return -1;
-	/* forward.h's checks, in its order, for a frame it would send. */
-	if (!sl_frame_for_us(&c, eth) || sl_ipv4_not_unicast(iph->daddr) ||
-	    iph->ttl <= 1)
-		return -1;
-	epoch = sl_fibc_epoch();
-	if (!epoch)
-		return -1;
-	sl_fibc_words4(key, c.ifindex, iph->daddr, iph->saddr,
-		       sl_fast_l4(iph, epoch), iph->tos, epoch);
-	nh = sl_fibc_get(key, 4, sl_hash6(key), epoch, tot);
-	if (!nh || !sl_egress_ok(&c, nh->ifindex))
-		return -1;
-
-	sl_ipv4_decrease_ttl(iph);
-	sl_count(slot, c.hook, &d, c.len);
-	sl_trace_last(&d, true);
-	return sl_fibc_send(&c, eth, nh);
+	/* Untagged IP only. */
+	if (eth->h_proto == bpf_htons(SL_ETH_P_IP))
+		return sl_fast_forward4(&c, eth, slot);
+	if (eth->h_proto == bpf_htons(SL_ETH_P_IPV6))
+		return sl_fast_forward6(&c, eth, slot);
+	return -1;
 }
 
 #endif /* __SLUICE_FASTFWD_H */

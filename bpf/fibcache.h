@@ -65,9 +65,9 @@ static __always_inline __u64 sl_fibc_epoch(void)
  * a third of the program's time there).  The words follow struct
  * sluice_fibc4_key and sluice_fibc6_key (abi.h).
  */
-#define SL_FIBC_AT(type, field, at)                                          \
-	_Static_assert(__builtin_offsetof(struct type, field) == (at), #type \
-		       "." #field ": see sl_fibc_words4(), sl_fibc_key6()")
+#define SL_FIBC_AT(type, field, at)                                    \
+	_Static_assert(__builtin_offsetof(struct type, field) == (at), \
+		       #type "." #field ": see sl_fibc_words4/6()")
 SL_FIBC_AT(sluice_fibc4_key, daddr, 4);
 SL_FIBC_AT(sluice_fibc4_key, sport, 12);
 SL_FIBC_AT(sluice_fibc4_key, tos, 17);
@@ -104,6 +104,28 @@ static __always_inline void sl_fibc_words4(__u64 *w, __u32 ifindex, __u32 daddr,
 	w[0] = ifindex | (__u64)daddr << 32;
 	w[1] = saddr | (l4 & 0xffffffff) << 32;
 	w[2] = l4 >> 32 | (__u64)(tos & 0xff) << 8;
+}
+
+/*
+ * An IPv6 key's words: ifindex, flowinfo | sport, dport, proto | saddr |
+ * daddr.  Addresses as they lie in the header, a word at a time.
+ */
+static __always_inline void sl_fibc_words6(__u64 *w, __u32 ifindex,
+					   __u32 flowinfo, const __u64 *saddr,
+					   const __u64 *daddr, __u64 l4,
+					   __u64 epoch)
+{
+	bool src = epoch & SLUICE_FIBC_SRC;
+
+	/* Rules select by the traffic class; ECMP hashes the label too. */
+	if (!src)
+		flowinfo &= bpf_htonl(0x0ff00000);
+	w[0] = ifindex | (__u64)flowinfo << 32;
+	w[1] = l4;
+	w[2] = src ? saddr[0] : 0;
+	w[3] = src ? saddr[1] : 0;
+	w[4] = daddr[0];
+	w[5] = daddr[1];
 }
 
 /* Store the key's words in this CPU's scratch; returns their hash. */
@@ -149,21 +171,14 @@ __noinline __u64 sl_fibc_key4(const struct sl_pkt *pkt, __u32 ifindex,
 __noinline __u64 sl_fibc_key6(const struct sl_pkt *pkt, __u32 ifindex,
 			      __u32 flowinfo, __u64 epoch)
 {
-	const __u64 *src, *dst;
+	__u64 w[SLUICE_FIBC_KEY_WORDS];
 
 	if (!pkt)
 		return 0;
-	src = (const __u64 *)pkt->key.src;
-	dst = (const __u64 *)pkt->key.dst;
-	/* Rules select by the traffic class; ECMP hashes the label too. */
-	if (!(epoch & SLUICE_FIBC_SRC))
-		flowinfo &= bpf_htonl(0x0ff00000);
-	/* ifindex, flowinfo | sport, dport, proto | saddr | daddr */
-	return sl_fibc_key(ifindex | (__u64)flowinfo << 32,
-			   sl_fibc_l4(epoch, pkt),
-			   epoch & SLUICE_FIBC_SRC ? src[0] : 0,
-			   epoch & SLUICE_FIBC_SRC ? src[1] : 0, dst[0],
-			   dst[1]);
+	sl_fibc_words6(w, ifindex, flowinfo, (const __u64 *)pkt->key.src,
+		       (const __u64 *)pkt->key.dst, sl_fibc_l4(epoch, pkt),
+		       epoch);
+	return sl_fibc_key(w[0], w[1], w[2], w[3], w[4], w[5]);
 }
 
 /* The key sl_fibc_key4() or sl_fibc_key6() made; NULL: no cache. */

@@ -19,17 +19,16 @@
 #include "parse.h"
 #include "trace.h"
 
-/* Returns the hook's verdict. */
-static __always_inline int sl_pipeline(struct sl_ctx *ctx)
+/* Returns the hook's verdict; slot is the ingress port's (sl_slot()). */
+static __always_inline int sl_pipeline(struct sl_ctx *ctx, __u32 slot)
 {
 	struct sl_pkt p = {};
 	struct sl_match m;
 	struct sl_decision d;
 	struct sluice_iface *iface;
-	__u32 slot, policy;
+	__u32 policy;
 	int ret;
 
-	slot = sl_slot(ctx->ifindex);
 	p.key.slot = slot;
 	sl_parse(ctx, &p);
 	sl_classify(&p, &m);

@@ -16,14 +16,18 @@
 SEC("xdp.frags")
 int sl_xdp(struct xdp_md *xdp)
 {
+	__u32 slot = sl_slot(xdp->ingress_ifindex);
 	struct sl_ctx ctx;
 	int ret;
 
-	ret = sl_fast_forward(xdp);
-	if (ret >= 0)
-		return ret;
+	/* Other ports pay for the fast path only the policy's compare. */
+	if (sl_fast_port(slot)) {
+		ret = sl_fast_forward(xdp, slot);
+		if (ret >= 0)
+			return ret;
+	}
 	sl_ctx_from_xdp(&ctx, xdp);
-	return sl_pipeline(&ctx);
+	return sl_pipeline(&ctx, slot);
 }
 
 SEC("tc")
@@ -32,7 +36,7 @@ int sl_tc(struct __sk_buff *skb)
 	struct sl_ctx ctx;
 
 	sl_ctx_from_skb(&ctx, skb);
-	return sl_pipeline(&ctx);
+	return sl_pipeline(&ctx, sl_slot(ctx.ifindex));
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -838,7 +838,7 @@ static bool fast_case(const struct fwd_case *c, enum sluice_hook hook,
 		      unsigned int prio)
 {
 	return hook == SLUICE_HOOK_XDP && !prio && !c->config &&
-	       c->family == 4 && !c->ipopts && !c->vid &&
+	       ((c->family == 4 && !c->ipopts) || c->family == 6) && !c->vid &&
 	       c->want[hook].out == ROUTED;
 }
 
@@ -947,6 +947,8 @@ struct edge_case {
 	__u32 tc_ret;
 	unsigned int tc_action, tc_reason;
 	bool fast; /* the fast path takes the second run on XDP */
+	bool v6; /* an IPv6 frame: the cache is filled by an IPv6 one */
+	bool finished; /* build() finished the frame, then changed it */
 	/*
 	 * A change in force for both runs (on), undone while the cache is
 	 * filled (off): what the cached next hop must not outlive.
@@ -1026,6 +1028,85 @@ static void edge_tcp_doff_over(struct pkt *p)
 	assert_int_equal(pkt_finish(p), 0);
 	ip = pkt_l3(p);
 	ip[3] -= sizeof(opts);
+}
+
+static void edge_ipv6(struct pkt *p, uint8_t nexthdr)
+{
+	pkt_init(p);
+	pkt_eth(p, IN0_MAC, IN0P_MAC);
+	pkt_ipv6(p, SRC6, "2001:db8:20::5", nexthdr);
+}
+
+static void edge_v6_hbh(struct pkt *p)
+{
+	edge_ipv6(p, 0);
+	pkt_ipv6_hbh(p, IPPROTO_UDP, 0);
+	pkt_udp(p, 40000, 53);
+	pkt_payload(p, NULL, 16);
+}
+
+static void edge_v6_first_fragment(struct pkt *p)
+{
+	edge_ipv6(p, 44);
+	pkt_ipv6_frag(p, IPPROTO_UDP, 0, true, 7);
+	pkt_udp(p, 40000, 53);
+	pkt_payload(p, NULL, 16);
+}
+
+static void edge_v6_later_fragment(struct pkt *p)
+{
+	edge_ipv6(p, 44);
+	pkt_ipv6_frag(p, IPPROTO_UDP, 100, false, 7);
+	pkt_payload(p, NULL, 32);
+}
+
+static void edge_v6_udp_short_padded(struct pkt *p)
+{
+	edge_ipv6(p, IPPROTO_UDP);
+	pkt_payload(p, NULL, 7);
+	pkt_trailer(p, NULL, 8);
+}
+
+static void edge_v6_icmp6_short_padded(struct pkt *p)
+{
+	edge_ipv6(p, IPPROTO_ICMPV6);
+	pkt_payload(p, NULL, 7);
+	pkt_trailer(p, NULL, 8);
+}
+
+/* IPv4's ICMP number in IPv6 is no ICMP to the parser: nothing to cut. */
+static void edge_v6_icmp4_short_padded(struct pkt *p)
+{
+	edge_ipv6(p, IPPROTO_ICMP);
+	pkt_payload(p, NULL, 7);
+	pkt_trailer(p, NULL, 8);
+}
+
+/* Called after pkt_finish(): a flow label, which the key may carry. */
+static void edge_v6_flow_label(struct pkt *p)
+{
+	uint8_t *ip;
+
+	edge_ipv6(p, IPPROTO_UDP);
+	pkt_udp(p, 40000, 53);
+	pkt_payload(p, NULL, 16);
+	assert_int_equal(pkt_finish(p), 0);
+	ip = pkt_l3(p);
+	ip[1] |= 0x0a;
+	ip[2] = 0xbc;
+	ip[3] = 0xde;
+}
+
+static void edge_v6_plen_over(struct pkt *p)
+{
+	uint8_t *ip;
+
+	edge_ipv6(p, IPPROTO_UDP);
+	pkt_udp(p, 40000, 53);
+	pkt_payload(p, NULL, 16);
+	assert_int_equal(pkt_finish(p), 0);
+	ip = pkt_l3(p);
+	ip[5] += 1;
 }
 
 /* To another host's MAC, where the cache knows the destination. */
@@ -1118,19 +1199,36 @@ static const struct edge_case edge_table[] = {
 	{ "icmp cut short", edge_icmp_short, EDGE_SENT(TRUNCATED, false) },
 	{ "udp cut short, padded", edge_udp_short_padded,
 	  EDGE_SENT(TRUNCATED, false) },
-	{ "tcp header past the datagram", edge_tcp_doff_over,
+	{ "tcp header past the datagram", edge_tcp_doff_over, .finished = true,
 	  EDGE_SENT(TRUNCATED, false) },
 	{ "gre", edge_gre, EDGE_SENT(POLICY, true) },
 	{ "tcp with options", edge_tcp_opts, EDGE_SENT(POLICY, true) },
 	{ "ethernet padding", edge_padded, EDGE_SENT(POLICY, true) },
 	{ "IP length past the frame: malformed", edge_tot_len_over,
-	  .ret = XDP_PASS, .action = SLUICE_ACT_PASS,
+	  .finished = true, .ret = XDP_PASS, .action = SLUICE_ACT_PASS,
 	  .reason = SLUICE_REASON_MALFORMED },
 	{ "to another host's MAC", edge_not_for_us, .ret = XDP_PASS,
 	  .action = SLUICE_ACT_PASS, .reason = SLUICE_REASON_NOT_FOR_US },
 	{ "a port whose policy became drop", edge_tcp, .change = edge_drop,
 	  .ret = XDP_DROP, .action = SLUICE_ACT_DROP,
 	  .reason = SLUICE_REASON_POLICY },
+	{ "v6 hop-by-hop header", edge_v6_hbh, .v6 = true,
+	  EDGE_SENT(POLICY, false) },
+	{ "v6 first fragment", edge_v6_first_fragment, .v6 = true,
+	  EDGE_SENT(POLICY, false) },
+	{ "v6 later fragment", edge_v6_later_fragment, .v6 = true,
+	  EDGE_SENT(FRAGMENT, false) },
+	{ "v6 udp cut short, padded", edge_v6_udp_short_padded, .v6 = true,
+	  EDGE_SENT(TRUNCATED, false) },
+	{ "v6 icmpv6 cut short, padded", edge_v6_icmp6_short_padded, .v6 = true,
+	  EDGE_SENT(TRUNCATED, false) },
+	{ "v6 carrying IPv4's icmp number, short", edge_v6_icmp4_short_padded,
+	  .v6 = true, EDGE_SENT(POLICY, true) },
+	{ "v6 udp with a flow label", edge_v6_flow_label, .finished = true,
+	  .v6 = true, EDGE_SENT(POLICY, true) },
+	{ "v6 payload length past the frame: malformed", edge_v6_plen_over,
+	  .finished = true, .v6 = true, .ret = XDP_PASS,
+	  .action = SLUICE_ACT_PASS, .reason = SLUICE_REASON_MALFORMED },
 	{ "while a capture runs", edge_tcp, .change = edge_capture,
 	  EDGE_SENT(POLICY, false) },
 	{ "an egress gone from the devmap", edge_tcp, .change = edge_no_tx,
@@ -1155,7 +1253,10 @@ static void edge_prime(struct sl_dp *dp, enum sluice_hook hook,
 
 	if (e->change)
 		e->change(dp, slot, false);
-	edge_ipv4(&p, IPPROTO_UDP);
+	if (e->v6)
+		edge_ipv6(&p, IPPROTO_UDP);
+	else
+		edge_ipv4(&p, IPPROTO_UDP);
 	pkt_udp(&p, 40000, 53);
 	pkt_payload(&p, NULL, 16);
 	assert_int_equal(pkt_finish(&p), 0);
@@ -1200,16 +1301,18 @@ static void run_edge_mode(const struct edge_case *e, enum sluice_hook hook,
 	if (e->change)
 		e->change(l->dp, sc.slot, true);
 	e->build(&in);
-	if (e->build != edge_tot_len_over && e->build != edge_tcp_doff_over)
+	if (!e->finished)
 		assert_int_equal(pkt_finish(&in), 0);
 
 	/*
 	 * The first run finds the cache empty (a new epoch): the pipeline
-	 * judges it.  Then a plain datagram to the same destination fills
-	 * the cache, for the key of a frame the pipeline did not forward.
+	 * judges it, and a frame it forwards fills the cache under the key
+	 * the pipeline makes, which the fast path must make too.  For one it
+	 * does not forward, a plain datagram to the same destination fills
+	 * the cache instead: the fast path must not take the frame anyway.
 	 */
 	for (pass = 0; pass < 2; pass++) {
-		if (pass)
+		if (pass && (e->action != SLUICE_ACT_FORWARD || e->change))
 			edge_prime(l->dp, hook, e, sc.slot);
 		cnt_take(l->dp, &sc, &before);
 		cnt_trace_poison(l->dp);
