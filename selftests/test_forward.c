@@ -963,6 +963,32 @@ static void edge_ipv4(struct pkt *p, uint8_t proto)
 	pkt_ipv4(p, SRC4, "10.0.20.5", proto);
 }
 
+static void edge_ipv6(struct pkt *p, uint8_t nexthdr)
+{
+	pkt_init(p);
+	pkt_eth(p, IN0_MAC, IN0P_MAC);
+	pkt_ipv6(p, SRC6, "2001:db8:20::5", nexthdr);
+}
+
+/* A plain datagram: what fills the cache, and where some edges start. */
+static void edge_udp(struct pkt *p, bool v6)
+{
+	if (v6)
+		edge_ipv6(p, IPPROTO_UDP);
+	else
+		edge_ipv4(p, IPPROTO_UDP);
+	pkt_udp(p, 40000, 53);
+	pkt_payload(p, NULL, 16);
+}
+
+/* The same, finished, for a builder to change: its IP header. */
+static uint8_t *edge_udp_l3(struct pkt *p, bool v6)
+{
+	edge_udp(p, v6);
+	assert_int_equal(pkt_finish(p), 0);
+	return pkt_l3(p);
+}
+
 static void edge_later_fragment(struct pkt *p)
 {
 	edge_ipv4(p, IPPROTO_UDP);
@@ -1030,13 +1056,6 @@ static void edge_tcp_doff_over(struct pkt *p)
 	ip[3] -= sizeof(opts);
 }
 
-static void edge_ipv6(struct pkt *p, uint8_t nexthdr)
-{
-	pkt_init(p);
-	pkt_eth(p, IN0_MAC, IN0P_MAC);
-	pkt_ipv6(p, SRC6, "2001:db8:20::5", nexthdr);
-}
-
 static void edge_v6_hbh(struct pkt *p)
 {
 	edge_ipv6(p, 0);
@@ -1060,53 +1079,44 @@ static void edge_v6_later_fragment(struct pkt *p)
 	pkt_payload(p, NULL, 32);
 }
 
-static void edge_v6_udp_short_padded(struct pkt *p)
+/* Seven bytes of an L4 header, then padding in a minimum frame. */
+static void edge_v6_short_padded(struct pkt *p, uint8_t nexthdr)
 {
-	edge_ipv6(p, IPPROTO_UDP);
+	edge_ipv6(p, nexthdr);
 	pkt_payload(p, NULL, 7);
 	pkt_trailer(p, NULL, 8);
 }
 
+static void edge_v6_udp_short_padded(struct pkt *p)
+{
+	edge_v6_short_padded(p, IPPROTO_UDP);
+}
+
 static void edge_v6_icmp6_short_padded(struct pkt *p)
 {
-	edge_ipv6(p, IPPROTO_ICMPV6);
-	pkt_payload(p, NULL, 7);
-	pkt_trailer(p, NULL, 8);
+	edge_v6_short_padded(p, IPPROTO_ICMPV6);
 }
 
 /* IPv4's ICMP number in IPv6 is no ICMP to the parser: nothing to cut. */
 static void edge_v6_icmp4_short_padded(struct pkt *p)
 {
-	edge_ipv6(p, IPPROTO_ICMP);
-	pkt_payload(p, NULL, 7);
-	pkt_trailer(p, NULL, 8);
+	edge_v6_short_padded(p, IPPROTO_ICMP);
 }
 
 /* Called after pkt_finish(): a flow label, which the key may carry. */
 static void edge_v6_flow_label(struct pkt *p)
 {
-	uint8_t *ip;
+	uint8_t *ip = edge_udp_l3(p, true);
 
-	edge_ipv6(p, IPPROTO_UDP);
-	pkt_udp(p, 40000, 53);
-	pkt_payload(p, NULL, 16);
-	assert_int_equal(pkt_finish(p), 0);
-	ip = pkt_l3(p);
 	ip[1] |= 0x0a;
 	ip[2] = 0xbc;
 	ip[3] = 0xde;
 }
 
+/* Called after pkt_finish(): more payload claimed than the frame has. */
 static void edge_v6_plen_over(struct pkt *p)
 {
-	uint8_t *ip;
-
-	edge_ipv6(p, IPPROTO_UDP);
-	pkt_udp(p, 40000, 53);
-	pkt_payload(p, NULL, 16);
-	assert_int_equal(pkt_finish(p), 0);
-	ip = pkt_l3(p);
-	ip[5] += 1;
+	edge_udp_l3(p, true)[5] += 1;
 }
 
 /* To another host's MAC, where the cache knows the destination. */
@@ -1152,14 +1162,7 @@ static void edge_padded(struct pkt *p)
 /* Called after pkt_finish(): the IP header claims more than the frame. */
 static void edge_tot_len_over(struct pkt *p)
 {
-	uint8_t *ip;
-
-	edge_ipv4(p, IPPROTO_UDP);
-	pkt_udp(p, 40000, 53);
-	pkt_payload(p, NULL, 16);
-	assert_int_equal(pkt_finish(p), 0);
-	ip = pkt_l3(p);
-	ip[3] += 1;
+	edge_udp_l3(p, false)[3] += 1;
 }
 
 static void edge_drop(struct sl_dp *dp, unsigned int slot, bool on)
@@ -1253,12 +1256,7 @@ static void edge_prime(struct sl_dp *dp, enum sluice_hook hook,
 
 	if (e->change)
 		e->change(dp, slot, false);
-	if (e->v6)
-		edge_ipv6(&p, IPPROTO_UDP);
-	else
-		edge_ipv4(&p, IPPROTO_UDP);
-	pkt_udp(&p, 40000, 53);
-	pkt_payload(&p, NULL, 16);
+	edge_udp(&p, e->v6);
 	assert_int_equal(pkt_finish(&p), 0);
 	assert_int_equal(
 		test_run(dp, hook, &p, out, sizeof(out), &retval, &outsize), 0);
