@@ -186,15 +186,18 @@ __noinline int sl_capture_skb(struct __sk_buff *skb, __u32 len, __u32 slot,
 	return 0;
 }
 
-/* Nobody captures: forward's fast path (fastfwd.h) may pass the hook by. */
-static __always_inline bool sl_capture_idle(void)
+/*
+ * The capture slots in use, a bit each; 0: nobody captures, and forward's
+ * fast path (fastfwd.h) may pass the hook by.
+ */
+static __always_inline __u32 sl_capture_on(void)
 {
 #ifndef SLUICE_NO_CAPTURE
 	__u32 zero = 0, *on = bpf_map_lookup_elem(&sl_cap_on, &zero);
 
-	return !on || !*on;
+	return on ? *on : 0;
 #else
-	return true;
+	return 0;
 #endif
 }
 
@@ -207,17 +210,15 @@ static __always_inline bool sl_capture_idle(void)
 static __always_inline void sl_capture(const struct sl_ctx *ctx, __u32 slot,
 				       const struct sl_decision *d)
 {
-#ifndef SLUICE_NO_CAPTURE
-	__u32 zero = 0, *on = bpf_map_lookup_elem(&sl_cap_on, &zero);
+	__u32 on = sl_capture_on();
 
-	if (!on || !*on)
+	if (!on)
 		return;
 	/* The frame's whole length, as ctx.h read it once. */
 	if (ctx->hook == SLUICE_HOOK_XDP)
-		sl_capture_xdp(ctx->raw, ctx->len, slot, SL_CAP_DEC(d), *on);
+		sl_capture_xdp(ctx->raw, ctx->len, slot, SL_CAP_DEC(d), on);
 	else
-		sl_capture_skb(ctx->raw, ctx->len, slot, SL_CAP_DEC(d), *on);
-#endif
+		sl_capture_skb(ctx->raw, ctx->len, slot, SL_CAP_DEC(d), on);
 }
 
 #endif /* __SLUICE_CAPTURE_H */

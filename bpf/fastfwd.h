@@ -98,7 +98,7 @@ static __always_inline bool sl_fast_port(__u32 slot)
 		return false;
 	gen = st->active_gen & 1;
 	rs = bpf_map_lookup_elem(&sl_rulesets, &gen);
-	return rs && !rs->nrules && sl_capture_idle();
+	return rs && !rs->nrules && !sl_capture_on();
 }
 
 /* The cached next hop for key, if it fits len and its egress is ours. */
@@ -180,13 +180,13 @@ static __always_inline int sl_fast_forward6(const struct sl_ctx *c,
 	    plen > c->len - sizeof(*eth) - sizeof(*ip6) ||
 	    !sl_fast_l4_whole(ip6 + 1, ip6->nexthdr, c->data_end, plen, true))
 		return -1;
-	if (!sl_frame_for_us(c, eth) || ip6->daddr.in6_u.u6_addr8[0] == 0xff ||
+	if (!sl_frame_for_us(c, eth) || sl_ipv6_multicast(ip6) ||
 	    ip6->hop_limit <= 1)
 		return -1;
 	epoch = sl_fibc_epoch();
 	if (!epoch)
 		return -1;
-	sl_fibc_words6(key, c->ifindex, *(__be32 *)ip6 & bpf_htonl(0x0fffffff),
+	sl_fibc_words6(key, c->ifindex, sl_ipv6_flowinfo(ip6),
 		       (const __u64 *)&ip6->saddr, (const __u64 *)&ip6->daddr,
 		       sl_fast_l4(ip6 + 1, ip6->nexthdr, epoch), epoch);
 	nh = sl_fast_next_hop(c, key, 6, epoch, sizeof(*ip6) + plen);

@@ -51,6 +51,18 @@ static __always_inline bool sl_ipv4_not_unicast(__be32 daddr)
 	return (a >> 28) == 0xe || a == 0xffffffff || !(a >> 24);
 }
 
+/* Multicast (MLD, ND) is the kernel's, whatever its hop limit. */
+static __always_inline bool sl_ipv6_multicast(const struct ipv6hdr *ip6)
+{
+	return ip6->daddr.in6_u.u6_addr8[0] == 0xff;
+}
+
+/* Traffic class and flow label, as the FIB lookup takes them. */
+static __always_inline __be32 sl_ipv6_flowinfo(const struct ipv6hdr *ip6)
+{
+	return *(const __be32 *)ip6 & bpf_htonl(0x0fffffff);
+}
+
 static __always_inline void sl_ipv4_decrease_ttl(struct iphdr *iph)
 {
 	__u32 check = iph->check;
@@ -258,12 +270,11 @@ static __always_inline int sl_forward6(const struct sl_ctx *ctx,
 
 	if ((void *)(ip6 + 1) > ctx->data_end)
 		return sl_to_kernel(ctx, d, SLUICE_REASON_MALFORMED);
-	/* Multicast (MLD, ND) is the kernel's, whatever its hop limit. */
-	if (ip6->daddr.in6_u.u6_addr8[0] == 0xff)
+	if (sl_ipv6_multicast(ip6))
 		return sl_to_kernel(ctx, d, SLUICE_REASON_NOT_FORWARDED);
 	if (ip6->hop_limit <= 1)
 		return sl_to_kernel(ctx, d, SLUICE_REASON_TTL_EXCEEDED);
-	flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0fffffff);
+	flowinfo = sl_ipv6_flowinfo(ip6);
 	len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
 	epoch = ctx->gso_size ? 0 : sl_fibc_epoch();
 	if (epoch) {

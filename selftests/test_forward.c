@@ -831,8 +831,8 @@ static void fibc_fresh(struct sl_dp *dp, unsigned int mode)
 
 /*
  * Whether forward's fast path (bpf/fastfwd.h) must judge a case's second
- * run: an XDP frame the policy forwards, plain IPv4, its next hop cached
- * by the first run.
+ * run: an XDP frame the policy forwards, IPv4 without options or IPv6,
+ * untagged, its next hop cached by the first run.
  */
 static bool fast_case(const struct fwd_case *c, enum sluice_hook hook,
 		      unsigned int prio)
@@ -845,6 +845,7 @@ static bool fast_case(const struct fwd_case *c, enum sluice_hook hook,
 static void run_one(const struct fwd_case *c, enum sluice_hook hook,
 		    const char *config, unsigned int prio)
 {
+	static unsigned int mode;
 	static uint8_t out[PKT_MAX + 256];
 	const struct hook_want *w = &c->want[hook];
 	unsigned int reason = w->reason;
@@ -859,8 +860,6 @@ static void run_one(const struct fwd_case *c, enum sluice_hook hook,
 
 	if (reason == REASON_DECIDED)
 		reason = prio ? SLUICE_REASON_RULE : SLUICE_REASON_POLICY;
-	static unsigned int mode;
-
 	l = load(config);
 	/* The cases take the key's modes by turns. */
 	fibc_fresh(l->dp, mode++ & (SLUICE_FIBC_SRC | SLUICE_FIBC_L4));
