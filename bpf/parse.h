@@ -116,6 +116,82 @@ static __always_inline bool sl_is_vlan(__u16 proto_be)
 	       proto_be == bpf_htons(SL_ETH_P_8021AD);
 }
 
+/*
+ * The key's fields from a header already checked and in reach: the
+ * parser's, and forward's fast path's (fastfwd.h), which must make the
+ * same key to find the flow cache's verdict.
+ */
+
+/* RFC 8955's fragment bits from an offset and a more-fragments flag. */
+static __always_inline __u8 sl_frag_bits(bool offset, bool more)
+{
+	if (offset)
+		return SLUICE_FRAG_IS | (more ? 0 : SLUICE_FRAG_LAST);
+	return more ? SLUICE_FRAG_FIRST : 0;
+}
+
+/* tot: the datagram's length, as the header says and the frame holds. */
+static __always_inline void sl_key_ipv4(struct sl_pkt *p,
+					const struct iphdr *iph, __u32 tot)
+{
+	__u16 frag = bpf_ntohs(iph->frag_off);
+
+	p->key.family = 4;
+	p->key.proto = iph->protocol;
+	p->key.dscp = iph->tos >> 2;
+	__builtin_memcpy(p->key.src, &iph->saddr, 4);
+	__builtin_memcpy(p->key.dst, &iph->daddr, 4);
+	p->len = tot;
+	p->has |= SLUICE_HAS_IP | SLUICE_HAS_LEN;
+	p->key.frag = sl_frag_bits(frag & SL_IP_OFFSET, frag & SL_IP_MF) |
+		      (frag & SL_IP_DF ? SLUICE_FRAG_DF : 0);
+}
+
+/* All but the protocol, which follows the extension headers. */
+static __always_inline void sl_key_ipv6(struct sl_pkt *p,
+					const struct ipv6hdr *ip6, __u32 plen)
+{
+	p->key.family = 6;
+	/* The traffic class straddles the first two bytes. */
+	p->key.dscp = (((const __u8 *)ip6)[0] & 0x0f) << 2 |
+		      ((const __u8 *)ip6)[1] >> 6;
+	__builtin_memcpy(p->key.src, &ip6->saddr, 16);
+	__builtin_memcpy(p->key.dst, &ip6->daddr, 16);
+	p->len = plen + sizeof(*ip6);
+	p->has |= SLUICE_HAS_IP | SLUICE_HAS_LEN;
+}
+
+static __always_inline void sl_key_tcp(struct sl_pkt *p,
+				       const struct tcphdr *th)
+{
+	p->key.sport = bpf_ntohs(th->source);
+	p->key.dport = bpf_ntohs(th->dest);
+	/* Byte 13 of the header: CWR ECE URG ACK PSH RST SYN FIN. */
+	p->key.tcp_flags = ((const __u8 *)th)[13];
+	p->has |= SLUICE_HAS_PORTS | SLUICE_HAS_TCP;
+}
+
+static __always_inline void sl_key_udp(struct sl_pkt *p,
+				       const struct udphdr *uh)
+{
+	p->key.sport = bpf_ntohs(uh->source);
+	p->key.dport = bpf_ntohs(uh->dest);
+	p->has |= SLUICE_HAS_PORTS;
+}
+
+/* ICMP is an IPv4 protocol, ICMPv6 an IPv6 one. */
+static __always_inline bool sl_key_icmp_own(const struct sl_pkt *p)
+{
+	return (p->key.proto == SL_IPPROTO_ICMP) == (p->key.family == 4);
+}
+
+static __always_inline void sl_key_icmp(struct sl_pkt *p, const __u8 *ih)
+{
+	p->key.icmp_type = ih[0];
+	p->key.icmp_code = ih[1];
+	p->has |= SLUICE_HAS_ICMP;
+}
+
 static __always_inline int sl_parse_l4(struct sl_cursor *c, struct sl_pkt *p)
 {
 	switch (p->key.proto) {
@@ -127,11 +203,7 @@ static __always_inline int sl_parse_l4(struct sl_cursor *c, struct sl_pkt *p)
 		th = sl_hdr(c, c->off, sizeof(*th));
 		if (!th || th->doff < 5 || th->doff * 4U > c->left)
 			goto truncated;
-		p->key.sport = bpf_ntohs(th->source);
-		p->key.dport = bpf_ntohs(th->dest);
-		/* Byte 13 of the header: CWR ECE URG ACK PSH RST SYN FIN. */
-		p->key.tcp_flags = ((const __u8 *)th)[13];
-		p->has |= SLUICE_HAS_PORTS | SLUICE_HAS_TCP;
+		sl_key_tcp(p, th);
 		return 0;
 	}
 	case SL_IPPROTO_UDP: {
@@ -142,26 +214,21 @@ static __always_inline int sl_parse_l4(struct sl_cursor *c, struct sl_pkt *p)
 		uh = sl_hdr(c, c->off, sizeof(*uh));
 		if (!uh)
 			goto truncated;
-		p->key.sport = bpf_ntohs(uh->source);
-		p->key.dport = bpf_ntohs(uh->dest);
-		p->has |= SLUICE_HAS_PORTS;
+		sl_key_udp(p, uh);
 		return 0;
 	}
 	case SL_IPPROTO_ICMP:
 	case SL_IPPROTO_ICMPV6: {
 		const __u8 *ih;
 
-		/* ICMP is an IPv4 protocol, ICMPv6 an IPv6 one. */
-		if ((p->key.proto == SL_IPPROTO_ICMP) != (p->key.family == 4))
+		if (!sl_key_icmp_own(p))
 			return 0;
 		if (c->left < 8)
 			goto truncated;
 		ih = sl_hdr(c, c->off, 8);
 		if (!ih)
 			goto truncated;
-		p->key.icmp_type = ih[0];
-		p->key.icmp_code = ih[1];
-		p->has |= SLUICE_HAS_ICMP;
+		sl_key_icmp(p, ih);
 		return 0;
 	}
 	default:
@@ -172,19 +239,10 @@ truncated:
 	return 0;
 }
 
-/* RFC 8955's fragment bits from an offset and a more-fragments flag. */
-static __always_inline __u8 sl_frag_bits(bool offset, bool more)
-{
-	if (offset)
-		return SLUICE_FRAG_IS | (more ? 0 : SLUICE_FRAG_LAST);
-	return more ? SLUICE_FRAG_FIRST : 0;
-}
-
 static __always_inline int sl_parse_ipv4(struct sl_cursor *c, struct sl_pkt *p)
 {
 	const struct iphdr *iph = sl_hdr(c, c->off, sizeof(*iph));
 	__u32 ihl, tot, avail;
-	__u16 frag;
 
 	if (!iph)
 		return -1;
@@ -196,18 +254,8 @@ static __always_inline int sl_parse_ipv4(struct sl_cursor *c, struct sl_pkt *p)
 	if (ihl < sizeof(*iph) || tot < ihl || tot > avail)
 		return -1;
 
-	p->key.family = 4;
-	p->key.proto = iph->protocol;
-	p->key.dscp = iph->tos >> 2;
-	__builtin_memcpy(p->key.src, &iph->saddr, 4);
-	__builtin_memcpy(p->key.dst, &iph->daddr, 4);
-	p->len = tot;
-	p->has |= SLUICE_HAS_IP | SLUICE_HAS_LEN;
-
-	frag = bpf_ntohs(iph->frag_off);
-	p->key.frag = sl_frag_bits(frag & SL_IP_OFFSET, frag & SL_IP_MF) |
-		      (frag & SL_IP_DF ? SLUICE_FRAG_DF : 0);
-	if (frag & SL_IP_OFFSET) {
+	sl_key_ipv4(p, iph, tot);
+	if (iph->frag_off & bpf_htons(SL_IP_OFFSET)) {
 		/* A later fragment: the transport header is elsewhere. */
 		p->reason = SLUICE_REASON_FRAGMENT;
 		return 0;
@@ -234,14 +282,7 @@ static __always_inline int sl_parse_ipv6(struct sl_cursor *c, struct sl_pkt *p)
 	if (plen > avail)
 		return -1;
 
-	p->key.family = 6;
-	/* The traffic class straddles the first two bytes. */
-	p->key.dscp = (((const __u8 *)ip6)[0] & 0x0f) << 2 |
-		      ((const __u8 *)ip6)[1] >> 6;
-	__builtin_memcpy(p->key.src, &ip6->saddr, 16);
-	__builtin_memcpy(p->key.dst, &ip6->daddr, 16);
-	p->len = plen + sizeof(*ip6);
-	p->has |= SLUICE_HAS_IP | SLUICE_HAS_LEN;
+	sl_key_ipv6(p, ip6, plen);
 	nexthdr = ip6->nexthdr;
 	c->off += sizeof(*ip6);
 	c->left = plen;

@@ -17,12 +17,13 @@ SEC("xdp.frags")
 int sl_xdp(struct xdp_md *xdp)
 {
 	__u32 slot = sl_slot(xdp->ingress_ifindex);
+	enum sl_fast_port port = sl_fast_port(slot);
 	struct sl_ctx ctx;
 	int ret;
 
 	/* Other ports pay for the fast path only the policy's compare. */
-	if (sl_fast_port(slot)) {
-		ret = sl_fast_forward(xdp, slot);
+	if (port != SL_FAST_NOT) {
+		ret = sl_fast_forward(xdp, slot, port);
 		if (ret >= 0)
 			return ret;
 	}

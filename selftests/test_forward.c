@@ -375,6 +375,9 @@ static const struct fwd_case fwd_table[] = {
 };
 
 #define C_FWD_POLICY "policy in0 forward\n"
+/* A rule loaded that no case matches: the flow cache answers for it. */
+#define C_FWD_POLICY_RULES \
+	"policy in0 forward\nrule add 10 src 192.0.2.0/24 drop\n"
 #define C_FWD_RULE "policy in0 drop\nrule add 10 forward\n"
 
 static const struct {
@@ -383,6 +386,7 @@ static const struct {
 	unsigned int prio; /* of the deciding rule; 0: the policy */
 } variants[] = {
 	{ "policy", C_FWD_POLICY, 0 },
+	{ "policy beside rules", C_FWD_POLICY_RULES, 0 },
 	{ "rule", C_FWD_RULE, 10 },
 };
 
@@ -832,7 +836,8 @@ static void fibc_fresh(struct sl_dp *dp, unsigned int mode)
 /*
  * Whether forward's fast path (bpf/fastfwd.h) must judge a case's second
  * run: an XDP frame the policy forwards, IPv4 without options or IPv6,
- * untagged, its next hop cached by the first run.
+ * untagged, its next hop cached by the first run (and, where rules are
+ * loaded, that none matched it, in the flow cache).
  */
 static bool fast_case(const struct fwd_case *c, enum sluice_hook hook,
 		      unsigned int prio)
@@ -939,7 +944,7 @@ static void run_one(const struct fwd_case *c, enum sluice_hook hook,
 struct edge_case {
 	const char *desc;
 	void (*build)(struct pkt *p);
-	const char *config; /* NULL: C_FWD_POLICY */
+	const char *config; /* NULL: C_FWD_POLICY, then C_FWD_POLICY_RULES */
 	__u32 ret; /* XDP's verdict; tc's is its equivalent */
 	unsigned int action, reason, prio;
 	/* tc's own outcome, where it differs (tc_action not 0) */
@@ -1164,6 +1169,17 @@ static void edge_tot_len_over(struct pkt *p)
 	edge_udp_l3(p, false)[3] += 1;
 }
 
+/* A frame plain enough for the fast path, and the one that primes it. */
+static void edge_udp4(struct pkt *p)
+{
+	edge_udp(p, false);
+}
+
+static void edge_udp6(struct pkt *p)
+{
+	edge_udp(p, true);
+}
+
 static void edge_drop(struct sl_dp *dp, unsigned int slot, bool on)
 {
 	struct sluice_iface iface;
@@ -1187,6 +1203,52 @@ static void edge_capture(struct sl_dp *dp, unsigned int slot, bool on)
 	(void)slot;
 	assert_true(fd >= 0);
 	assert_int_equal(bpf_map_update_elem(fd, &zero, &bits, BPF_ANY), 0);
+}
+
+/* The configuration run_edge_mode() loaded, for a change to return to. */
+static const char *edge_config;
+
+static void edge_rules(struct sl_dp *dp, const char *config)
+{
+	char err[SL_ERR_LEN] = "";
+	struct sl_config cfg;
+
+	if (sl_config_load_buf("change.conf", config, &cfg, err, sizeof(err)))
+		fail_msg("configuration: %s", err);
+	if (sl_dp_rules_replace(dp, cfg.rules, cfg.nrules, err, sizeof(err)))
+		fail_msg("sl_dp_rules_replace: %s", err);
+	sl_config_free(&cfg);
+}
+
+/*
+ * A rule that drops the frame, added after the flow cache learnt that
+ * none matched it (the prime): the entry is of an epoch gone.
+ */
+static void edge_rule_added(struct sl_dp *dp, unsigned int slot, bool on)
+{
+	(void)slot;
+	edge_rules(dp, on ? "rule add 10 proto udp drop\n" : edge_config);
+}
+
+/* The flow cache cold on every CPU: colder than any threshold. */
+static void edge_cold(struct sl_dp *dp, unsigned int slot, bool on)
+{
+	int fd = bpf_object__find_map_fd_by_name(sl_dp_object(dp),
+						 "sl_flowc_luck");
+	int ncpus = sl_dp_ncpus();
+	struct {
+		__u32 misses, skipped;
+	} *luck = calloc(ncpus, sizeof(*luck));
+	__u32 zero = 0;
+	int i;
+
+	(void)slot;
+	assert_true(fd >= 0);
+	assert_non_null(luck);
+	for (i = 0; i < ncpus; i++)
+		luck[i].misses = on ? UINT32_MAX : 0;
+	assert_int_equal(bpf_map_update_elem(fd, &zero, luck, BPF_ANY), 0);
+	free(luck);
 }
 
 #define EDGE_SENT(why, f)                                  \
@@ -1241,10 +1303,22 @@ static const struct edge_case edge_table[] = {
 	  .config = "policy in0 forward\nrule add 10 proto tcp drop\n",
 	  .ret = XDP_DROP, .action = SLUICE_ACT_DROP,
 	  .reason = SLUICE_REASON_RULE, .prio = 10 },
+	{ "a rule added since the flow was cached", edge_udp4,
+	  .change = edge_rule_added, .ret = XDP_DROP,
+	  .action = SLUICE_ACT_DROP, .reason = SLUICE_REASON_RULE,
+	  .prio = 10 },
+	{ "v6: a rule added since the flow was cached", edge_udp6, .v6 = true,
+	  .change = edge_rule_added, .ret = XDP_DROP,
+	  .action = SLUICE_ACT_DROP, .reason = SLUICE_REASON_RULE,
+	  .prio = 10 },
+	{ "the flow cache cold", edge_udp4, .config = C_FWD_POLICY_RULES,
+	  .change = edge_cold, EDGE_SENT(POLICY, false) },
+	{ "the flow cache cold, no rules", edge_udp4, .change = edge_cold,
+	  .config = C_FWD_POLICY, EDGE_SENT(POLICY, true) },
 };
 
 static void run_edge_mode(const struct edge_case *e, enum sluice_hook hook,
-			  unsigned int mode);
+			  const char *config, unsigned int mode);
 
 static void edge_prime(struct sl_dp *dp, enum sluice_hook hook,
 		       const struct edge_case *e, unsigned int slot)
@@ -1265,17 +1339,29 @@ static void edge_prime(struct sl_dp *dp, enum sluice_hook hook,
 		e->change(dp, slot, true);
 }
 
+/*
+ * Every mode of the key, each reading other fields of the frame; with no
+ * rule loaded and with one beside that matches nothing, where the fast
+ * path makes the parser's key to ask the flow cache.
+ */
 static void run_edge(const struct edge_case *e, enum sluice_hook hook)
 {
-	unsigned int mode;
+	static const char *const configs[] = { C_FWD_POLICY,
+					       C_FWD_POLICY_RULES };
+	unsigned int mode, i;
 
-	/* Every mode of the key: each reads other fields of the frame. */
-	for (mode = 0; mode <= (SLUICE_FIBC_SRC | SLUICE_FIBC_L4); mode++)
-		run_edge_mode(e, hook, mode);
+	for (i = 0; i < ARRAY_SIZE(configs); i++) {
+		if (e->config && i)
+			break;
+		for (mode = 0; mode <= (SLUICE_FIBC_SRC | SLUICE_FIBC_L4);
+		     mode++)
+			run_edge_mode(e, hook, e->config ? e->config : configs[i],
+				      mode);
+	}
 }
 
 static void run_edge_mode(const struct edge_case *e, enum sluice_hook hook,
-			  unsigned int mode)
+			  const char *config, unsigned int mode)
 {
 	static uint8_t out[2][PKT_MAX + 256];
 	struct cnt_scope sc = { .prios = { e->prio }, .nprios = !!e->prio };
@@ -1289,7 +1375,8 @@ static void run_edge_mode(const struct edge_case *e, enum sluice_hook hook,
 	struct pkt in;
 	int pass;
 
-	l = load(e->config ? e->config : C_FWD_POLICY);
+	l = load(config);
+	edge_config = config;
 	fibc_fresh(l->dp, mode);
 	defroute(false);
 	sc.slot = port(l->dp, "in0", ifx.in0, true, true, false);
@@ -1335,7 +1422,8 @@ static void run_edge_mode(const struct edge_case *e, enum sluice_hook hook,
 				    sl_reason_name(reason));
 		assert_int_equal(t.prio, e->prio);
 		if (t.fast != (pass && e->fast && hook == SLUICE_HOOK_XDP))
-			fail_msg("key mode %u: judged by %s", mode,
+			fail_msg("key mode %u, %s: judged by %s", mode,
+				 strcmp(config, C_FWD_POLICY) ? "rules" : "no rules",
 				 t.fast ? "the fast path" : "the pipeline");
 		cnt_check(&sc, &before, &after, hook, action, reason, e->prio,
 			  in.len);
