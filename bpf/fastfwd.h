@@ -137,19 +137,16 @@ static __always_inline bool sl_fast_key_l4(struct sl_pkt *p, const void *l4,
 }
 
 /* No rule decides the datagram: the flow cache holds the parser's key. */
-static __always_inline bool sl_fast_no_rule4(const struct sl_ctx *c,
-					     __u32 slot,
+static __always_inline bool sl_fast_no_rule4(const struct sl_ctx *c, __u32 slot,
 					     const struct iphdr *iph, __u32 tot)
 {
 	struct sl_pkt p = { .key.slot = slot };
 
 	sl_key_ipv4(&p, iph, tot);
-	return sl_fast_key_l4(&p, iph + 1, c->data_end) &&
-	       sl_flowc_no_rule(&p);
+	return sl_fast_key_l4(&p, iph + 1, c->data_end) && sl_flowc_no_rule(&p);
 }
 
-static __always_inline bool sl_fast_no_rule6(const struct sl_ctx *c,
-					     __u32 slot,
+static __always_inline bool sl_fast_no_rule6(const struct sl_ctx *c, __u32 slot,
 					     const struct ipv6hdr *ip6,
 					     __u32 plen)
 {
@@ -157,8 +154,7 @@ static __always_inline bool sl_fast_no_rule6(const struct sl_ctx *c,
 
 	sl_key_ipv6(&p, ip6, plen);
 	p.key.proto = ip6->nexthdr;
-	return sl_fast_key_l4(&p, ip6 + 1, c->data_end) &&
-	       sl_flowc_no_rule(&p);
+	return sl_fast_key_l4(&p, ip6 + 1, c->data_end) && sl_flowc_no_rule(&p);
 }
 
 /* The cached next hop for key, if it fits len and its egress is ours. */

@@ -1304,13 +1304,11 @@ static const struct edge_case edge_table[] = {
 	  .ret = XDP_DROP, .action = SLUICE_ACT_DROP,
 	  .reason = SLUICE_REASON_RULE, .prio = 10 },
 	{ "a rule added since the flow was cached", edge_udp4,
-	  .change = edge_rule_added, .ret = XDP_DROP,
-	  .action = SLUICE_ACT_DROP, .reason = SLUICE_REASON_RULE,
-	  .prio = 10 },
+	  .change = edge_rule_added, .ret = XDP_DROP, .action = SLUICE_ACT_DROP,
+	  .reason = SLUICE_REASON_RULE, .prio = 10 },
 	{ "v6: a rule added since the flow was cached", edge_udp6, .v6 = true,
-	  .change = edge_rule_added, .ret = XDP_DROP,
-	  .action = SLUICE_ACT_DROP, .reason = SLUICE_REASON_RULE,
-	  .prio = 10 },
+	  .change = edge_rule_added, .ret = XDP_DROP, .action = SLUICE_ACT_DROP,
+	  .reason = SLUICE_REASON_RULE, .prio = 10 },
 	{ "the flow cache cold", edge_udp4, .config = C_FWD_POLICY_RULES,
 	  .change = edge_cold, EDGE_SENT(POLICY, false) },
 	{ "the flow cache cold, no rules", edge_udp4, .change = edge_cold,
@@ -1355,8 +1353,8 @@ static void run_edge(const struct edge_case *e, enum sluice_hook hook)
 			break;
 		for (mode = 0; mode <= (SLUICE_FIBC_SRC | SLUICE_FIBC_L4);
 		     mode++)
-			run_edge_mode(e, hook, e->config ? e->config : configs[i],
-				      mode);
+			run_edge_mode(e, hook,
+				      e->config ? e->config : configs[i], mode);
 	}
 }
 
@@ -1423,7 +1421,8 @@ static void run_edge_mode(const struct edge_case *e, enum sluice_hook hook,
 		assert_int_equal(t.prio, e->prio);
 		if (t.fast != (pass && e->fast && hook == SLUICE_HOOK_XDP))
 			fail_msg("key mode %u, %s: judged by %s", mode,
-				 strcmp(config, C_FWD_POLICY) ? "rules" : "no rules",
+				 strcmp(config, C_FWD_POLICY) ? "rules" :
+								"no rules",
 				 t.fast ? "the fast path" : "the pipeline");
 		cnt_check(&sc, &before, &after, hook, action, reason, e->prio,
 			  in.len);
