@@ -157,18 +157,26 @@ static __always_inline bool sl_fast_no_rule6(const struct sl_ctx *c, __u32 slot,
 	return sl_fast_key_l4(&p, ip6 + 1, c->data_end) && sl_flowc_no_rule(&p);
 }
 
-/* The cached next hop for key, if it fits len and its egress is ours. */
+/*
+ * The cached next hop for key, if it fits len and its egress is ours.
+ * The redirect is set first, before the frame is touched: the devmap
+ * lookup it makes is the egress check, where the pipeline makes one of
+ * its own (sl_egress_ok()) and another to redirect.  An egress not in
+ * the devmap sets nothing (XDP_PASS), and the pipeline judges the frame.
+ */
 static __always_inline const struct sluice_fibc_nh *
-sl_fast_next_hop(const struct sl_ctx *c, const __u64 *key, __u32 family,
-		 __u64 epoch, __u32 len)
+sl_fast_next_hop(const __u64 *key, __u32 family, __u64 epoch, __u32 len)
 {
 	const struct sluice_fibc_nh *nh;
 
 	nh = sl_fibc_get(key, family, sl_hash6(key), epoch, len);
-	return nh && sl_egress_ok(c, nh->ifindex) ? nh : NULL;
+	if (!nh || bpf_redirect_map(&sl_tx_ports, nh->ifindex, XDP_PASS) !=
+			   XDP_REDIRECT)
+		return NULL;
+	return nh;
 }
 
-/* Count the frame as the pipeline would, and send it. */
+/* Count the frame as the pipeline would; it leaves as redirected. */
 static __always_inline int sl_fast_send(const struct sl_ctx *c,
 					struct ethhdr *eth, __u32 slot,
 					const struct sluice_fibc_nh *nh)
@@ -180,7 +188,8 @@ static __always_inline int sl_fast_send(const struct sl_ctx *c,
 
 	sl_count(slot, c->hook, &d, c->len);
 	sl_trace_last(&d, true);
-	return sl_fibc_send(c, eth, nh);
+	sl_nh_macs(eth, nh->dmac, nh->smac);
+	return XDP_REDIRECT;
 }
 
 /* A plain IPv4 datagram: no options, not a fragment, its L4 header whole. */
@@ -216,7 +225,7 @@ static __always_inline int sl_fast_forward4(const struct sl_ctx *c,
 	sl_fibc_words4(key, c->ifindex, iph->daddr, iph->saddr,
 		       sl_fast_l4(iph + 1, iph->protocol, epoch), iph->tos,
 		       epoch);
-	nh = sl_fast_next_hop(c, key, 4, epoch, tot);
+	nh = sl_fast_next_hop(key, 4, epoch, tot);
 	if (!nh)
 		return -1;
 	sl_ipv4_decrease_ttl(iph);
@@ -251,7 +260,7 @@ static __always_inline int sl_fast_forward6(const struct sl_ctx *c,
 	sl_fibc_words6(key, c->ifindex, sl_ipv6_flowinfo(ip6),
 		       (const __u64 *)&ip6->saddr, (const __u64 *)&ip6->daddr,
 		       sl_fast_l4(ip6 + 1, ip6->nexthdr, epoch), epoch);
-	nh = sl_fast_next_hop(c, key, 6, epoch, sizeof(*ip6) + plen);
+	nh = sl_fast_next_hop(key, 6, epoch, sizeof(*ip6) + plen);
 	if (!nh)
 		return -1;
 	ip6->hop_limit--;

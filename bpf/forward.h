@@ -137,6 +137,14 @@ static __always_inline bool sl_fib_usable(const struct sl_ctx *ctx,
 	return true;
 }
 
+/* XDP sends the frame as it is: with the next hop's MAC and the port's. */
+static __always_inline void sl_nh_macs(struct ethhdr *eth, const __u8 *dmac,
+				       const __u8 *smac)
+{
+	__builtin_memcpy(eth->h_dest, dmac, 6);
+	__builtin_memcpy(eth->h_source, smac, 6);
+}
+
 /*
  * Send a packet whose TTL or hop limit is already decremented to the
  * next hop addr (family's) by the port ifindex; the MACs serve XDP.
@@ -156,8 +164,7 @@ static __always_inline int sl_nh_send(const struct sl_ctx *ctx,
 			__builtin_memcpy(nh.ipv6_nh, addr, 16);
 		return bpf_redirect_neigh(ifindex, &nh, sizeof(nh), 0);
 	}
-	__builtin_memcpy(eth->h_dest, dmac, 6);
-	__builtin_memcpy(eth->h_source, smac, 6);
+	sl_nh_macs(eth, dmac, smac);
 	return bpf_redirect_map(&sl_tx_ports, ifindex, 0);
 }
 
