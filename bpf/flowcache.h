@@ -8,7 +8,7 @@
  *   sl_flowc_get(p, h, epoch)         - p's entry, NULL when not cached
  *   sl_flowc_put(p, h, epoch, prio, action, arg) - remember p's rule
  *   sl_flowc_note(luck, hit)          - what the lookup found, for the next
- *   sl_flowc_no_rule(p)               - a warm cache holds p: no rule matched
+ *   sl_flowc_cached(p)                - p's entry, asked by a warm CPU only
  *
  * A flood comes from a few thousand sources, or from sources spread over
  * a large set: either way the classifier's indexes and the sets' tables
@@ -149,27 +149,27 @@ static __always_inline void sl_flowc_put(const struct sl_pkt *p, __u64 h,
 }
 
 /*
- * For forward's fast path (fastfwd.h), which asks the cache only: the
- * lookups of a cold CPU are the classifier's to ration, and a miss is the
+ * For the fast path (fastfwd.h), which asks the cache only: the lookups
+ * of a cold CPU are the classifier's to ration, and a miss is the
  * classifier's to fill (it looks again, from a line now in the cache).
  * A hit warms the CPU as the classifier's own would.
  */
-static __always_inline bool sl_flowc_no_rule(const struct sl_pkt *p)
+static __always_inline const struct sluice_flowc_entry *
+sl_flowc_cached(const struct sl_pkt *p)
 {
 	const struct sluice_flowc_entry *e;
 	struct sl_flowc_luck *l;
 	__u32 zero = 0, epoch = sl_flowc_now();
 
 	if (!epoch)
-		return false;
+		return NULL;
 	l = bpf_map_lookup_elem(&sl_flowc_luck, &zero);
 	if (!l || l->misses >= SL_FLOWC_COLD)
-		return false;
+		return NULL;
 	e = sl_flowc_get(p, sl_flowc_hash(p), epoch);
-	if (!e || e->prio)
-		return false;
-	sl_flowc_note(l, true);
-	return true;
+	if (e)
+		sl_flowc_note(l, true);
+	return e;
 }
 
 #endif /* __SLUICE_FLOWCACHE_H */

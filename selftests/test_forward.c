@@ -812,10 +812,7 @@ static void check_rewrite(const uint8_t *out, size_t len, const struct pkt *in,
 	check_sums(out, len, in);
 }
 
-/*
- * A next-hop cache of its own for each case: a new epoch (sluiced's flush)
- * and a lease that outlasts the case, its keys of mode (SLUICE_FIBC_*).
- */
+/* A new epoch (sluiced's flush), a lease that outlasts the case. */
 static void fibc_fresh(struct sl_dp *dp, unsigned int mode)
 {
 	static __u64 gen;
@@ -831,6 +828,24 @@ static void fibc_fresh(struct sl_dp *dp, unsigned int mode)
 	st.epoch = gen << 8 | mode;
 	st.lease_ns = (now.tv_sec + 600) * 1000000000ULL;
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(m), &zero, &st, 0), 0);
+}
+
+/*
+ * Caches of its own for each case, so that its first run is the
+ * pipeline's: the next-hop cache's, its keys of mode (SLUICE_FIBC_*),
+ * and the flow cache's (a new epoch, as a rule change makes).
+ */
+static void caches_fresh(struct sl_dp *dp, unsigned int mode)
+{
+	int fd = bpf_object__find_map_fd_by_name(sl_dp_object(dp),
+						 "sl_flowc_epoch");
+	__u32 zero = 0, epoch;
+
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_map_lookup_elem(fd, &zero, &epoch), 0);
+	epoch++;
+	assert_int_equal(bpf_map_update_elem(fd, &zero, &epoch, 0), 0);
+	fibc_fresh(dp, mode);
 }
 
 /*
@@ -867,7 +882,7 @@ static void run_one(const struct fwd_case *c, enum sluice_hook hook,
 		reason = prio ? SLUICE_REASON_RULE : SLUICE_REASON_POLICY;
 	l = load(config);
 	/* The cases take the key's modes by turns. */
-	fibc_fresh(l->dp, mode++ & (SLUICE_FIBC_SRC | SLUICE_FIBC_L4));
+	caches_fresh(l->dp, mode++ & (SLUICE_FIBC_SRC | SLUICE_FIBC_L4));
 	defroute(c->defroute);
 	/* in0's slot counts, out0's must not. */
 	sc.slot = port(l->dp, "in0", ifx.in0, true, true, false);
@@ -973,6 +988,8 @@ static void edge_ipv6(struct pkt *p, uint8_t nexthdr)
 	pkt_eth(p, IN0_MAC, IN0P_MAC);
 	pkt_ipv6(p, SRC6, "2001:db8:20::5", nexthdr);
 }
+
+#define C_TCP_DROP "policy in0 forward\nrule add 10 proto tcp drop\n"
 
 /* A plain datagram: what fills the cache, and where some edges start. */
 static void edge_udp(struct pkt *p, bool v6)
@@ -1139,6 +1156,20 @@ static void edge_tcp(struct pkt *p)
 	pkt_tcp(p, 40000, 53, PKT_SYN);
 }
 
+static void edge_tcp6(struct pkt *p)
+{
+	edge_ipv6(p, IPPROTO_TCP);
+	pkt_tcp(p, 40000, 53, PKT_SYN);
+}
+
+static void edge_tcp_not_for_us(struct pkt *p)
+{
+	pkt_init(p);
+	pkt_eth(p, "02:00:00:00:01:99", IN0P_MAC);
+	pkt_ipv4(p, SRC4, "10.0.20.5", IPPROTO_TCP);
+	pkt_tcp(p, 40000, 53, PKT_SYN);
+}
+
 static void edge_gre(struct pkt *p)
 {
 	edge_short(p, 47, 24);
@@ -1299,9 +1330,18 @@ static const struct edge_case edge_table[] = {
 	  .ret = XDP_PASS, .action = SLUICE_ACT_PASS,
 	  .reason = SLUICE_REASON_NO_EGRESS, .tc_ret = TC_ACT_REDIRECT,
 	  .tc_action = SLUICE_ACT_FORWARD, .tc_reason = SLUICE_REASON_POLICY },
-	{ "a rule drops it", edge_tcp,
-	  .config = "policy in0 forward\nrule add 10 proto tcp drop\n",
+	{ "a rule drops it", edge_tcp, .config = C_TCP_DROP, .ret = XDP_DROP,
+	  .action = SLUICE_ACT_DROP, .reason = SLUICE_REASON_RULE, .prio = 10,
+	  .fast = true },
+	{ "v6: a rule drops it", edge_tcp6, .v6 = true, .config = C_TCP_DROP,
 	  .ret = XDP_DROP, .action = SLUICE_ACT_DROP,
+	  .reason = SLUICE_REASON_RULE, .prio = 10, .fast = true },
+	{ "a rule drops it, to another host's MAC", edge_tcp_not_for_us,
+	  .config = C_TCP_DROP, .ret = XDP_DROP, .action = SLUICE_ACT_DROP,
+	  .reason = SLUICE_REASON_RULE, .prio = 10, .fast = true },
+	{ "a rule passes it", edge_tcp,
+	  .config = "policy in0 forward\nrule add 10 proto tcp pass\n",
+	  .ret = XDP_PASS, .action = SLUICE_ACT_PASS,
 	  .reason = SLUICE_REASON_RULE, .prio = 10 },
 	{ "a rule added since the flow was cached", edge_udp4,
 	  .change = edge_rule_added, .ret = XDP_DROP, .action = SLUICE_ACT_DROP,
@@ -1375,7 +1415,7 @@ static void run_edge_mode(const struct edge_case *e, enum sluice_hook hook,
 
 	l = load(config);
 	edge_config = config;
-	fibc_fresh(l->dp, mode);
+	caches_fresh(l->dp, mode);
 	defroute(false);
 	sc.slot = port(l->dp, "in0", ifx.in0, true, true, false);
 	sc.other = port(l->dp, "out0", ifx.out0, true, true, false);
