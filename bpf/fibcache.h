@@ -246,8 +246,7 @@ static __always_inline void sl_fibc_put(const __u64 *key, __u32 family, __u64 h,
 	e1 = bpf_map_lookup_elem(&sl_fibc, &i);
 	if (!e || !e1)
 		return;
-	if (sl_way_pick(h, SLUICE_FIBC_BITS, e->nh.epoch == epoch,
-			e1->nh.epoch == epoch))
+	if (sl_way_pick(e->nh.epoch == epoch, e1->nh.epoch == epoch))
 		e = e1;
 	__builtin_memcpy(e->key, key, sizeof(e->key));
 	e->family = family;

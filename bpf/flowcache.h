@@ -136,8 +136,7 @@ static __always_inline void sl_flowc_put(const struct sl_pkt *p, __u64 h,
 	e1 = bpf_map_lookup_elem(&sl_flowc, &i);
 	if (!e || !e1)
 		return;
-	if (sl_way_pick(h, SLUICE_FLOWC_BITS, e->epoch == epoch,
-			e1->epoch == epoch))
+	if (sl_way_pick(e->epoch == epoch, e1->epoch == epoch))
 		e = e1;
 	__builtin_memcpy(e->words, p->words, sizeof(e->words));
 	e->has = p->has;
