@@ -1822,6 +1822,158 @@ static void test_flow_cache_cold(void **state)
 	sched_setaffinity(0, sizeof(cpus), &cpus);
 }
 
+/*
+ * After a flood every way of the flow cache holds a current entry.  Two
+ * live keys of one set must then settle into its two ways, not evict
+ * each other on every packet while the other way keeps a dead entry (a
+ * way chosen by the key did that to pairs that shared its bit).  Keys
+ * sharing a set are found by where they land in an empty cache (sources
+ * scrambled: the hash spreads a run of addresses over distinct sets); each
+ * pair then runs by turns against a set full of current junk, and both
+ * must be cached at the end.  Eight pairs: a key-chosen way fails about
+ * half of them.
+ */
+#define SETTLE_PAIRS 8
+#define SETTLE_KEYS 960
+#define SETTLE_BATCH 60 /* fewer misses in a row than turn a CPU cold */
+#define SETTLE_TURNS 16
+
+static int settle_fd(const struct sl_dp *dp, const char *name)
+{
+	int fd = bpf_object__find_map_fd_by_name(sl_dp_object(dp), name);
+
+	assert_true(fd >= 0);
+	return fd;
+}
+
+static void settle_warm(const struct sl_dp *dp)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct sl_flowc_luck *all = calloc(ncpus, sizeof(*all));
+	__u32 zero = 0;
+
+	assert_non_null(all);
+	assert_int_equal(bpf_map_update_elem(settle_fd(dp, "sl_flowc_luck"),
+					     &zero, all, BPF_ANY),
+			 0);
+	free(all);
+}
+
+/* The key of CPU 0's entry i: the index of its source, or -1. */
+static int settle_key_at(const struct sl_dp *dp, __u32 i, __u32 now)
+{
+	struct sluice_flowc_entry e;
+	const struct sluice_key *k = (const void *)e.words;
+
+	assert_int_equal(bpf_map_lookup_elem(settle_fd(dp, "sl_flowc"), &i, &e),
+			 0);
+	if (e.epoch != now || k->src[0] != 10 || k->src[1] != 9)
+		return -1;
+	return k->src[2] << 8 | k->src[3];
+}
+
+/* The k-th source of the keys, 10.9.0.0/16 in a scrambled order. */
+static int settle_src(int k)
+{
+	uint32_t x = (uint32_t)k * 0x9e3779b1u;
+
+	x ^= x >> 15;
+	x *= 0x85ebca6bu;
+	x ^= x >> 13;
+	return x & 0xffff;
+}
+
+static void settle_send(struct loaded *l, struct cnt_scope *sc,
+			enum sluice_hook hook, int key)
+{
+	static const struct want pass = { SLUICE_ACT_PASS, 0,
+					  SLUICE_REASON_POLICY };
+	struct dp_case c = CASE("", C_COLD, ip4, PASS, 0, POLICY);
+	char src[32];
+	struct pkt p;
+
+	snprintf(src, sizeof(src), "10.9.%d.%d", key >> 8, key & 0xff);
+	c.src = src;
+	pkt_init(&p);
+	ip4(&p, &c);
+	run_one(l->dp, sc, hook, &p, &pass);
+}
+
+static void test_flow_cache_settle(void **state)
+{
+	const struct inst *in = *state;
+	struct sluice_flowc_entry junk;
+	int pair[SETTLE_PAIRS][2], npairs = 0, k, t, j;
+	struct cnt_scope sc = {};
+	__u32 zero = 0, now, set;
+	struct loaded *l;
+	cpu_set_t cpus;
+	int cache;
+
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	assert_int_equal(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
+	l = load(in->hook == SLUICE_HOOK_XDP ? C_COLD : C_COLD "\n", NULL);
+	sc.slot = l->slot;
+	prios_from(&sc, &l->cfg);
+	cache = settle_fd(l->dp, "sl_flowc");
+	assert_int_equal(bpf_map_lookup_elem(settle_fd(l->dp, "sl_flowc_epoch"),
+					     &zero, &now),
+			 0);
+
+	/* Where the keys land in an empty cache: a set's two ways by turn. */
+	for (k = 0; k < SETTLE_KEYS; k++) {
+		if (!(k % SETTLE_BATCH))
+			settle_warm(l->dp);
+		settle_send(l, &sc, in->hook, settle_src(k));
+	}
+	for (set = 0; set < 1U << SLUICE_FLOWC_BITS && npairs < SETTLE_PAIRS;
+	     set++) {
+		int a = settle_key_at(l->dp, 2 * set, now);
+		int b = settle_key_at(l->dp, 2 * set + 1, now);
+
+		if (a >= 0 && b >= 0) {
+			pair[npairs][0] = a;
+			pair[npairs++][1] = b;
+		}
+	}
+	assert_int_equal(npairs, SETTLE_PAIRS);
+
+	memset(&junk, 0xff, sizeof(junk));
+	junk.epoch = now;
+	for (j = 0; j < npairs; j++) {
+		__u32 i0, i1;
+		int a, b;
+
+		/* The pair's set, full of current entries no packet has. */
+		for (set = 0; set < 1U << SLUICE_FLOWC_BITS; set++)
+			if (settle_key_at(l->dp, 2 * set, now) == pair[j][0] ||
+			    settle_key_at(l->dp, 2 * set + 1, now) ==
+				    pair[j][0])
+				break;
+		assert_true(set < 1U << SLUICE_FLOWC_BITS);
+		i0 = 2 * set;
+		i1 = i0 + 1;
+		assert_int_equal(bpf_map_update_elem(cache, &i0, &junk, 0), 0);
+		assert_int_equal(bpf_map_update_elem(cache, &i1, &junk, 0), 0);
+		settle_warm(l->dp);
+		for (t = 0; t < SETTLE_TURNS; t++) {
+			settle_send(l, &sc, in->hook, pair[j][0]);
+			settle_send(l, &sc, in->hook, pair[j][1]);
+		}
+		a = settle_key_at(l->dp, i0, now);
+		b = settle_key_at(l->dp, i1, now);
+		if (!((a == pair[j][0] && b == pair[j][1]) ||
+		      (a == pair[j][1] && b == pair[j][0])))
+			fail_msg("pair %d (keys %d, %d): set %u holds %d, %d",
+				 j, pair[j][0], pair[j][1], set, a, b);
+	}
+	CPU_ZERO(&cpus);
+	for (k = 0; k < CPU_SETSIZE; k++)
+		CPU_SET(k, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+}
+
 /* sluice test-run, end to end. */
 
 static char tmpdir[64];
@@ -2025,6 +2177,8 @@ int main(void)
 		  test_flow_cache_length },
 		{ "flow cache: cold after a flood of new keys, warm at a hit",
 		  test_flow_cache_cold },
+		{ "flow cache: two keys of a set settle after a flood",
+		  test_flow_cache_settle },
 		{ "sluice test-run text", test_testrun_text },
 		{ "sluice test-run -j", test_testrun_json },
 	};
