@@ -1759,34 +1759,60 @@ static void flowc_view(const struct sl_dp *dp, struct flowc_view *v)
 	}
 }
 
-static void test_flow_cache_cold(void **state)
+/* One packet from 10.9.0.0/16 (key: its last 16 bits), passed. */
+static void flowc_send(struct loaded *l, struct cnt_scope *sc,
+		       enum sluice_hook hook, int key)
 {
 	static const struct want pass = { SLUICE_ACT_PASS, 0,
 					  SLUICE_REASON_POLICY };
-	const struct inst *in = *state;
 	struct dp_case c = CASE("", C_COLD, ip4, PASS, 0, POLICY);
-	struct cnt_scope sc = {};
-	struct flowc_view v;
 	char src[32];
 	struct pkt p;
+
+	snprintf(src, sizeof(src), "10.9.%d.%d", key >> 8, key & 0xff);
+	c.src = src;
+	pkt_init(&p);
+	ip4(&p, &c);
+	run_one(l->dp, sc, hook, &p, &pass);
+}
+
+/* The cache and its luck are per CPU: the tests run on CPU 0. */
+static struct loaded *flowc_cpu0(const struct inst *in, struct cnt_scope *sc)
+{
 	struct loaded *l;
 	cpu_set_t cpus;
-	int i;
 
-	/* The cache and its luck are per CPU. */
 	CPU_ZERO(&cpus);
 	CPU_SET(0, &cpus);
 	assert_int_equal(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
 	l = load(in->hook == SLUICE_HOOK_XDP ? C_COLD : C_COLD "\n", NULL);
-	sc.slot = l->slot;
-	prios_from(&sc, &l->cfg);
+	sc->slot = l->slot;
+	prios_from(sc, &l->cfg);
+	return l;
+}
 
+static void cpus_all(void)
+{
+	cpu_set_t cpus;
+	int i;
+
+	CPU_ZERO(&cpus);
+	for (i = 0; i < CPU_SETSIZE; i++)
+		CPU_SET(i, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+}
+
+static void test_flow_cache_cold(void **state)
+{
+	const struct inst *in = *state;
+	struct cnt_scope sc = {};
+	struct flowc_view v;
+	struct loaded *l;
+	int i;
+
+	l = flowc_cpu0(in, &sc);
 	for (i = 0; i < 64 + 7; i++) {
-		snprintf(src, sizeof(src), "10.9.%d.%d", i >> 8, i & 0xff);
-		c.src = src;
-		pkt_init(&p);
-		ip4(&p, &c);
-		run_one(l->dp, &sc, in->hook, &p, &pass);
+		flowc_send(l, &sc, in->hook, i);
 		if (i == 63) {
 			flowc_view(l->dp, &v);
 			assert_int_equal(v.luck.misses, 64);
@@ -1800,26 +1826,17 @@ static void test_flow_cache_cold(void **state)
 	assert_int_equal(v.entries, 64);
 
 	/* The 8th probes; the first key is there, and warms it. */
-	c.src = "10.9.0.0";
-	pkt_init(&p);
-	ip4(&p, &c);
-	run_one(l->dp, &sc, in->hook, &p, &pass);
+	flowc_send(l, &sc, in->hook, 0);
 	flowc_view(l->dp, &v);
 	assert_int_equal(v.luck.misses, 0);
 	assert_int_equal(v.luck.skipped, 8);
 
-	/* Warm: a new key is remembered again. */
-	c.src = "10.9.1.0";
-	pkt_init(&p);
-	ip4(&p, &c);
-	run_one(l->dp, &sc, in->hook, &p, &pass);
+	/* Warm: a new key (10.9.1.0) is remembered again. */
+	flowc_send(l, &sc, in->hook, 256);
 	flowc_view(l->dp, &v);
 	assert_int_equal(v.luck.misses, 1);
 	assert_int_equal(v.entries, 65);
-	CPU_ZERO(&cpus);
-	for (i = 0; i < CPU_SETSIZE; i++)
-		CPU_SET(i, &cpus);
-	sched_setaffinity(0, sizeof(cpus), &cpus);
+	cpus_all();
 }
 
 /*
@@ -1883,22 +1900,6 @@ static int settle_src(int k)
 	return x & 0xffff;
 }
 
-static void settle_send(struct loaded *l, struct cnt_scope *sc,
-			enum sluice_hook hook, int key)
-{
-	static const struct want pass = { SLUICE_ACT_PASS, 0,
-					  SLUICE_REASON_POLICY };
-	struct dp_case c = CASE("", C_COLD, ip4, PASS, 0, POLICY);
-	char src[32];
-	struct pkt p;
-
-	snprintf(src, sizeof(src), "10.9.%d.%d", key >> 8, key & 0xff);
-	c.src = src;
-	pkt_init(&p);
-	ip4(&p, &c);
-	run_one(l->dp, sc, hook, &p, &pass);
-}
-
 static void test_flow_cache_settle(void **state)
 {
 	const struct inst *in = *state;
@@ -1907,15 +1908,9 @@ static void test_flow_cache_settle(void **state)
 	struct cnt_scope sc = {};
 	__u32 zero = 0, now, set;
 	struct loaded *l;
-	cpu_set_t cpus;
 	int cache;
 
-	CPU_ZERO(&cpus);
-	CPU_SET(0, &cpus);
-	assert_int_equal(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
-	l = load(in->hook == SLUICE_HOOK_XDP ? C_COLD : C_COLD "\n", NULL);
-	sc.slot = l->slot;
-	prios_from(&sc, &l->cfg);
+	l = flowc_cpu0(in, &sc);
 	cache = settle_fd(l->dp, "sl_flowc");
 	assert_int_equal(bpf_map_lookup_elem(settle_fd(l->dp, "sl_flowc_epoch"),
 					     &zero, &now),
@@ -1925,7 +1920,7 @@ static void test_flow_cache_settle(void **state)
 	for (k = 0; k < SETTLE_KEYS; k++) {
 		if (!(k % SETTLE_BATCH))
 			settle_warm(l->dp);
-		settle_send(l, &sc, in->hook, settle_src(k));
+		flowc_send(l, &sc, in->hook, settle_src(k));
 	}
 	for (set = 0; set < 1U << SLUICE_FLOWC_BITS && npairs < SETTLE_PAIRS;
 	     set++) {
@@ -1958,8 +1953,8 @@ static void test_flow_cache_settle(void **state)
 		assert_int_equal(bpf_map_update_elem(cache, &i1, &junk, 0), 0);
 		settle_warm(l->dp);
 		for (t = 0; t < SETTLE_TURNS; t++) {
-			settle_send(l, &sc, in->hook, pair[j][0]);
-			settle_send(l, &sc, in->hook, pair[j][1]);
+			flowc_send(l, &sc, in->hook, pair[j][0]);
+			flowc_send(l, &sc, in->hook, pair[j][1]);
 		}
 		a = settle_key_at(l->dp, i0, now);
 		b = settle_key_at(l->dp, i1, now);
@@ -1968,10 +1963,7 @@ static void test_flow_cache_settle(void **state)
 			fail_msg("pair %d (keys %d, %d): set %u holds %d, %d",
 				 j, pair[j][0], pair[j][1], set, a, b);
 	}
-	CPU_ZERO(&cpus);
-	for (k = 0; k < CPU_SETSIZE; k++)
-		CPU_SET(k, &cpus);
-	sched_setaffinity(0, sizeof(cpus), &cpus);
+	cpus_all();
 }
 
 /* sluice test-run, end to end. */
