@@ -166,6 +166,14 @@ sl_fast_cached6(const struct sl_ctx *c, __u32 slot, const struct ipv6hdr *ip6,
 	return sl_flowc_cached(&p);
 }
 
+/* Count what the fast path ends as the pipeline would count it. */
+static __always_inline void sl_fast_count(const struct sl_ctx *c, __u32 slot,
+					  const struct sl_decision *d)
+{
+	sl_count(slot, c->hook, d, c->len);
+	sl_trace_last(d, true);
+}
+
 /*
  * A rule decided the frame, the cache says: a drop ends here, as the
  * pipeline would end it (a flood's every packet on a forwarding port),
@@ -182,8 +190,7 @@ static __always_inline int sl_fast_rule(const struct sl_ctx *c, __u32 slot,
 
 	if (e->action != SLUICE_ACT_DROP)
 		return -1;
-	sl_count(slot, c->hook, &d, c->len);
-	sl_trace_last(&d, true);
+	sl_fast_count(c, slot, &d);
 	return XDP_DROP;
 }
 
@@ -206,7 +213,7 @@ sl_fast_next_hop(const __u64 *key, __u32 family, __u64 epoch, __u32 len)
 	return nh;
 }
 
-/* Count the frame as the pipeline would; it leaves as redirected. */
+/* The frame leaves as redirected (sl_fast_next_hop()). */
 static __always_inline int sl_fast_send(const struct sl_ctx *c,
 					struct ethhdr *eth, __u32 slot,
 					const struct sluice_fibc_nh *nh)
@@ -216,8 +223,7 @@ static __always_inline int sl_fast_send(const struct sl_ctx *c,
 		.reason = SLUICE_REASON_POLICY,
 	};
 
-	sl_count(slot, c->hook, &d, c->len);
-	sl_trace_last(&d, true);
+	sl_fast_count(c, slot, &d);
 	sl_nh_macs(eth, nh->dmac, nh->smac);
 	return XDP_REDIRECT;
 }
