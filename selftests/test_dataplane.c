@@ -1904,7 +1904,11 @@ static void test_flow_cache_settle(void **state)
 {
 	const struct inst *in = *state;
 	struct sluice_flowc_entry junk;
-	int pair[SETTLE_PAIRS][2], npairs = 0, k, t, j;
+	struct {
+		int key[2];
+		__u32 set;
+	} pair[SETTLE_PAIRS];
+	int npairs = 0, k, t, j;
 	struct cnt_scope sc = {};
 	__u32 zero = 0, now, set;
 	struct loaded *l;
@@ -1928,8 +1932,9 @@ static void test_flow_cache_settle(void **state)
 		int b = settle_key_at(l->dp, 2 * set + 1, now);
 
 		if (a >= 0 && b >= 0) {
-			pair[npairs][0] = a;
-			pair[npairs++][1] = b;
+			pair[npairs].key[0] = a;
+			pair[npairs].key[1] = b;
+			pair[npairs++].set = set;
 		}
 	}
 	assert_int_equal(npairs, SETTLE_PAIRS);
@@ -1937,31 +1942,24 @@ static void test_flow_cache_settle(void **state)
 	memset(&junk, 0xff, sizeof(junk));
 	junk.epoch = now;
 	for (j = 0; j < npairs; j++) {
-		__u32 i0, i1;
+		__u32 i0 = 2 * pair[j].set, i1 = i0 + 1;
 		int a, b;
 
 		/* The pair's set, full of current entries no packet has. */
-		for (set = 0; set < 1U << SLUICE_FLOWC_BITS; set++)
-			if (settle_key_at(l->dp, 2 * set, now) == pair[j][0] ||
-			    settle_key_at(l->dp, 2 * set + 1, now) ==
-				    pair[j][0])
-				break;
-		assert_true(set < 1U << SLUICE_FLOWC_BITS);
-		i0 = 2 * set;
-		i1 = i0 + 1;
 		assert_int_equal(bpf_map_update_elem(cache, &i0, &junk, 0), 0);
 		assert_int_equal(bpf_map_update_elem(cache, &i1, &junk, 0), 0);
 		settle_warm(l->dp);
 		for (t = 0; t < SETTLE_TURNS; t++) {
-			flowc_send(l, &sc, in->hook, pair[j][0]);
-			flowc_send(l, &sc, in->hook, pair[j][1]);
+			flowc_send(l, &sc, in->hook, pair[j].key[0]);
+			flowc_send(l, &sc, in->hook, pair[j].key[1]);
 		}
 		a = settle_key_at(l->dp, i0, now);
 		b = settle_key_at(l->dp, i1, now);
-		if (!((a == pair[j][0] && b == pair[j][1]) ||
-		      (a == pair[j][1] && b == pair[j][0])))
+		if (!((a == pair[j].key[0] && b == pair[j].key[1]) ||
+		      (a == pair[j].key[1] && b == pair[j].key[0])))
 			fail_msg("pair %d (keys %d, %d): set %u holds %d, %d",
-				 j, pair[j][0], pair[j][1], set, a, b);
+				 j, pair[j].key[0], pair[j].key[1], pair[j].set,
+				 a, b);
 	}
 	cpus_all();
 }
